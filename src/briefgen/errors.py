@@ -1,0 +1,63 @@
+"""The one exception tree of briefgen.
+
+    BriefgenError
+    ├── ConfigError            a setting or flag has a value briefgen cannot use
+    ├── IngestError            one source could not be ingested (carries the path)
+    │   ├── UnsupportedFormat  the file's type has no loader
+    │   ├── EmptySource        the file holds no usable text
+    │   └── UnreadableSource   the file could not be read or decoded
+    ├── StoreError             the vector store or the record database failed
+    ├── NotFound               a deal, brief or source id that does not exist
+    ├── EngineError            an engine could not write a brief
+    └── EmbeddingError         the embedding model could not be loaded or run
+
+Every message names the file, field or id it is about, so that a CLI can print
+it as one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BriefgenError(Exception):
+    """Base class of every error briefgen raises on purpose."""
+
+
+class ConfigError(BriefgenError):
+    pass
+
+
+class IngestError(BriefgenError):
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class UnsupportedFormat(IngestError):
+    pass
+
+
+class EmptySource(IngestError):
+    pass
+
+
+class UnreadableSource(IngestError):
+    pass
+
+
+class StoreError(BriefgenError):
+    pass
+
+
+class NotFound(BriefgenError):
+    pass
+
+
+class EngineError(BriefgenError):
+    pass
+
+
+class EmbeddingError(BriefgenError):
+    pass

@@ -1,0 +1,377 @@
+"""One loader per format. Each takes a path and returns SourceDocuments or raises IngestError."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import re
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.header import decode_header
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
+from typing import Any
+
+from ..dates import date_in_name, parse_date
+from ..errors import EmptySource, IngestError, UnreadableSource
+from .document import SourceDocument
+from .email_clean import clean_body
+from .text import decode_bytes, html_to_text, normalise_newlines, require_text
+
+Loader = Callable[[Path, bytes], list[SourceDocument]]
+
+_DATE_LINE = re.compile(r"^\s*(?:date|when)\s*:\s*(.+)$", re.I | re.M)
+
+
+def _iso(value: str | None) -> str | None:
+    d = parse_date(value)
+    return d.isoformat() if d else None
+
+
+def _title_from(text: str, path: Path) -> str:
+    for line in text.split("\n"):
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:120]
+    return path.stem
+
+
+# --- notes -----------------------------------------------------------------
+
+
+def load_note(path: Path, data: bytes) -> list[SourceDocument]:
+    text = require_text(normalise_newlines(decode_bytes(data, str(path))), str(path))
+    m = _DATE_LINE.search(text[:2000])
+    date = _iso(m.group(1)) if m else None
+    if date is None and (d := date_in_name(path.name)):
+        date = d.isoformat()
+    return [SourceDocument("note", _title_from(text, path), text, text, date=date)]
+
+
+def load_docx(path: Path, data: bytes) -> list[SourceDocument]:
+    import io
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:
+        raise UnreadableSource(path, f"not a readable .docx file ({type(exc).__name__})") from exc
+    paragraphs = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            paragraphs.append(" | ".join(cell.text for cell in row.cells))
+    text = require_text(normalise_newlines("\n".join(paragraphs)), str(path))
+    props = document.core_properties
+    date = props.created.date().isoformat() if props.created else None
+    if (d := date_in_name(path.name)) is not None:
+        date = d.isoformat()
+    title = props.title or _title_from(text, path)
+    return [SourceDocument("note", title, text, text, date=date, author=props.author or None)]
+
+
+def load_pdf(path: Path, data: bytes) -> list[SourceDocument]:
+    import io
+
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:
+        raise UnreadableSource(path, f"not a readable PDF ({type(exc).__name__})") from exc
+    text = require_text(normalise_newlines("\n\n".join(pages)), str(path))
+    date = d.isoformat() if (d := date_in_name(path.name)) else None
+    return [SourceDocument("note", _title_from(text, path), text, text, date=date)]
+
+
+# --- email -----------------------------------------------------------------
+
+
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset()
+    try:
+        return decode_bytes(payload, "", charset)
+    except IngestError:
+        return ""
+
+
+def _body_of(msg: Message) -> tuple[str, str]:
+    """The plain-text body, or the HTML one converted when there is no plain part."""
+    plain: list[str] = []
+    markup: list[str] = []
+    parts = msg.walk() if msg.is_multipart() else iter([msg])
+    for count, part in enumerate(parts):
+        if count > 500:  # deeply nested or endless multipart: stop, keep what we have
+            break
+        if part.is_multipart():
+            continue
+        if part.get_content_disposition() == "attachment":
+            continue
+        ctype = part.get_content_type()
+        if ctype == "text/plain":
+            plain.append(_part_text(part))
+        elif ctype == "text/html":
+            markup.append(_part_text(part))
+    if any(p.strip() for p in plain):
+        return normalise_newlines("\n\n".join(plain)), "text/plain"
+    if markup:
+        return html_to_text("\n".join(markup)), "text/html"
+    return "", ""
+
+
+def header(msg: Message, name: str) -> str:
+    """A header as readable text: RFC 2047 encoded words decoded, folding removed."""
+    value = msg.get(name)
+    if value is None:
+        return ""
+    pieces: list[str] = []
+    try:
+        for chunk, charset in decode_header(str(value)):
+            if isinstance(chunk, bytes):
+                pieces.append(decode_bytes(chunk, "", charset) if chunk else "")
+            else:
+                pieces.append(chunk)
+    except (LookupError, ValueError, IngestError):
+        pieces = [str(value)]
+    text = "".join(pieces)
+    return " ".join(text.split())
+
+
+def _addresses(value: str | None) -> list[dict[str, str]]:
+    if not value:
+        return []
+    return [{"name": n.strip(), "email": e.strip().lower()} for n, e in getaddresses([value]) if e]
+
+
+def email_document(msg: Message, path: Path, part: str = "") -> SourceDocument:
+    body, content_type = _body_of(msg)
+    if not body.strip():
+        raise EmptySource(path, f"email{(' ' + part) if part else ''} has no readable body")
+    subject = header(msg, "Subject")
+    sender_name, sender_email = parseaddr(header(msg, "From"))
+    cleaned = clean_body(body, sender_name)
+    meta: dict[str, Any] = {
+        "from": {"name": sender_name, "email": sender_email.lower()},
+        "to": _addresses(header(msg, "To")),
+        "cc": _addresses(header(msg, "Cc")),
+        "subject": subject,
+        "message_id": header(msg, "Message-ID"),
+        "signature": cleaned.signature,
+        "content_type": content_type,
+    }
+    text = cleaned.body or body
+    head = f"From: {header(msg, 'From')}\nTo: {header(msg, 'To')}\n"
+    if msg.get("Cc"):
+        head += f"Cc: {header(msg, 'Cc')}\n"
+    head += f"Date: {header(msg, 'Date')}\nSubject: {subject}\n\n"
+    return SourceDocument(
+        "email",
+        subject or path.stem,
+        text,
+        head + body,
+        date=_iso(header(msg, "Date")) or _iso_name(path),
+        author=sender_name or sender_email or None,
+        meta=meta,
+        part=part,
+    )
+
+
+def _iso_name(path: Path) -> str | None:
+    d = date_in_name(path.name)
+    return d.isoformat() if d else None
+
+
+def _looks_like_email(msg: Message) -> bool:
+    return bool(msg.get("From") or msg.get("Subject") or msg.get("Date"))
+
+
+def load_eml(path: Path, data: bytes) -> list[SourceDocument]:
+    if not data.strip():
+        raise EmptySource(path, "file is empty")
+    try:
+        msg = BytesParser(policy=policy.compat32).parsebytes(data)
+    except Exception as exc:
+        raise UnreadableSource(path, f"malformed email ({type(exc).__name__})") from exc
+    if not _looks_like_email(msg):
+        raise UnreadableSource(path, "no email headers (From/Subject/Date) found")
+    return [email_document(msg, path)]
+
+
+def load_mbox(path: Path, data: bytes) -> list[SourceDocument]:
+    if not data.strip():
+        raise EmptySource(path, "file is empty")
+    if not data.lstrip().startswith(b"From "):
+        raise UnreadableSource(path, "not an mbox file (no 'From ' separator line)")
+    box = mailbox.mbox(str(path), factory=None, create=False)
+    docs: list[SourceDocument] = []
+    try:
+        for index, message in enumerate(box):
+            msg_id = str(message.get("Message-ID", "") or "").strip() or f"#{index}"
+            try:
+                docs.append(email_document(message, path, part=msg_id))
+            except EmptySource:
+                continue
+    finally:
+        box.close()
+    if not docs:
+        raise EmptySource(path, "mbox holds no message with a readable body")
+    return docs
+
+
+def load_msg(path: Path, data: bytes) -> list[SourceDocument]:
+    import extract_msg
+
+    if not data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableSource(path, "not an Outlook .msg file (no OLE signature)")
+    try:
+        message = extract_msg.openMsg(str(path))
+    except Exception as exc:
+        raise UnreadableSource(path, f"unreadable Outlook .msg ({type(exc).__name__})") from exc
+    try:
+        body = message.body or ""
+        if not body.strip() and getattr(message, "htmlBody", None):
+            raw_html = message.htmlBody
+            body = html_to_text(
+                raw_html.decode("utf-8", "replace") if isinstance(raw_html, bytes) else raw_html
+            )
+        email = EmailMessage()
+        email["From"] = message.sender or ""
+        email["To"] = message.to or ""
+        if message.cc:
+            email["Cc"] = message.cc
+        email["Subject"] = message.subject or ""
+        if message.date:
+            email["Date"] = message.date.strftime("%a, %d %b %Y %H:%M:%S %z")
+        email.set_content(normalise_newlines(body) or " ")
+    finally:
+        message.close()
+    return [email_document(email, path)]
+
+
+# --- transcripts -------------------------------------------------------------
+
+_VTT_TIME = re.compile(r"^(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s+-->\s+")
+_VOICE = re.compile(r"<v(?:\.[^ >]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
+_SPEAKER_PREFIX = re.compile(r"^([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})\s*:\s+(.+)$")
+_TAG = re.compile(r"</?[^>]+>")
+
+
+def _turns_to_document(
+    turns: list[tuple[str | None, str]], path: Path, title: str | None, date: str | None
+) -> SourceDocument:
+    merged: list[tuple[str | None, str]] = []
+    for speaker, text in turns:
+        text = " ".join(text.split())
+        if not text:
+            continue
+        if merged and merged[-1][0] == speaker:
+            merged[-1] = (speaker, merged[-1][1] + " " + text)
+        else:
+            merged.append((speaker, text))
+    if not merged:
+        raise EmptySource(path, "transcript has no spoken text")
+    lines = [f"{s}: {t}" if s else t for s, t in merged]
+    text = "\n".join(lines)
+    speakers = sorted({s for s, _ in merged if s})
+    return SourceDocument(
+        "transcript",
+        title or path.stem.replace("_", " ").replace("-", " "),
+        text,
+        text,
+        date=date or _iso_name(path),
+        meta={"speakers": speakers},
+    )
+
+
+def _split_speaker(line: str) -> tuple[str | None, str]:
+    m = _SPEAKER_PREFIX.match(line)
+    return (m.group(1), m.group(2)) if m else (None, line)
+
+
+def load_vtt(path: Path, data: bytes) -> list[SourceDocument]:
+    text = decode_bytes(data, str(path))
+    if not text.lstrip("\ufeff").startswith("WEBVTT"):
+        raise UnreadableSource(path, "not a WebVTT file (missing WEBVTT header)")
+    turns: list[tuple[str | None, str]] = []
+    date = None
+    blocks = re.split(r"\n\s*\n", normalise_newlines(text))
+    for block in blocks[1:]:
+        lines = block.split("\n")
+        if lines[0].startswith("NOTE"):
+            m = _DATE_LINE.search(block)
+            date = date or (_iso(m.group(1)) if m else None)
+            continue
+        while lines and not _VTT_TIME.match(lines[0]):
+            lines = lines[1:]
+        if not lines:
+            continue
+        payload = "\n".join(lines[1:])
+        voices = _VOICE.findall(payload)
+        if voices:
+            turns.extend((speaker.strip(), _TAG.sub("", said)) for speaker, said in voices)
+        else:
+            turns.append(_split_speaker(_TAG.sub("", " ".join(lines[1:])).strip()))
+    return [_turns_to_document(turns, path, None, date)]
+
+
+_SRT_TIME = re.compile(r"^\d{2}:\d{2}:\d{2},\d{3}\s+-->\s+\d{2}:\d{2}:\d{2},\d{3}")
+
+
+def load_srt(path: Path, data: bytes) -> list[SourceDocument]:
+    text = normalise_newlines(decode_bytes(data, str(path)))
+    turns: list[tuple[str | None, str]] = []
+    seen_timing = False
+    for block in re.split(r"\n\s*\n", text):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if lines and lines[0].strip().isdigit():
+            lines = lines[1:]
+        if not lines or not _SRT_TIME.match(lines[0]):
+            continue
+        seen_timing = True
+        turns.append(_split_speaker(_TAG.sub("", " ".join(lines[1:])).strip()))
+    if not seen_timing:
+        raise UnreadableSource(path, "not an SRT file (no cue timings found)")
+    return [_turns_to_document(turns, path, None, None)]
+
+
+def load_transcript_json(path: Path, data: bytes) -> list[SourceDocument]:
+    try:
+        parsed = json.loads(decode_bytes(data, str(path)))
+    except json.JSONDecodeError as exc:
+        raise UnreadableSource(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    title = date = None
+    turns_raw: Any = parsed
+    if isinstance(parsed, dict):
+        title = parsed.get("title")
+        date = _iso(str(parsed.get("date") or "")) if parsed.get("date") else None
+        turns_raw = parsed.get("turns") or parsed.get("segments") or parsed.get("transcript")
+    if not isinstance(turns_raw, list):
+        raise UnreadableSource(path, "expected a JSON list of {speaker, start, text} turns")
+    turns: list[tuple[str | None, str]] = []
+    for i, turn in enumerate(turns_raw):
+        if not isinstance(turn, dict) or not isinstance(turn.get("text"), str):
+            raise UnreadableSource(path, f"turn {i} has no 'text' string")
+        speaker = turn.get("speaker")
+        turns.append((str(speaker).strip() if speaker else None, turn["text"]))
+    return [_turns_to_document(turns, path, title, date)]
+
+
+LOADERS: dict[str, Loader] = {
+    ".txt": load_note,
+    ".md": load_note,
+    ".markdown": load_note,
+    ".eml": load_eml,
+    ".mbox": load_mbox,
+    ".msg": load_msg,
+    ".vtt": load_vtt,
+    ".srt": load_srt,
+    ".json": load_transcript_json,
+    ".docx": load_docx,
+    ".pdf": load_pdf,
+}

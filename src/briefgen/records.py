@@ -1,0 +1,277 @@
+"""The SQLite record beside the vector store: deals, sources, and every brief version.
+
+Each write is one transaction, so a process killed mid-write leaves the previous
+state intact (SQLite's journal rolls the partial write back on next open).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import NotFound, StoreError
+from .schema import Brief, Deal
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deals (
+    deal_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    source_id TEXT PRIMARY KEY,
+    deal_id TEXT NOT NULL REFERENCES deals(deal_id),
+    relpath TEXT NOT NULL,
+    path TEXT,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    author TEXT,
+    content_hash TEXT NOT NULL,
+    text TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    chunks INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_deal ON sources(deal_id);
+CREATE TABLE IF NOT EXISTS briefs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    engine TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'draft',
+    note TEXT,
+    sources_hash TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (deal_id, version)
+);
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class SourceRecord:
+    source_id: str
+    deal_id: str
+    relpath: str
+    path: str | None
+    kind: str
+    title: str
+    date: str | None
+    author: str | None
+    content_hash: str
+    text: str
+    raw: str
+    meta: dict[str, Any]
+    chunks: int
+    ingested_at: str
+    updated_at: str
+
+
+@dataclass
+class BriefRecord:
+    id: int
+    deal_id: str
+    version: int
+    engine: str
+    status: str
+    note: str | None
+    sources_hash: str
+    created_at: str
+    brief: Brief
+
+
+class Records:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the record database {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                with self._db:
+                    yield self._db
+            except sqlite3.Error as exc:
+                raise StoreError(f"record database {self.path}: {exc}") from exc
+
+    # --- deals -----------------------------------------------------------------
+
+    def upsert_deal(self, deal: Deal, replace_fields: bool = True) -> Deal:
+        with self.transaction() as db:
+            row = db.execute("SELECT data FROM deals WHERE deal_id=?", (deal.deal_id,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
+                    (deal.deal_id, deal.model_dump_json(exclude_none=True), now(), now()),
+                )
+                return deal
+            current = json.loads(row["data"])
+            incoming = deal.model_dump(exclude_none=True)
+            merged = {**current, **incoming} if replace_fields else {**incoming, **current}
+            db.execute(
+                "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
+                (json.dumps(merged), now(), deal.deal_id),
+            )
+            return Deal.model_validate(merged)
+
+    def get_deal(self, deal_id: str) -> Deal:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM deals WHERE deal_id=?", (deal_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+        return Deal.model_validate_json(row["data"])
+
+    def list_deals(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                """SELECT d.deal_id, d.data, d.updated_at,
+                          (SELECT COUNT(*) FROM sources s WHERE s.deal_id=d.deal_id) AS sources,
+                          (SELECT MAX(version) FROM briefs b WHERE b.deal_id=d.deal_id) AS briefs
+                   FROM deals d ORDER BY d.deal_id"""
+            ).fetchall()
+        out = []
+        for r in rows:
+            data = json.loads(r["data"])
+            out.append(
+                {
+                    "deal_id": r["deal_id"],
+                    "account": data.get("account"),
+                    "stage": data.get("stage"),
+                    "sources": r["sources"],
+                    "briefs": r["briefs"] or 0,
+                    "updated_at": r["updated_at"],
+                }
+            )
+        return out
+
+    # --- sources ---------------------------------------------------------------
+
+    def get_source(self, source_id: str) -> SourceRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM sources WHERE source_id=?", (source_id,)).fetchone()
+        return _source(row) if row else None
+
+    def sources(self, deal_id: str) -> list[SourceRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM sources WHERE deal_id=? ORDER BY COALESCE(date, ''), relpath, source_id",
+                (deal_id,),
+            ).fetchall()
+        return [_source(r) for r in rows]
+
+    def put_source(self, rec: SourceRecord) -> None:
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(source_id) DO UPDATE SET
+                     deal_id=excluded.deal_id, relpath=excluded.relpath, path=excluded.path,
+                     kind=excluded.kind, title=excluded.title, date=excluded.date,
+                     author=excluded.author, content_hash=excluded.content_hash,
+                     text=excluded.text, raw=excluded.raw, meta=excluded.meta,
+                     chunks=excluded.chunks, updated_at=excluded.updated_at""",
+                (
+                    rec.source_id, rec.deal_id, rec.relpath, rec.path, rec.kind, rec.title,
+                    rec.date, rec.author, rec.content_hash, rec.text, rec.raw,
+                    json.dumps(rec.meta), rec.chunks, rec.ingested_at, rec.updated_at,
+                ),
+            )
+
+    def sources_hash(self, deal_id: str) -> str:
+        """Changes whenever any source of the deal, or the deal's fields, change."""
+        import hashlib
+
+        h = hashlib.sha256()
+        with self._lock:
+            for r in self._db.execute(
+                "SELECT source_id, content_hash FROM sources WHERE deal_id=? ORDER BY source_id",
+                (deal_id,),
+            ):
+                h.update(f"{r['source_id']}:{r['content_hash']}\n".encode())
+            row = self._db.execute("SELECT data FROM deals WHERE deal_id=?", (deal_id,)).fetchone()
+        if row:
+            h.update(row["data"].encode())
+        return h.hexdigest()[:16]
+
+    # --- briefs ----------------------------------------------------------------
+
+    def add_brief(self, brief: Brief, sources_hash: str) -> BriefRecord:
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT COALESCE(MAX(version), 0) AS v FROM briefs WHERE deal_id=?", (brief.deal_id,)
+            ).fetchone()
+            version = int(row["v"]) + 1
+            created = now()
+            cur = db.execute(
+                """INSERT INTO briefs(deal_id, version, engine, status, sources_hash, body, created_at)
+                   VALUES (?,?,?,?,?,?,?)""",
+                (brief.deal_id, version, brief.engine, "draft", sources_hash,
+                 brief.model_dump_json(), created),
+            )
+            brief_id = int(cur.lastrowid or 0)
+        return BriefRecord(brief_id, brief.deal_id, version, brief.engine, "draft", None,
+                           sources_hash, created, brief)
+
+    def get_brief(self, brief_id: int) -> BriefRecord:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM briefs WHERE id=?", (brief_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no brief with id {brief_id}")
+        return _brief(row)
+
+    def briefs(self, deal_id: str) -> list[BriefRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM briefs WHERE deal_id=? ORDER BY version", (deal_id,)
+            ).fetchall()
+        return [_brief(r) for r in rows]
+
+    def latest_brief(self, deal_id: str) -> BriefRecord | None:
+        found = self.briefs(deal_id)
+        return found[-1] if found else None
+
+    def set_brief_status(self, brief_id: int, status: str, note: str | None = None) -> None:
+        with self.transaction() as db:
+            cur = db.execute("UPDATE briefs SET status=?, note=? WHERE id=?", (status, note, brief_id))
+            if cur.rowcount == 0:
+                raise NotFound(f"no brief with id {brief_id}")
+
+
+def _source(row: sqlite3.Row) -> SourceRecord:
+    data = dict(row)
+    data["meta"] = json.loads(data["meta"])
+    return SourceRecord(**data)
+
+
+def _brief(row: sqlite3.Row) -> BriefRecord:
+    return BriefRecord(
+        id=row["id"], deal_id=row["deal_id"], version=row["version"], engine=row["engine"],
+        status=row["status"], note=row["note"], sources_hash=row["sources_hash"],
+        created_at=row["created_at"], brief=Brief.model_validate_json(row["body"]),
+    )

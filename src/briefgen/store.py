@@ -1,0 +1,35 @@
+"""The store: the SQLite record and the vector index under one `BRIEFGEN_HOME`.
+
+The vector index (and the embedding model behind it) opens on first use, so
+commands that only read records stay fast.
+"""
+
+from __future__ import annotations
+
+from .config import Settings
+from .embeddings import Embedder, default_embedder
+from .records import Records
+from .vectors import VectorStore
+
+
+class Store:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.records = Records(settings.home / "briefgen.sqlite3")
+        self._embedder = embedder
+        self._vectors: VectorStore | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            self._vectors = VectorStore(self.settings.home, self.embedder, self.settings.chroma_url)
+        return self._vectors
+
+    def close(self) -> None:
+        self.records.close()
