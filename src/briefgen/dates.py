@@ -34,6 +34,7 @@ _MONTH_RE = (
 ISO_RE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 MDY_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(20\d\d)\b", re.I)
 DMY_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(20\d\d)\b", re.I)
+MD_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s+20\d\d)(?!\d)", re.I)
 SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(20\d\d)\b")
 MONTH_YEAR_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(20\d\d)\b", re.I)
 QUARTER_RE = re.compile(r"\b(Q[1-4])(?:\s+|')?(?:FY)?(20\d\d|\d\d)?\b")
@@ -57,8 +58,20 @@ def _safe(y: int, m: int, d: int) -> date | None:
         return None
 
 
-def find_dates(text: str) -> list[tuple[str, date | None]]:
-    """Every date-like phrase in `text`, with the calendar date when it has one."""
+def _infer_year(month: int, day: int, ref: date | None) -> date | None:
+    """A month and day without a year, read as the first such date not long before `ref`."""
+    if ref is None:
+        return None
+    candidate = _safe(ref.year, month, day)
+    if candidate is not None and (ref - candidate).days > 60:
+        candidate = _safe(ref.year + 1, month, day)
+    return candidate
+
+
+def find_dates(text: str, ref: date | None = None) -> list[tuple[str, date | None]]:
+    """Every date-like phrase in `text`, with the calendar date when it has one.
+
+    `ref` (the source's own date) lets "December 2" become a calendar date."""
     found: list[tuple[int, str, date | None]] = []
     taken: list[tuple[int, int]] = []
 
@@ -75,6 +88,8 @@ def find_dates(text: str) -> list[tuple[str, date | None]]:
         add(m, _safe(int(m[3]), _MONTHS[m[1].lower()[:3]], int(m[2])))
     for m in DMY_RE.finditer(text):
         add(m, _safe(int(m[3]), _MONTHS[m[2].lower()[:3]], int(m[1])))
+    for m in MD_RE.finditer(text):
+        add(m, _infer_year(_MONTHS[m[1].lower()[:3]], int(m[2]), ref))
     for m in SLASH_RE.finditer(text):
         add(m, _safe(int(m[3]), int(m[1]), int(m[2])))
     for m in MONTH_YEAR_RE.finditer(text):

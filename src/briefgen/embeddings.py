@@ -90,7 +90,11 @@ class MiniLMEmbedder:
         self.eps = float(config["layer_norm_eps"])
         # Pre-transpose once: x @ W.T on every call would copy.
         self._weights = {
-            k: (np.ascontiguousarray(v.T) if k.endswith("weight") and v.ndim == 2 and "embeddings" not in k else v)
+            k: (
+                np.ascontiguousarray(v.T)
+                if k.endswith("weight") and v.ndim == 2 and "embeddings" not in k
+                else v
+            )
             for k, v in weights.items()
         }
         self._tokenizer = tokenizer
@@ -149,13 +153,18 @@ class MiniLMEmbedder:
             probs /= probs.sum(-1, keepdims=True)
             ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(n, seq, hidden)
             attn = proj(ctx, "attention.output.dense")
-            x = _layer_norm(x + attn, w[p + "attention.output.LayerNorm.weight"],
-                            w[p + "attention.output.LayerNorm.bias"], self.eps)
+            x = _layer_norm(
+                x + attn,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self.eps,
+            )
             inter = proj(x, "intermediate.dense")
             inter = (0.5 * inter * (1.0 + _erf(inter / np.float32(np.sqrt(2.0))))).astype(np.float32)
             out = proj(inter, "output.dense")
-            x = _layer_norm(x + out, w[p + "output.LayerNorm.weight"],
-                            w[p + "output.LayerNorm.bias"], self.eps)
+            x = _layer_norm(
+                x + out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps
+            )
         summed = (x * mask[:, :, None]).sum(1)
         pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -47,9 +47,7 @@ def split_text(text: str, size: int, overlap: int) -> list[tuple[int, str]]:
     """Character-based chunks with their start offsets (no tokenizer download needed)."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=size, chunk_overlap=overlap, add_start_index=True
-    )
+    splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=overlap, add_start_index=True)
     docs = splitter.create_documents([text])
     return [(int(d.metadata.get("start_index", 0)), d.page_content) for d in docs]
 
@@ -72,9 +70,7 @@ def _chunk_metadata(deal_id: str, source_id: str, doc: SourceDocument, text: str
     return meta
 
 
-def ingest_document(
-    store: Store, deal_id: str, doc: SourceDocument, relpath: str, path: Path | None
-) -> str:
+def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: str, path: Path | None) -> str:
     """Store one source; returns 'added', 'updated' or 'unchanged'."""
     source_id = source_id_for(deal_id, relpath, doc.part)
     digest = doc.content_hash
@@ -99,11 +95,21 @@ def ingest_document(
     stamp = now()
     store.records.put_source(
         SourceRecord(
-            source_id=source_id, deal_id=deal_id, relpath=relpath,
-            path=str(path) if path else None, kind=doc.kind, title=doc.title, date=doc.date,
-            author=doc.author, content_hash=digest, text=doc.text, raw=doc.raw,
-            meta={**doc.meta, "part": doc.part} if doc.part else doc.meta, chunks=len(chunks),
-            ingested_at=existing.ingested_at if existing else stamp, updated_at=stamp,
+            source_id=source_id,
+            deal_id=deal_id,
+            relpath=relpath,
+            path=str(path) if path else None,
+            kind=doc.kind,
+            title=doc.title,
+            date=doc.date,
+            author=doc.author,
+            content_hash=digest,
+            text=doc.text,
+            raw=doc.raw,
+            meta={**doc.meta, "part": doc.part} if doc.part else doc.meta,
+            chunks=len(chunks),
+            ingested_at=existing.ingested_at if existing else stamp,
+            updated_at=stamp,
         )
     )
     store.vectors.delete_stale(source_id, digest)

@@ -197,9 +197,21 @@ class Records:
                      text=excluded.text, raw=excluded.raw, meta=excluded.meta,
                      chunks=excluded.chunks, updated_at=excluded.updated_at""",
                 (
-                    rec.source_id, rec.deal_id, rec.relpath, rec.path, rec.kind, rec.title,
-                    rec.date, rec.author, rec.content_hash, rec.text, rec.raw,
-                    json.dumps(rec.meta), rec.chunks, rec.ingested_at, rec.updated_at,
+                    rec.source_id,
+                    rec.deal_id,
+                    rec.relpath,
+                    rec.path,
+                    rec.kind,
+                    rec.title,
+                    rec.date,
+                    rec.author,
+                    rec.content_hash,
+                    rec.text,
+                    rec.raw,
+                    json.dumps(rec.meta),
+                    rec.chunks,
+                    rec.ingested_at,
+                    rec.updated_at,
                 ),
             )
 
@@ -231,12 +243,20 @@ class Records:
             cur = db.execute(
                 """INSERT INTO briefs(deal_id, version, engine, status, sources_hash, body, created_at)
                    VALUES (?,?,?,?,?,?,?)""",
-                (brief.deal_id, version, brief.engine, "draft", sources_hash,
-                 brief.model_dump_json(), created),
+                (
+                    brief.deal_id,
+                    version,
+                    brief.engine,
+                    "draft",
+                    sources_hash,
+                    brief.model_dump_json(),
+                    created,
+                ),
             )
             brief_id = int(cur.lastrowid or 0)
-        return BriefRecord(brief_id, brief.deal_id, version, brief.engine, "draft", None,
-                           sources_hash, created, brief)
+        return BriefRecord(
+            brief_id, brief.deal_id, version, brief.engine, "draft", None, sources_hash, created, brief
+        )
 
     def get_brief(self, brief_id: int) -> BriefRecord:
         with self._lock:
@@ -271,7 +291,13 @@ def _source(row: sqlite3.Row) -> SourceRecord:
 
 def _brief(row: sqlite3.Row) -> BriefRecord:
     return BriefRecord(
-        id=row["id"], deal_id=row["deal_id"], version=row["version"], engine=row["engine"],
-        status=row["status"], note=row["note"], sources_hash=row["sources_hash"],
-        created_at=row["created_at"], brief=Brief.model_validate_json(row["body"]),
+        id=row["id"],
+        deal_id=row["deal_id"],
+        version=row["version"],
+        engine=row["engine"],
+        status=row["status"],
+        note=row["note"],
+        sources_hash=row["sources_hash"],
+        created_at=row["created_at"],
+        brief=Brief.model_validate_json(row["body"]),
     )

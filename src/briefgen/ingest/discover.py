@@ -94,8 +94,10 @@ def plan(paths: list[Path], deal_override: str | None = None) -> tuple[list[Deal
         if deal is not None:
             group.deal = deal.model_copy(update={"deal_id": deal_id})
         for p in sorted(folder.rglob("*")):
-            if p.is_file() and p.name != DEAL_FILE and all(
-                not part.startswith(".") for part in p.relative_to(folder).parts
+            if (
+                p.is_file()
+                and p.name != DEAL_FILE
+                and all(not part.startswith(".") for part in p.relative_to(folder).parts)
             ):
                 group.files.append(p)
 
@@ -146,9 +148,7 @@ def load_file(path: Path, max_bytes: int) -> list[SourceDocument]:
     except OSError as exc:
         raise UnreadableSource(path, exc.strerror or str(exc)) from exc
     if size > max_bytes:
-        raise UnreadableSource(
-            path, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit"
-        )
+        raise UnreadableSource(path, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     if size == 0:
         raise EmptySource(path, "file is empty")
     try:

@@ -51,8 +51,11 @@ def split_signature(text: str, sender: str = "") -> CleanEmail:
     blocks = text.rstrip().rsplit("\n\n", 1)
     if len(blocks) == 2:
         tail = _nonblank(blocks[1].split("\n"))
-        if tail and len(tail) <= 5 and tail[0].lower().rstrip(",.") in names and all(
-            len(line) < 80 for line in tail
+        if (
+            tail
+            and len(tail) <= 5
+            and tail[0].lower().rstrip(",.") in names
+            and all(len(line) < 80 for line in tail)
         ):
             return CleanEmail(blocks[0].strip(), tail)
     return CleanEmail(text.strip(), [])

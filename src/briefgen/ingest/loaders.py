@@ -7,9 +7,9 @@ import mailbox
 import re
 from collections.abc import Callable
 from email import policy
+from email.header import decode_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.header import decode_header
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
@@ -279,9 +279,12 @@ def _turns_to_document(
     lines = [f"{s}: {t}" if s else t for s, t in merged]
     text = "\n".join(lines)
     speakers = sorted({s for s, _ in merged if s})
+    if not title:
+        stem = re.sub(r"^\d{4}-\d\d-\d\d[-_ ]*", "", path.stem).replace("_", " ").replace("-", " ")
+        title = (stem[:1].upper() + stem[1:]) if stem else path.stem
     return SourceDocument(
         "transcript",
-        title or path.stem.replace("_", " ").replace("-", " "),
+        title,
         text,
         text,
         date=date or _iso_name(path),

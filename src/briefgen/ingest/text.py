@@ -63,8 +63,24 @@ def require_text(text: str, path: str) -> str:
 
 class _HTMLText(HTMLParser):
     _BLOCK = {
-        "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-        "table", "ul", "ol", "blockquote", "section", "article", "hr",
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "ul",
+        "ol",
+        "blockquote",
+        "section",
+        "article",
+        "hr",
     }
     _SKIP = {"script", "style", "head", "title"}
 

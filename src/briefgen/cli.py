@@ -1,0 +1,217 @@
+"""The `briefgen` command. Thin: every command calls the library and prints the result.
+
+Exit codes: 0 done; 1 failed; 2 bad usage or configuration; 3 done, but some inputs were
+skipped; 4 the deal or brief does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import _offline  # noqa: F401
+from .config import Settings
+from .errors import BriefgenError, ConfigError, NotFound
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    name="briefgen",
+    help="Turn what sales learned about a customer into a grounded handoff brief.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class _State:
+    home: Path | None = None
+    debug: bool = False
+
+
+state = _State()
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from .store import Store
+
+    return Store(Settings.from_env(state.home))
+
+
+def _err(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Path | None, typer.Option("--home", help="Store folder (default: $BRIEFGEN_HOME or ./.briefgen).")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    state.home = home
+    state.debug = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
+    if not debug:
+        for noisy in ("chromadb", "httpx", "onnxruntime"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, deal folders, or folders of deal folders.")],
+    deal: Annotated[str | None, typer.Option("--deal", help="Put every file into this deal.")] = None,
+) -> None:
+    """Ingest notes, emails and transcripts into the store (re-ingesting is safe)."""
+    from .ingestion import ingest_paths
+
+    store = _store()
+    started = time.perf_counter()
+    report = ingest_paths(store, paths, deal)
+    elapsed = time.perf_counter() - started
+    for s in report.skipped:
+        typer.echo(f"skipped: {s.path}: {s.reason}", err=True)
+    typer.echo(
+        f"{len(report.deals)} deal(s): {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; {report.chunks} chunks "
+        f"in {elapsed:.2f}s"
+    )
+    if report.skipped:
+        stored = report.added + report.updated + report.unchanged
+        raise typer.Exit(EXIT_PARTIAL if stored else EXIT_FAILED)
+
+
+@app.command()
+def brief(
+    deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json, md or html.")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    engine: Annotated[str, typer.Option("--engine", "-e", help="extractive or auto.")] = "auto",
+) -> None:
+    """Write a handoff brief for a deal (every call stores a new version)."""
+    from .generate import write_brief
+    from .render import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+    store = _store()
+    result, record = write_brief(store, deal_id, engine)
+    text = render(result, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        _write(out, text)
+        version = f" (version {record.version})" if record else ""
+        typer.echo(f"wrote {out}{version}", err=True)
+
+
+@app.command()
+def deals() -> None:
+    """List the deals in the store."""
+    rows = _store().records.list_deals()
+    if not rows:
+        typer.echo("no deals yet: run `briefgen ingest PATH`")
+        return
+    typer.echo(f"{'DEAL':<28} {'ACCOUNT':<28} {'SOURCES':>7} {'BRIEFS':>6}  UPDATED")
+    for r in rows:
+        typer.echo(
+            f"{r['deal_id']:<28} {(r['account'] or '—')[:28]:<28} {r['sources']:>7} "
+            f"{r['briefs']:>6}  {r['updated_at']}"
+        )
+
+
+@app.command()
+def demo(
+    path: Annotated[Path, typer.Option("--path", help="Example deals to ingest.")] = Path("ingest"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the JSON briefs.")] = Path("out"),
+    deal: Annotated[
+        str | None, typer.Option("--deal", help="Deal to print as Markdown (default: the first).")
+    ] = None,
+) -> None:
+    """Ingest the example deals, write a brief for each, print one as Markdown."""
+    from .generate import write_brief
+    from .ingestion import ingest_paths
+    from .render import render
+
+    if not path.is_dir():
+        raise ConfigError(f"example folder '{path}' not found (run from the repository root or pass --path)")
+    store = _store()
+    started = time.perf_counter()
+    report = ingest_paths(store, [path])
+    ingest_s = time.perf_counter() - started
+    for s in report.skipped:
+        typer.echo(f"skipped: {s.path}: {s.reason}", err=True)
+    out.mkdir(parents=True, exist_ok=True)
+    shown = deal or (report.deals[0] if report.deals else None)
+    if shown is None:
+        raise NotFound(f"no deals found under {path}")
+    timings = []
+    markdown = ""
+    for deal_id in report.deals:
+        t0 = time.perf_counter()
+        result, _ = write_brief(store, deal_id, "auto")
+        timings.append(time.perf_counter() - t0)
+        _write(out / f"{deal_id}.json", render(result, "json"))
+        if deal_id == shown:
+            markdown = render(result, "md")
+    typer.echo(markdown)
+    typer.echo(
+        f"ingested {len(report.deals)} deals ({report.added + report.updated} new or changed sources, "
+        f"{report.unchanged} unchanged) in {ingest_s:.2f}s; wrote {len(timings)} briefs in "
+        f"{sum(timings):.2f}s ({max(timings) * 1000:.0f} ms slowest) to {out}/",
+        err=True,
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    """Write-then-rename, so an interrupted write never leaves half a file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BriefgenError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _err("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if state.debug:
+            raise
+        if isinstance(exc, NotFound):
+            _err(str(exc))
+            sys.exit(EXIT_NOT_FOUND)
+        if isinstance(exc, ConfigError):
+            _err(str(exc))
+            sys.exit(EXIT_USAGE)
+        if isinstance(exc, BriefgenError):
+            _err(str(exc))
+            sys.exit(EXIT_FAILED)
+        _err(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

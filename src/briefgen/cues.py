@@ -1,0 +1,125 @@
+"""The cue phrases the extractive engine and the handoff-risk rules look for.
+
+Kept in one place so that tuning them is a data change, reviewed against the eval suite.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+GOAL = _re(
+    r"\b(?:goal|objective|aim|wants? to|want every|wants? (?:one|a single|weekly)|looking to|"
+    r"hopes? to|plan to|trying to|so that|in order to|priority|needs? to (?:cut|reduce|improve|"
+    r"increase|stop|get)|judge success|success (?:means|looks like))\b"
+)
+METRIC_NUMBER = _re(
+    r"(?:\$\s?\d[\d,.]*[kKmM]?|€\s?\d[\d,.]*|\bEUR\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:%|percent\b)"
+    r"|\b\d[\d,.]*\s*(?:minutes?|mins?|hours?|days?|weeks?|seconds?|ms)\b|\bzero\b"
+    r"|\b\d[\d,.]*\s*(?:orders|tickets|requests|cases|disputes|errors|incidents)\b)"
+)
+METRIC_VERB = _re(
+    r"\b(?:reduce|cut|improve|increase|decrease|lower|raise|drop(?:ped)?|grow|under|below|less than|"
+    r"at least|target|goal|from \S+ .{0,20}to|wants?|get to|within|faster|judge success|measure)\b"
+)
+RISK = _re(
+    r"\b(?:concern(?:ed|s)?|worr(?:y|ied|ies)|risk(?:s|y)?|blocker|block(?:s|ed)?|skeptic(?:al)?|sceptic(?:al)?|"
+    r"leaving|left the company|resign(?:ed|ing)?|freeze|security review|compliance|hard gate|"
+    r"cannot approve|can't approve|must pass|slips?|delay(?:ed|s)?|churn|resist|attached to|"
+    r"competing|reorg(?:anisation|anization)?|budget cut|contingent|depends? on|not been part of|"
+    r"pushback|push back|hesitant|unhappy|frustrat(?:ed|ion)|audit|hipaa|gdpr|soc ?2|"
+    r"must stay under|otherwise|sign-off)\b"
+)
+COMMITMENT = _re(
+    r"\b(?:we will|we'll|we commit(?:ted)?|committed to|promised|at no extra cost|no additional cost|"
+    r"free (?:for|of charge)|for free|included|includes?|agreed to|will deliver|we deliver|"
+    r"guarantee(?:d)?|will provide|dedicated|we agreed|will include|free for the first)\b"
+)
+OPEN_QUESTION = _re(r"\b(?:open question|tbd|to be confirmed|unclear|not (?:yet )?decided|unknown)\b")
+NEXT_STEP = _re(
+    r"\b(?:next steps?|action items?|follow[- ]up|will send|to send|to schedule|will schedule|"
+    r"send (?:the|a|over)|schedule (?:a|the)|please (?:make sure|send|share)|needs? the .{0,40}before)\b"
+)
+MILESTONE = _re(
+    r"\b(?:kick-?off|go-?live|go live|goes live|launch|cutover|cut over|rollout|roll out|"
+    r"business review|qbr|board meeting|training|pilot|onboarding|signature|sign by|"
+    r"review is booked|switch off|first business review|renewal)\b"
+)
+
+# Section headings in notes that say what follows.
+HEADING_SECTIONS = {
+    "risk": "risks",
+    "concern": "risks",
+    "next step": "next_steps",
+    "action": "next_steps",
+    "goal": "goals",
+    "pain": "goals",
+    "open question": "open_questions",
+    "timeline": "timeline",
+    "commitment": "commitments",
+}
+
+RISK_SECURITY = _re(
+    r"\b(?:security|soc ?2|hipaa|gdpr|compliance|audit|baa|business associate|data residency|"
+    r"penetration|pen test|bafin|iso 27001|privacy|dpa)\b"
+)
+RISK_TECHNICAL = _re(
+    r"\b(?:sso|saml|okta|integration|migrat(?:e|ion)|api|connector|wms|erp|legacy|data|"
+    r"infrastructure|technical|custom work|performance)\b"
+)
+RISK_ORG = _re(
+    r"\b(?:leaving|left|resign|champion|freeze|reorg|skeptic(?:al)?|resist|attached|team|"
+    r"competing|priorit(?:y|ies)|bandwidth|not been part|take over|takes over|hand(?:ing)? (?:off|over))\b"
+)
+RISK_COMMERCIAL = _re(
+    r"\b(?:price|pricing|discount|budget|contingent|contract|renewal|cost|seat|paying|"
+    r"credits?|invoice|payment terms|procurement)\b"
+)
+SEVERITY_HIGH = _re(
+    r"\b(?:blocker|hard gate|cannot|can't|must|otherwise|slips?|leaving|freeze|until|"
+    r"before go-?live|not be allowed|no production changes)\b"
+)
+SEVERITY_LOW = _re(r"\b(?:minor|small|nice to have|question)\b")
+
+POSITIVE = _re(
+    r"\b(?:excited|enthusiastic|happy|love[sd]?|supportive|pushed for|champion|great|went well|"
+    r"works for me|approved|ready to sign|impressed|keen)\b"
+)
+NEGATIVE = _re(
+    r"\b(?:skeptic(?:al)?|sceptic(?:al)?|worr(?:y|ied)|concern(?:ed)?|unhappy|frustrated|opposed|"
+    r"against|push(?:ing)? back|hesitant|resist|cannot approve|not convinced)\b"
+)
+
+# Handoff risk.
+HAND_DOWN = _re(
+    r"\b(?:hand(?:ing|s|ed)? (?:off|over|day-to-day|down)|day[- ]to[- ]day|won't be (?:running|involved)|"
+    r"point of contact|will own the rollout|will run the project|runs? the implementation|"
+    r"will take over|takes over|delegat(?:e|ing)|only need the (?:quarterly|monthly)|check in quarterly)\b"
+)
+LONG_IMPLEMENTATION = _re(
+    r"\b(?:(?:\d+|two|three|four|five|six|eight|ten|twelve)\s+(?:weeks?|months?)|multi-phase|"
+    r"phased|phase (?:one|two|1|2)|the rest by|migrate .{0,40}(?:history|years|million)|"
+    r"(?:\d|one|two|three|four|five|six)[ -]?(?:month|week) (?:implementation|rollout|project))\b"
+)
+IMPLEMENTATION_CONTEXT = _re(
+    r"\b(?:implementation|implement|rollout|roll out|migrat(?:e|ion)|go-?live|go live|cutover|"
+    r"project|onboarding|deployment)\b"
+)
+ENTERPRISE = _re(
+    r"\b(?:\d{1,3}(?:,\d{3})+|\d{3,})\s+(?:employees|staff|people|users|seats)\b|\b\d+\s+(?:regional|"
+    r"regions|distribution centers|sites|countries|business units|clinics|offices|plants)\b|"
+    r"\benterprise\b|\bregional managers\b|\bthe board\b|\bboard wants\b"
+)
+SELF_SERVE = _re(
+    r"\b(?:self-serve|self serve|set it up (?:herself|himself|themselves|myself|ourselves)|"
+    r"owns and runs|owner-operated|does not need an implementation|no implementation project)\b"
+)
+CHAMPION_LEAVING = _re(
+    r"\b(?:is leaving|are leaving|left the company|resign(?:ed|ing)|moving on|last day|"
+    r"parental leave|going on leave)\b"
+)
+NEGATION = _re(r"\b(?:not|no|never|without|does not|doesn't|won't need)\b")

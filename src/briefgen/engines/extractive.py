@@ -1,0 +1,571 @@
+"""The extractive engine: deterministic, offline, sub-second, and the fallback for every other.
+
+It reads sentences, classifies them by cue phrases (and note headings), parses people from
+attendee lines, email headers, signatures and transcript speakers, and quotes its sources
+verbatim. Sentences that address a model or carry a secret are never used as content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .. import cues
+from ..dates import BY_DATE_RE, find_dates, parse_date
+from ..people import People, Person, role_for
+from ..safety import find_secrets, is_injection
+from ..schema import (
+    Brief,
+    Change,
+    Commitment,
+    Deal,
+    Evidence,
+    Goal,
+    HandoffRisk,
+    Milestone,
+    Risk,
+    RiskCategory,
+    Sentiment,
+    Severity,
+    Side,
+    Stakeholder,
+    SuccessCriterion,
+    TextItem,
+)
+from ..sentences import Sentence, split_passage
+from .base import Engine, Passage
+
+MAX_ITEMS = 10
+
+_NUM = r"(?:~|about |around |roughly )?[$€]?\s?\d[\d,.]*\s?(?:[kKmM]\b|million|%|percent)?"
+_UNIT = r"(?:\s?(?:minutes?|mins?|hours?|days?|weeks?|months?|seconds?|orders?|cases?|requests?|tickets?))?"
+_VALUE = rf"(?:{_NUM}{_UNIT}|zero(?: [a-z]+){{0,2}})"
+_FROM_TO = re.compile(rf"\bfrom ({_VALUE}) to ({_VALUE})", re.I)
+_BASELINE = re.compile(
+    rf"(?:\b(?:is|are|currently|today is|of)\s+({_VALUE})\s+today\b|\btoday(?:,| is| we have)?\s+"
+    rf"(?:about |around )?({_VALUE})|\bcurrently\s+({_VALUE})|\b({_VALUE}) (?:today|currently|now)\b)",
+    re.I,
+)
+_TARGET = re.compile(
+    rf"\b(?:under|below|less than|at most|to|of|reach|hit|wants?|want|get to)\s+({_VALUE})", re.I
+)
+_BY_PCT = re.compile(r"\bby (\d[\d.]*\s?%)", re.I)
+_DUE_END = re.compile(
+    r"\b(?:by|before)\s+(?:the\s+)?end of\s+((?:the\s+)?(?:[A-Z][a-z]+|Q[1-4])(?:\s+20\d\d)?)", re.I
+)
+_MONEY = re.compile(r"(?:[$€]\s?\d[\d,]*(?:\.\d+)?[kKmM]?|\bEUR\s?\d[\d,]*)")
+_TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
+_INSTRUCTION_LEAD = 6  # words of an injected instruction quoted as evidence of the attempt
+
+
+def _ev(s: Sentence) -> list[Evidence]:
+    return [Evidence(source_id=s.source_id, quote=s.text)]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _heading_section(s: Sentence) -> str | None:
+    for key, section in cues.HEADING_SECTIONS.items():
+        if key in s.heading:
+            return section
+    return None
+
+
+class ExtractiveEngine(Engine):
+    name = "extractive"
+
+    def __init__(self, vendor_domains: tuple[str, ...] = ()) -> None:
+        self.vendor_domains = vendor_domains
+
+    def write(self, deal: Deal, evidence: list[Passage]) -> Brief:
+        passages = sorted(evidence, key=lambda p: (p.date or "", p.source_id, p.start))
+        people = People(deal, self.vendor_domains)
+        for p in passages:
+            people.scan(p)
+        sentences: list[Sentence] = []
+        for p in passages:
+            sentences.extend(split_passage(p, len(sentences)))
+        flagged: list[Sentence] = []
+        secret_hits: list[tuple[Sentence, tuple[int, int]]] = []
+        usable: list[Sentence] = []
+        seen: set[str] = set()
+        for s in sentences:
+            if is_injection(s.text):
+                flagged.append(s)
+                continue
+            spans = find_secrets(s.text)
+            if spans:
+                secret_hits.append((s, (spans[0][0], spans[-1][1])))
+                continue
+            key = _norm(s.text)
+            if key in seen:
+                continue
+            seen.add(key)
+            usable.append(s)
+
+        lines_by_speaker: dict[str, list[str]] = defaultdict(list)
+        for s in sentences:
+            if s.speaker and s.kind == "transcript":
+                lines_by_speaker[s.speaker].append(s.text)
+        people.settle_sides(lines_by_speaker)
+        stakeholders = self._stakeholders(people, usable)
+        side_of = {p.name: p.side for p in people.people.values()}
+        for p in people.people.values():
+            side_of[p.first] = p.side
+        criteria = self._criteria(usable, side_of)
+        criteria_keys = {_norm(c.evidence[0].quote) for c in criteria}
+        goals = [
+            Goal(text=s.text, evidence=_ev(s))
+            for s in usable
+            if (cues.GOAL.search(s.text) or _heading_section(s) == "goals")
+            and not s.text.endswith("?")
+            and not cues.COMMITMENT.search(s.text)
+            and not (cues.RISK.search(s.text) and not cues.GOAL.search(s.text))
+        ]
+        goals = [g for g in goals if _norm(g.text) not in criteria_keys or cues.GOAL.search(g.text)]
+        risks = self._risks(usable, flagged, secret_hits)
+        commitments = self._commitments(usable, side_of)
+        timeline = self._timeline(usable)
+        questions = [
+            TextItem(text=s.text, evidence=_ev(s))
+            for s in usable
+            if (
+                s.text.rstrip().endswith("?")
+                and side_of.get(s.speaker or "", Side.customer) is not Side.vendor
+            )
+            or cues.OPEN_QUESTION.search(s.text)
+            or _heading_section(s) == "open_questions"
+        ]
+        next_steps = [
+            TextItem(text=s.text, evidence=_ev(s))
+            for s in usable
+            if (cues.NEXT_STEP.search(s.text) or _heading_section(s) == "next_steps")
+            and not cues.OPEN_QUESTION.search(s.text)
+        ]
+        changes = self._changes(usable)
+        brief = Brief(
+            deal_id=deal.deal_id,
+            account=deal.account,
+            summary="",
+            goals=goals[:MAX_ITEMS],
+            stakeholders=stakeholders,
+            success_criteria=criteria[:MAX_ITEMS],
+            risks=risks[:MAX_ITEMS],
+            commitments=commitments[:MAX_ITEMS],
+            timeline=timeline[:MAX_ITEMS],
+            open_questions=questions[:MAX_ITEMS],
+            next_steps=next_steps[-MAX_ITEMS:],
+            changes=changes,
+            handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+            engine=self.name,
+        )
+        return brief
+
+    # --- stakeholders ------------------------------------------------------------
+
+    def _stakeholders(self, people: People, sentences: list[Sentence]) -> list[Stakeholder]:
+        out: list[Stakeholder] = []
+        for person in people.people.values():
+            about = _sentences_about(person, people, sentences)
+            texts = [s.text for s in about]
+            role = role_for(person, texts)
+            score = sum(1 for t in texts if cues.POSITIVE.search(t)) - sum(
+                1 for t in texts if cues.NEGATIVE.search(t)
+            )
+            sentiment = (
+                Sentiment.unknown
+                if not texts and person.side is not Side.vendor
+                else Sentiment.positive
+                if score > 0
+                else Sentiment.negative
+                if score < 0
+                else Sentiment.neutral
+            )
+            if person.side is Side.vendor:
+                sentiment = Sentiment.unknown
+            motivations = [
+                s.text
+                for s in about
+                if cues.GOAL.search(s.text) or cues.NEGATIVE.search(s.text) or cues.POSITIVE.search(s.text)
+            ][:3]
+            evidence = [Evidence(source_id=sid, quote=q) for sid, q in person.quotes[:2]]
+            used = {e.quote for e in evidence}
+            for s in about:
+                if len(evidence) >= 4:
+                    break
+                if s.text not in used and (s.text in motivations or not evidence):
+                    evidence.append(Evidence(source_id=s.source_id, quote=s.text))
+                    used.add(s.text)
+            if not evidence:
+                continue  # a name seen only in a header we cannot quote: not citable
+            out.append(
+                Stakeholder(
+                    name=person.name,
+                    title=person.title,
+                    organization=person.organization,
+                    email=person.email,
+                    side=person.side,
+                    role=role,
+                    sentiment=sentiment,
+                    motivations=motivations,
+                    evidence=evidence,
+                )
+            )
+        order = {"customer": 0, "unknown": 1, "vendor": 2}
+        out.sort(key=lambda s: (order[s.side.value], _ROLE_ORDER.index(s.role.value), s.name))
+        return out
+
+    # --- success criteria --------------------------------------------------------
+
+    def _criteria(self, sentences: list[Sentence], side_of: dict[str, Side]) -> list[SuccessCriterion]:
+        out: list[SuccessCriterion] = []
+        for s in sentences:
+            text = s.text
+            if not (cues.METRIC_NUMBER.search(text) and cues.METRIC_VERB.search(text)):
+                continue
+            if cues.COMMITMENT.search(text) and not cues.GOAL.search(text):
+                continue
+            if _MONEY.search(text) and re.search(r"\b(?:price|pricing|per year|annual|seats?)\b", text, re.I):
+                continue  # a price, not a success metric
+            baseline = target = None
+            m = _FROM_TO.search(text)
+            if m:
+                baseline, target = m.group(1).strip(), m.group(2).strip()
+            else:
+                bm = _BASELINE.search(text)
+                if bm:
+                    baseline = next(g for g in bm.groups() if g).strip()
+                for tm in _TARGET.finditer(text):
+                    value = tm.group(1).strip()
+                    if value != baseline and re.search(r"\d|zero", value):
+                        target = value
+                pm = _BY_PCT.search(text)
+                if pm and target is None:
+                    target = (
+                        f"-{pm.group(1)}"
+                        if re.search(r"reduce|cut|lower|decrease", text, re.I)
+                        else f"+{pm.group(1)}"
+                    )
+                if re.search(r"\bzero\b", text, re.I) and target is None:
+                    target = "zero"
+            if target is None and baseline is None:
+                continue
+            if target is None:
+                continue  # a number without a target is context, not a criterion
+            due = None
+            dm = _DUE_END.search(text)
+            if dm:
+                due = "end of " + dm.group(1)
+            else:
+                bd = BY_DATE_RE.search(text)
+                if bd:
+                    due = bd.group(1)
+            if due:
+                parsed = parse_date(due) if re.search(r"\d{4}", due) else None
+                due = (
+                    parsed.isoformat()
+                    if parsed
+                    and re.search(r"\d{1,2}(?:st|nd|th|rd)?,", due + ",")
+                    and re.search(r"\b\d{1,2}\b", due)
+                    else due
+                )
+            speaker_side = side_of.get(s.speaker or "", Side.unknown)
+            subject_side = _subject_side(text, side_of)
+            stated = speaker_side is Side.customer or (
+                speaker_side is Side.unknown and subject_side is Side.customer
+            )
+            out.append(
+                SuccessCriterion(
+                    metric=_metric_phrase(text),
+                    baseline=baseline,
+                    target=target,
+                    due=due,
+                    stated_by_customer=stated,
+                    evidence=_ev(s),
+                )
+            )
+        return out
+
+    # --- risks -------------------------------------------------------------------
+
+    def _risks(
+        self,
+        sentences: list[Sentence],
+        flagged: list[Sentence],
+        secrets: list[tuple[Sentence, tuple[int, int]]],
+    ) -> list[Risk]:
+        out: list[Risk] = []
+        for s in sentences:
+            text = s.text
+            in_risk_heading = _heading_section(s) == "risks"
+            if not (cues.RISK.search(text) or in_risk_heading):
+                continue
+            if cues.NEXT_STEP.search(text) and not in_risk_heading:
+                continue
+            if cues.COMMITMENT.search(text) and not cues.RISK.search(text.split(",")[0]):
+                continue
+            if re.search(r"\bwent well\b", text, re.I):
+                continue
+            category = _risk_category(text)
+            severity = (
+                Severity.high
+                if cues.SEVERITY_HIGH.search(text)
+                else Severity.low
+                if cues.SEVERITY_LOW.search(text)
+                else Severity.medium
+            )
+            out.append(
+                Risk(
+                    description=text,
+                    category=category,
+                    severity=severity,
+                    mitigation=_mitigation(text, category),
+                    evidence=_ev(s),
+                )
+            )
+        for s in flagged:
+            lead = " ".join(s.text.split()[:_INSTRUCTION_LEAD])
+            out.insert(
+                0,
+                Risk(
+                    description="A source contains text addressed to an automated assistant "
+                    "(possible prompt injection); it was treated as data and ignored.",
+                    category=RiskCategory.security,
+                    severity=Severity.medium,
+                    mitigation="Review the source with the account team; do not act on it.",
+                    evidence=[Evidence(source_id=s.source_id, quote=lead)],
+                ),
+            )
+        for s, (start, end) in secrets:
+            # Quote the words around the secret, never the secret itself.
+            lead = s.text[:start].strip(" :=")
+            if len(lead.split()) < 2:
+                tail = s.text[end:].strip(" .,;:")
+                lead = tail if len(tail.split()) >= 2 else ""
+            out.insert(
+                0,
+                Risk(
+                    description="A source contains a credential or payment data; it was left out of "
+                    "this brief.",
+                    category=RiskCategory.security,
+                    severity=Severity.high,
+                    mitigation="Remove it from the CRM record and have the customer rotate it.",
+                    evidence=[Evidence(source_id=s.source_id, quote=lead)] if lead else [],
+                ),
+            )
+        sev = {"high": 0, "medium": 1, "low": 2}
+        out.sort(key=lambda r: sev[r.severity.value])
+        return out
+
+    # --- commitments -------------------------------------------------------------
+
+    def _commitments(self, sentences: list[Sentence], side_of: dict[str, Side]) -> list[Commitment]:
+        out: list[Commitment] = []
+        for s in sentences:
+            text = s.text
+            if not cues.COMMITMENT.search(text):
+                continue
+            speaker_side = side_of.get(s.speaker or "", Side.unknown)
+            if s.kind in ("email", "transcript") and speaker_side is Side.customer:
+                if not re.search(r"\byou (?:promised|committed|agreed|said you would)\b", text, re.I):
+                    continue
+            if s.kind == "note" and not re.search(r"\b(?:we|our|northbeam|us)\b", text, re.I):
+                if not re.search(
+                    r"\b(?:promised|committed|agreed|included|free|no extra cost)\b", text, re.I
+                ):
+                    continue
+            if text.endswith(("?", ":")):
+                continue
+            due = None
+            bd = BY_DATE_RE.search(text)
+            if bd:
+                due = bd.group(1)
+            else:
+                found = find_dates(text)
+                due = found[0][0] if found else None
+            out.append(Commitment(text=text, kind=_commitment_kind(text), due=due, evidence=_ev(s)))
+        return out
+
+    # --- timeline ----------------------------------------------------------------
+
+    def _timeline(self, sentences: list[Sentence]) -> list[Milestone]:
+        out: list[tuple[str, Milestone]] = []
+        for s in sentences:
+            if not cues.MILESTONE.search(s.text):
+                continue
+            dates = find_dates(s.text, parse_date(s.date))
+            if not dates:
+                continue
+            phrase, value = dates[0]
+            # A month alone ("January") is not a day: keep the phrase rather than invent the 1st.
+            iso = value.isoformat() if value and re.search(r"\d", phrase.replace("20", "", 1)) else None
+            label = iso or phrase
+            kind = _milestone_kind(s.text)
+            out.append(
+                (iso or (s.date or "9999"), Milestone(text=s.text, date=label, kind=kind, evidence=_ev(s)))
+            )
+        out.sort(key=lambda t: t[0])
+        return [m for _, m in out]
+
+    # --- changes -----------------------------------------------------------------
+
+    def _changes(self, sentences: list[Sentence]) -> list[Change]:
+        slots: dict[str, list[tuple[str, Sentence]]] = defaultdict(list)
+        for s in sentences:
+            text = s.text
+            if re.search(r"\b(?:price|pricing|priced|annual|per year|quote)\b", text, re.I):
+                money = _MONEY.findall(text)
+                if money:
+                    slots["price"].append((money[-1], s))
+            term = _TERM.search(text)
+            if term:
+                slots["term"].append((f"{term.group(1)} months", s))
+            if re.search(r"\bgo[- ]?live\b", text, re.I):
+                dates = [v for _, v in find_dates(text) if v]
+                if dates and not re.search(r"\b(?:first|the rest)\b", text, re.I):
+                    slots["go-live date"].append((dates[0].isoformat(), s))
+        changes: list[Change] = []
+        for field_name, values in slots.items():
+            ordered = sorted(values, key=lambda v: (v[1].date or "", v[1].order))
+            first_value, first = ordered[0]
+            last_value, last = ordered[-1]
+            if _norm(first_value) != _norm(last_value):
+                changes.append(
+                    Change(
+                        field=field_name,
+                        previous=first_value,
+                        current=last_value,
+                        evidence=[
+                            Evidence(source_id=first.source_id, quote=first.text),
+                            Evidence(source_id=last.source_id, quote=last.text),
+                        ],
+                    )
+                )
+        return changes
+
+
+_ROLE_ORDER = [
+    "economic_buyer",
+    "executive_sponsor",
+    "champion",
+    "project_owner",
+    "technical_lead",
+    "blocker",
+    "billing",
+    "end_user",
+    "other",
+]
+
+
+def _sentences_about(person: Person, people: People, sentences: list[Sentence]) -> list[Sentence]:
+    """Sentences whose subject is the person: they come first among the people named, or the
+    person says it in the first person."""
+    names = [person.name, person.first]
+    others = [p for p in people.people.values() if p is not person]
+    out = []
+    for s in sentences:
+        text = s.text
+        pos = min((text.find(n) for n in names if re.search(rf"\b{re.escape(n)}\b", text)), default=-1)
+        if pos >= 0:
+            other_pos = [text.find(o.first) for o in others if re.search(rf"\b{re.escape(o.first)}\b", text)]
+            if not other_pos or pos <= min(other_pos):
+                later = [p for p in other_pos if p > pos]
+                # Only the clause about this person counts, not what follows about someone else.
+                out.append(s if not later else _replace_text(s, text[: min(later)]))
+                continue
+        if s.speaker and people.find(s.speaker) is person and re.match(r"^(?:I|I'm|I'll|I've|My|Me)\b", text):
+            out.append(s)
+    return out
+
+
+def _replace_text(s: Sentence, text: str) -> Sentence:
+    from dataclasses import replace
+
+    return replace(s, text=text)
+
+
+def _subject_side(text: str, side_of: dict[str, Side]) -> Side:
+    for w in text.split():
+        w = w.strip(",.;:'’s")
+        if w in side_of and side_of[w] is not Side.unknown:
+            return side_of[w]
+    if re.match(r"^(?:They|Their|She|He|Our goal|The board|The customer)\b", text):
+        return Side.customer
+    return Side.unknown
+
+
+def _metric_phrase(text: str) -> str:
+    t = re.sub(
+        r"^(?:[A-Z][a-z]+ (?:wants|needs) to |Our goal is to |The goal is to |Their goal is to "
+        r"|The board wants to see |We want to |They want to )",
+        "",
+        text,
+    )
+    m = re.search(r"\s(?:is|are|from|under|below|by|to)\s+[~$€\d]", t)
+    phrase = t[: m.start()] if m and m.start() > 10 else t
+    phrase = phrase.strip(" ,;:.")
+    if len(phrase) > 90:
+        phrase = phrase[:87].rsplit(" ", 1)[0] + "…"
+    return phrase[0].upper() + phrase[1:] if phrase else text[:90]
+
+
+def _risk_category(text: str) -> RiskCategory:
+    if cues.RISK_SECURITY.search(text):
+        return RiskCategory.security
+    if cues.RISK_ORG.search(text):
+        return RiskCategory.organisational
+    if cues.RISK_TECHNICAL.search(text):
+        return RiskCategory.technical
+    if cues.RISK_COMMERCIAL.search(text):
+        return RiskCategory.commercial
+    return RiskCategory.other
+
+
+def _mitigation(text: str, category: RiskCategory) -> str:
+    low = text.lower()
+    if re.search(r"leaving|left the company|resign|take over|takes over", low):
+        return "Meet the successor before kickoff; re-run discovery with them and document what the departing contact knew."
+    if re.search(r"freeze", low):
+        return "Plan the timeline around the freeze window and agree it in writing at kickoff."
+    if re.search(r"skeptic|resist|attached|not been part", low):
+        return "Give the skeptic a role in the kickoff and an early, visible win in their own workflow."
+    if category is RiskCategory.security:
+        return "Send the security and compliance package (SOC 2, DPA/BAA, SSO docs) before kickoff and book the review early."
+    if category is RiskCategory.technical:
+        return "Scope the integration or migration in a technical workshop in week one, with a named owner on each side."
+    if category is RiskCategory.commercial:
+        return "Confirm the final commercial terms in the kickoff deck so CS and finance work from the same numbers."
+    if category is RiskCategory.organisational:
+        return "Agree an executive check-in cadence and confirm the customer's project team capacity."
+    return "Raise it at kickoff and assign an owner."
+
+
+def _commitment_kind(text: str) -> str:
+    low = text.lower()
+    for kind, pattern in (
+        ("training", r"training|workshop|session"),
+        ("integration", r"integration|connector|sso|api|migration"),
+        ("support", r"dedicated|support|engineer|success"),
+        ("discount", r"discount|free|no extra cost|no additional cost|price"),
+        ("deliverable", r"deliver|report|dashboard|export|script|plan|agreement"),
+    ):
+        if re.search(pattern, low):
+            return kind
+    return "other"
+
+
+def _milestone_kind(text: str) -> str:
+    low = text.lower()
+    for kind, pattern in (
+        ("kickoff", r"kick-?off"),
+        ("go_live", r"go-?live|go live|goes live|launch|cutover|switch off"),
+        ("business_review", r"business review|qbr|board"),
+        ("training", r"training"),
+        ("review", r"review|assessment"),
+        ("signature", r"sign"),
+    ):
+        if re.search(pattern, low):
+            return kind
+    return "other"

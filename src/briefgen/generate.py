@@ -1,0 +1,90 @@
+"""Writing a brief for a deal: gather evidence -> engine -> verify citations -> assess
+handoff risk -> summary -> store a new version."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from .config import Settings
+from .engines import get_engine
+from .engines.base import Engine
+from .engines.extractive import ExtractiveEngine
+from .errors import BriefgenError
+from .evidence import gather
+from .grounding import verify_brief
+from .handoff_risk import assess
+from .records import BriefRecord
+from .schema import Brief, HandoffRisk, Severity, SourceRef
+from .sentences import split_passage
+from .store import Store
+from .summary import unknowns, write_summary
+
+log = logging.getLogger(__name__)
+
+
+def _merge_handoff(engine_view: HandoffRisk, rules_view: HandoffRisk) -> HandoffRisk:
+    rank = {Severity.low: 0, Severity.medium: 1, Severity.high: 2}
+    factors = list(rules_view.factors)
+    known = {f.factor for f in factors}
+    factors += [f for f in engine_view.factors if f.factor not in known]
+    level = (
+        max(engine_view.level, rules_view.level, key=lambda s: rank[s])
+        if engine_view.factors
+        else rules_view.level
+    )
+    return HandoffRisk(level=level, factors=factors, recommendation=rules_view.recommendation)
+
+
+def write_brief(
+    store: Store,
+    deal_id: str,
+    engine: Engine | str = "auto",
+    settings: Settings | None = None,
+    save: bool = True,
+) -> tuple[Brief, BriefRecord | None]:
+    settings = settings or store.settings
+    deal = store.records.get_deal(deal_id)
+    if isinstance(engine, str):
+        engine = get_engine(engine, settings)
+    started = time.perf_counter()
+    evidence = gather(store, deal_id)
+    fallback_reason = None
+    try:
+        brief = engine.write(deal, evidence.passages)
+    except BriefgenError as exc:
+        if isinstance(engine, ExtractiveEngine):
+            raise
+        # A brief is never lost because a model failed: the extractive engine writes it.
+        log.warning("engine %s failed for %s: %s; falling back to extractive", engine.name, deal_id, exc)
+        fallback_reason = f"{engine.name}: {exc}"
+        brief = ExtractiveEngine(settings.vendor_domains).write(deal, evidence.passages)
+        brief.engine = f"extractive (fallback from {engine.name})"
+    brief.deal = deal.model_dump(exclude_none=True)
+    brief.account = brief.account or deal.account
+    texts = {s.source_id: s.text for s in evidence.sources}
+    report = verify_brief(brief, texts)
+    sentences = []
+    for p in evidence.passages:
+        sentences.extend(split_passage(p, len(sentences)))
+    brief.handoff_risk = _merge_handoff(brief.handoff_risk, assess(brief, sentences))
+    if not evidence.sources:
+        brief.handoff_risk.recommendation = (
+            "No documents yet: ask the account executive for call notes and emails before kickoff; "
+            "the brief will be regenerated when they arrive."
+        )
+    brief.sources = [
+        SourceRef(id=s.source_id, kind=s.kind, title=s.title, date=s.date, path=s.relpath, author=s.author)
+        for s in evidence.sources
+    ]
+    brief.unknowns = unknowns(brief)
+    brief.summary = write_summary(brief)
+    prov = brief.provenance
+    prov.evidence_mode = evidence.mode
+    prov.passages = len(evidence.passages)
+    prov.dropped_unverified += report.dropped_unverified
+    prov.reattributed += report.reattributed
+    prov.fallback_reason = prov.fallback_reason or fallback_reason
+    prov.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    record = store.records.add_brief(brief, store.records.sources_hash(deal_id)) if save else None
+    return brief, record

@@ -1,0 +1,345 @@
+"""Finding the people in a deal: attendee lines, email headers and signatures, transcript
+speakers and appositives ("our CFO Omar Haddad"), with side and role inferred."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .engines.base import Passage
+from .schema import Deal, Role, Side
+
+_NAME = r"[A-Z][a-zà-ÿA-Z'’-]+(?:\s+(?:van|de|von|da|del)?\s*[A-Z][a-zà-ÿA-Z'’-]+){1,2}"
+_PAREN = re.compile(rf"({_NAME})\s*\(([^()\n]{{2,90}})\)")
+_ATTENDEE_LINE = re.compile(
+    r"^\s*(?:attendees|participants|present|stakeholders|people|on the call)\s*:\s*(.+)$", re.I | re.M
+)
+_COMMA_TITLE = re.compile(rf"^\s*({_NAME}),\s+([^,—–-]{{2,60}})\s*(?:[—–-]|,|\bat\b)\s*(.{{2,60}})$")
+_TITLE_WORDS = re.compile(
+    r"\b(?:chief|ceo|cfo|coo|cto|cio|ciso|cmo|cro|vp|svp|evp|vice president|president|founder|"
+    r"owner|director|head|manager|lead|engineer|architect|analyst|specialist|coordinator|officer|"
+    r"executive|consultant|administrator|admin|partner|controller|buyer|procurement|counsel|"
+    r"representative|associate|scientist|developer|designer|dispatcher|agent|supervisor)\b",
+    re.I,
+)
+_ACRONYM_TITLES = "CEO|CFO|COO|CTO|CIO|CISO|CMO|CRO|CPO|VP|GM"
+_APPOSITIVE_BEFORE = re.compile(
+    rf"\b(?:[Oo]ur|[Tt]heir|[Tt]he|[Ii]ts)\s+({_ACRONYM_TITLES}|head of [a-z ]+?|[A-Z][a-z]+ [Mm]anager)\s*,?\s+"
+    rf"([A-Z][a-zà-ÿ'’-]+(?:\s+[A-Z][a-zà-ÿ'’-]+)?)\b"
+)
+_APPOSITIVE_AFTER = re.compile(
+    rf"\b({_NAME}),\s+(?:our|their|the)\s+({_ACRONYM_TITLES}|[A-Za-z ]{{3,40}}?(?:manager|director|lead|officer|head))\b"
+)
+_TAKEOVER = re.compile(
+    rf"\b({_NAME})\s+(?:will take over|takes over|is taking over|will own|will run|will lead|replaces)\b"
+)
+
+VENDOR_TITLES = re.compile(
+    r"\b(?:account executive|account manager|solutions? (?:engineer|consultant|architect)|sales|"
+    r"customer success|csm|sdr|bdr|ae)\b",
+    re.I,
+)
+
+
+@dataclass
+class Person:
+    name: str
+    title: str | None = None
+    organization: str | None = None
+    email: str | None = None
+    side: Side = Side.unknown
+    quotes: list[tuple[str, str]] = field(default_factory=list)  # (source_id, quote)
+    role_hint: Role | None = None  # from a sentence that names them as successor
+    spoke_in: set[str] = field(default_factory=set)
+
+    @property
+    def first(self) -> str:
+        return self.name.split()[0]
+
+
+def _domain(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[1].lower()
+
+
+def _org_from_domain(domain: str) -> str:
+    root = domain.split(".")[-2] if domain.count(".") >= 1 else domain
+    return root.capitalize()
+
+
+class People:
+    """Accumulates people across a deal's sources, merging the same person found twice."""
+
+    def __init__(self, deal: Deal, vendor_domains: tuple[str, ...] = ()) -> None:
+        self.deal = deal
+        self.people: dict[str, Person] = {}
+        owner_domain = _domain(re.sub(r".*<([^>]+)>.*", r"\1", deal.owner or ""))
+        self.vendor_domains = set(vendor_domains) | ({owner_domain} if owner_domain else set())
+        self.vendor_orgs = {_org_from_domain(d).lower() for d in self.vendor_domains}
+
+    # --- sides -----------------------------------------------------------------
+
+    def side_for(self, email: str | None, org: str | None, title: str | None) -> Side:
+        domain = _domain(email)
+        if domain:
+            return Side.vendor if domain in self.vendor_domains else Side.customer
+        if org:
+            low = org.lower()
+            if any(v and v in low for v in self.vendor_orgs):
+                return Side.vendor
+            account = (self.deal.account or "").lower()
+            if account and (low in account or account.split()[0] in low):
+                return Side.customer
+        if title and VENDOR_TITLES.search(title):
+            return Side.vendor
+        return Side.unknown
+
+    # --- merging ---------------------------------------------------------------
+
+    def find(self, name: str) -> Person | None:
+        key = name.lower().strip()
+        if key in self.people:
+            return self.people[key]
+        # A first name alone resolves when it is unambiguous.
+        parts = key.split()
+        if len(parts) == 1:
+            matches = [p for p in self.people.values() if p.first.lower() == parts[0]]
+            if len(matches) == 1:
+                return matches[0]
+        else:
+            for p in self.people.values():
+                if len(p.name.split()) == 1 and p.name.lower() == parts[0]:
+                    # Upgrade a first-name-only record to the full name.
+                    del self.people[p.name.lower()]
+                    p.name = name
+                    self.people[key] = p
+                    return p
+        return None
+
+    def add(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        org: str | None = None,
+        email: str | None = None,
+        quote: tuple[str, str] | None = None,
+    ) -> Person | None:
+        name = " ".join(name.replace('"', "").split()).strip(" ,'")
+        if not name or "@" in name or len(name) > 60 or not name[0].isupper():
+            return None
+        person = self.find(name)
+        if person is None:
+            person = Person(name)
+            self.people[name.lower()] = person
+        person.title = person.title or (title.strip() if title else None)
+        person.organization = person.organization or (org.strip() if org else None)
+        person.email = person.email or email
+        side = self.side_for(email, org, title)
+        if person.side is Side.unknown or (email and side is not Side.unknown):
+            person.side = side if side is not Side.unknown else person.side
+        if quote and quote not in person.quotes:
+            person.quotes.append(quote)
+        return person
+
+    # --- sources ---------------------------------------------------------------
+
+    def scan(self, passage: Passage) -> None:
+        sid = passage.source_id
+        text = passage.text
+        for m in _ATTENDEE_LINE.finditer(text):
+            line = m.group(0).strip()
+            for pm in _PAREN.finditer(m.group(1)):
+                title, org = _split_title_org(pm.group(2))
+                self.add(pm.group(1), title=title, org=org, quote=(sid, line))
+            for part in re.split(r";", m.group(1)):
+                cm = _COMMA_TITLE.match(part)
+                if cm and not _PAREN.search(part):
+                    self.add(cm.group(1), title=cm.group(2), org=cm.group(3), quote=(sid, line))
+        for line in text.split("\n"):
+            if _ATTENDEE_LINE.match(line):
+                continue
+            for pm in _PAREN.finditer(line):
+                title, org = _split_title_org(pm.group(2))
+                if title and _TITLE_WORDS.search(title):
+                    self.add(pm.group(1), title=title, org=org, quote=(sid, line.strip()))
+        if passage.kind == "email":
+            self._scan_email(passage)
+        if passage.kind == "transcript":
+            for speaker in passage.meta.get("speakers", []):
+                line = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
+                p = self.add(speaker, quote=(sid, line) if line else None)
+                if p:
+                    p.spoke_in.add(sid)
+        for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+            for am in _APPOSITIVE_BEFORE.finditer(sentence):
+                self._appositive(am.group(2), am.group(1), sid, sentence)
+            for am in _APPOSITIVE_AFTER.finditer(sentence):
+                self._appositive(am.group(1), am.group(2), sid, sentence)
+            for tm in _TAKEOVER.finditer(sentence):
+                existing = self.find(tm.group(1))
+                if existing is None and len(tm.group(1).split()) >= 2:
+                    existing = self.add(tm.group(1), org=self.deal.account, quote=(sid, sentence.strip()))
+                if existing is not None:
+                    existing.role_hint = existing.role_hint or Role.project_owner
+
+    def settle_sides(self, lines_by_speaker: dict[str, list[str]]) -> None:
+        """People seen only as transcript speakers: someone who makes our commitments is
+        vendor-side, anyone else on a customer call is taken to be the customer's."""
+        for person in self.people.values():
+            if person.side is not Side.unknown:
+                continue
+            said = " ".join(lines_by_speaker.get(person.name, []))
+            if re.search(
+                r"\b(?:we will deliver|we'll (?:deliver|configure|send)|our (?:product|platform|"
+                r"US region|team will)|all data stays in our)\b",
+                said,
+                re.I,
+            ):
+                person.side = Side.vendor
+            elif said:
+                person.side = Side.customer
+                person.organization = person.organization or self.deal.account
+
+    def _appositive(self, name: str, title: str, sid: str, sentence: str) -> None:
+        title = title.strip()
+        if title.lower().startswith("head of"):
+            title = title[0].upper() + title[1:]
+        existing = self.find(name)
+        if existing is not None:
+            existing.title = existing.title or title
+            if (sid, sentence.strip()) not in existing.quotes:
+                existing.quotes.append((sid, sentence.strip()))
+        elif len(name.split()) >= 1:
+            self.add(name, title=title, org=self.deal.account, quote=(sid, sentence.strip()))
+
+    def _scan_email(self, passage: Passage) -> None:
+        meta = passage.meta
+        sid = passage.source_id
+        sender = meta.get("from") or {}
+        signature = [s for s in meta.get("signature", []) if s]
+        title = org = None
+        if signature:
+            title, org = _signature_title_org(signature, sender.get("name", ""))
+        if sender.get("name"):
+            p = self.add(sender["name"], email=sender.get("email"), title=title, org=org, quote=None)
+            if p and p.organization is None and sender.get("email"):
+                domain = _domain(sender["email"]) or ""
+                p.organization = (
+                    self.deal.account
+                    if p.side is Side.customer and self.deal.account
+                    else _org_from_domain(domain)
+                )
+            if p:
+                p.spoke_in.add(sid)
+        for who in list(meta.get("to", [])) + list(meta.get("cc", [])):
+            if who.get("name"):
+                p = self.add(who["name"], email=who.get("email"))
+                if p and p.organization is None and who.get("email"):
+                    domain = _domain(who["email"]) or ""
+                    p.organization = (
+                        self.deal.account
+                        if p.side is Side.customer and self.deal.account
+                        else _org_from_domain(domain)
+                    )
+
+
+def _split_title_org(inner: str) -> tuple[str | None, str | None]:
+    parts = [p.strip() for p in inner.split(",") if p.strip()]
+    if not parts:
+        return None, None
+    if len(parts) == 1:
+        return (parts[0], None) if _TITLE_WORDS.search(parts[0]) else (None, parts[0])
+    return ", ".join(parts[:-1]), parts[-1]
+
+
+def _signature_title_org(lines: list[str], sender: str) -> tuple[str | None, str | None]:
+    if len(lines) == 1 and "|" in lines[0]:
+        parts = [p.strip() for p in lines[0].split("|")]
+        return (parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
+    rest = [ln for ln in lines if ln.lower() != sender.lower() and not re.search(r"[@+\d]{5,}", ln)]
+    if not rest:
+        return None, None
+    first = rest[0]
+    if "," in first and _TITLE_WORDS.search(first.split(",")[0]):
+        title, org = first.split(",", 1)
+        return title.strip(), org.strip()
+    if "|" in first:
+        parts = [p.strip() for p in first.split("|")]
+        return parts[0], parts[1] if len(parts) > 1 else None
+    if _TITLE_WORDS.search(first) or len(rest) >= 2:
+        return first, rest[1] if len(rest) > 1 else None
+    return None, None
+
+
+ROLE_BY_TITLE: list[tuple[re.Pattern[str], Role]] = [
+    (re.compile(r"\b(?:procurement|accounts payable|billing|purchasing|controller)\b", re.I), Role.billing),
+    (
+        re.compile(
+            r"\b(?:cfo|chief financial|owner|founder|ceo|chief executive|president|managing director)\b", re.I
+        ),
+        Role.economic_buyer,
+    ),
+    (
+        re.compile(
+            r"\b(?:it|security|engineering|technical|architect|engineer|cto|cio|ciso|developer|data)\b", re.I
+        ),
+        Role.technical_lead,
+    ),
+    (re.compile(r"\b(?:pmo|project|program|implementation|rollout)\b", re.I), Role.project_owner),
+    (
+        re.compile(r"\b(?:vp|vice president|svp|evp|chief|coo|head of|cmo|cro|general manager)\b", re.I),
+        Role.executive_sponsor,
+    ),
+    (re.compile(r"\b(?:director|manager|lead|supervisor)\b", re.I), Role.project_owner),
+    (
+        re.compile(r"\b(?:analyst|agent|specialist|coordinator|dispatcher|associate|user|baker|rep)\b", re.I),
+        Role.end_user,
+    ),
+]
+
+# Cues in what is said about a person; stronger than the title.
+ROLE_CUES: list[tuple[re.Pattern[str], Role]] = [
+    (
+        re.compile(
+            r"\beconomic buyer\b|\bapproved the budget\b|\bsigns? anything\b|\bsigned the order\b|"
+            r"\bwill sign\b|\bsign-off on budget\b",
+            re.I,
+        ),
+        Role.economic_buyer,
+    ),
+    (re.compile(r"\bchampion\b|\bpushed for\b|\badvocate\b", re.I), Role.champion),
+    (re.compile(r"\bsponsor(?:ing|s)?\b", re.I), Role.executive_sponsor),
+    (
+        re.compile(
+            r"\b(?:will own|own the rollout|point of contact|run the project|will run|take over|"
+            r"takes over|runs the implementation|project lead|day-to-day ownership)\b",
+            re.I,
+        ),
+        Role.project_owner,
+    ),
+    (
+        re.compile(
+            r"\b(?:blocker|veto|block(?:s|ing)? the deal|against the purchase|cannot approve|"
+            r"can't approve)\b",
+            re.I,
+        ),
+        Role.blocker,
+    ),
+]
+
+
+def role_for(person: Person, sentences_about: list[str]) -> Role:
+    if person.side is Side.vendor:
+        return Role.other
+    for pattern, role in ROLE_CUES:
+        if any(pattern.search(s) for s in sentences_about):
+            return role
+    if person.role_hint is not None:
+        return person.role_hint
+    title = person.title or ""
+    for pattern, role in ROLE_BY_TITLE:
+        if pattern.search(title):
+            return role
+    return Role.other

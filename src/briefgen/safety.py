@@ -1,0 +1,91 @@
+"""Recognising text that must never reach a brief as content: instructions aimed at a
+model (prompt injection) and secrets (card numbers, passwords, keys)."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+_INJECTION = re.compile(
+    r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|"
+    r"earlier|preceding|system)?\s*(?:instructions?|prompts?|rules|guidelines|directions)"
+    r"|\b(?:you are|act as|pretend to be)\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|language model|llm|chatbot|gpt)\b"
+    r"|\bsystem prompt\b|\bnew instructions?\b|\binstructions? (?:to|for) (?:the )?(?:ai|assistant|model|llm)\b"
+    r"|\b(?:ai|assistant|model|llm|summari[sz]er|bot)s?\s*(?:[:,]|reading this|that reads this|processing this)"
+    r"|\b(?:mark|rate|set|classify|report|label)\s+(?:this|the)\s+(?:deal|account|customer|brief|handoff|risk)"
+    r"[\w\s-]{0,30}\s+as\b"
+    r"|\b(?:reveal|print|output|list|include|show)\s+(?:all\s+)?(?:the\s+)?(?:other|all)\s+(?:deals?|customers?|accounts?)"
+    r"|\bdo not (?:mention|report|include) (?:any )?(?:risks?|this)\b"
+    r"|\bignorez\b|\bignoriere\b|\bignora\b|\bignorar\b|\binstrucciones\b|\banweisungen\b|\bconsignes\b",
+    re.I,
+)
+_B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
+
+
+def is_injection(text: str) -> bool:
+    if _INJECTION.search(text):
+        return True
+    # Encoded payloads: decode base64-looking runs and check what they say.
+    for m in _B64.finditer(text):
+        try:
+            decoded = base64.b64decode(m.group(0) + "=" * (-len(m.group(0)) % 4)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if _INJECTION.search(decoded):
+            return True
+    return False
+
+
+_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+_SECRET_PATTERNS = [
+    re.compile(
+        r"\b(?:password|passwd|pwd|passcode|pin|secret|token|api[ _-]?key)\b\s*(?:is|:|=)\s*\S+", re.I
+    ),
+    re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}"),
+    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),
+    re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b"),  # IBAN
+    re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),  # US SSN
+    re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*"),
+]
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def find_secrets(text: str) -> list[tuple[int, int]]:
+    """Spans of likely secrets in `text`."""
+    spans: list[tuple[int, int]] = []
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and _luhn(digits):
+            spans.append(m.span())
+    for pattern in _SECRET_PATTERNS:
+        spans.extend(m.span() for m in pattern.finditer(text))
+    return sorted(spans)
+
+
+def has_secret(text: str) -> bool:
+    return bool(find_secrets(text))
+
+
+def mask_secrets(text: str) -> str:
+    out, last = [], 0
+    for start, end in find_secrets(text):
+        if start < last:
+            continue
+        out.append(text[last:start])
+        out.append("[REDACTED]")
+        last = end
+    out.append(text[last:])
+    return "".join(out)

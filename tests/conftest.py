@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from briefgen.config import Settings  # noqa: E402
+from briefgen.embeddings import default_embedder  # noqa: E402
+from briefgen.store import Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "ingest"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("BRIEFGEN_"):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def store(home: Path) -> Iterator[Store]:
+    s = Store(Settings.from_env(home), embedder=default_embedder())
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def examples_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """All example deals ingested once for the tests that only read."""
+    from briefgen.ingestion import ingest_paths
+
+    home = tmp_path_factory.mktemp("examples-home")
+    s = Store(Settings.from_env(home), embedder=default_embedder())
+    report = ingest_paths(s, [EXAMPLES])
+    assert not report.skipped, report.skipped
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def deal_dir(tmp_path: Path) -> Path:
+    """A writable copy of one example deal."""
+    dst = tmp_path / "deals" / "acme-logistics"
+    shutil.copytree(EXAMPLES / "acme-logistics", dst)
+    return dst
