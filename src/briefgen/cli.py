@@ -190,14 +190,10 @@ def main() -> None:
         _err("interrupted")
         sys.exit(130)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
+        # Typer's own usage errors (unknown command, bad option) know how to print themselves.
+        if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
             exc.show()
-            sys.exit(EXIT_USAGE)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(int(getattr(exc, "exit_code", EXIT_USAGE)))
         if state.debug:
             raise
         if isinstance(exc, NotFound):

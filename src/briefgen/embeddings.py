@@ -198,3 +198,11 @@ def default_embedder() -> MiniLMEmbedder:
         if _default is None:
             _default = MiniLMEmbedder()
         return _default
+
+
+def embedder_named(name: str) -> Embedder:
+    if name == HashEmbedder.name:
+        return HashEmbedder()
+    if name in ("", MiniLMEmbedder.name):
+        return default_embedder()
+    raise EmbeddingError(f"unknown embedding model '{name}' in the store's configuration")

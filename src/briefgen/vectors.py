@@ -27,8 +27,8 @@ def _embedding_function(embedder: Embedder) -> Any:
 
     class BriefgenEmbeddingFunction(EmbeddingFunction[Documents]):
         # Explicit so chromadb never falls back to its default, which downloads a model.
-        def __init__(self) -> None:
-            self._embedder = embedder
+        def __init__(self, inner: Embedder) -> None:
+            self._embedder = inner
 
         def __call__(self, input: Documents) -> Embeddings:
             return list(self._embedder.embed(list(input)))
@@ -38,16 +38,18 @@ def _embedding_function(embedder: Embedder) -> Any:
             return "briefgen"
 
         def get_config(self) -> dict[str, Any]:
-            return {"model": embedder.name}
+            return {"model": self._embedder.name}
 
         @staticmethod
         def build_from_config(config: dict[str, Any]) -> BriefgenEmbeddingFunction:
-            raise StoreError("briefgen's collection must be opened through briefgen")
+            from .embeddings import embedder_named
+
+            return BriefgenEmbeddingFunction(embedder_named(str(config.get("model", ""))))
 
         def default_space(self) -> Any:
             return "cosine"
 
-    return BriefgenEmbeddingFunction()
+    return BriefgenEmbeddingFunction(embedder)
 
 
 class VectorStore:
