@@ -10,9 +10,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from briefgen.config import Settings  # noqa: E402
-from briefgen.embeddings import default_embedder  # noqa: E402
-from briefgen.store import Store  # noqa: E402
+from briefgen.config import Settings
+from briefgen.embeddings import default_embedder
+from briefgen.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "ingest"

@@ -19,8 +19,12 @@ def run(home: Path, *args: str, cwd: Path | None = None) -> subprocess.Completed
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")}
     env["BRIEFGEN_HOME"] = str(home)
     return subprocess.run(
-        [sys.executable, "-m", "briefgen.cli", *args], capture_output=True, text=True, env=env,
-        cwd=cwd, timeout=300,
+        [sys.executable, "-m", "briefgen.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
     )
 
 

@@ -31,11 +31,13 @@ def test_padding_does_not_change_a_vector() -> None:
 
 
 def test_similar_sentences_are_closer_than_unrelated_ones() -> None:
-    v = default_embedder().embed([
-        "The customer is worried about the security review.",
-        "Their security team has concerns about the audit.",
-        "We ordered pizza for the team lunch.",
-    ])
+    v = default_embedder().embed(
+        [
+            "The customer is worried about the security review.",
+            "Their security team has concerns about the audit.",
+            "We ordered pizza for the team lunch.",
+        ]
+    )
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
 

@@ -33,18 +33,28 @@ def test_too_short_quotes_do_not_verify() -> None:
 
 def _brief(*items: Goal, risks: list[Risk] | None = None) -> Brief:
     return Brief(
-        deal_id="d", summary="", goals=list(items), risks=risks or [], engine="test",
+        deal_id="d",
+        summary="",
+        goals=list(items),
+        risks=risks or [],
+        engine="test",
         handoff_risk=HandoffRisk(
-            level=Severity.low, recommendation="",
-            factors=[HandoffFactor(factor="x", detail="y",
-                                   evidence=[Evidence(source_id="s2", quote="invented words here")])],
+            level=Severity.low,
+            recommendation="",
+            factors=[
+                HandoffFactor(
+                    factor="x", detail="y", evidence=[Evidence(source_id="s2", quote="invented words here")]
+                )
+            ],
         ),
     )
 
 
 def test_verify_brief_reattributes_drops_and_counts() -> None:
     good = Goal(text="a", evidence=[Evidence(source_id="s1", quote="robert wants it under 20 minutes")])
-    wrong_source = Goal(text="b", evidence=[Evidence(source_id="s1", quote="contingent on signature by November 10")])
+    wrong_source = Goal(
+        text="b", evidence=[Evidence(source_id="s1", quote="contingent on signature by November 10")]
+    )
     invented = Goal(text="c", evidence=[Evidence(source_id="s1", quote="The customer will double revenue")])
     unknown_source = Goal(text="d", evidence=[Evidence(source_id="zzz", quote="Tom is worried about SSO")])
     brief = _brief(good, wrong_source, invented, unknown_source)

@@ -150,11 +150,20 @@ def test_stale_chunks_from_an_interrupted_update_are_cleaned(store: Store, deal_
     ingest_paths(store, [deal_dir])
     [rec] = [s for s in store.records.sources("acme-logistics") if s.kind == "email"]
     before = store.vectors.count(source_id=rec.source_id)
-    store.vectors.add([
-        Chunk(id=f"{rec.source_id}:deadbeef:0", text="orphan from a newer version",
-              metadata={"deal_id": "acme-logistics", "source_id": rec.source_id, "kind": "email",
-                        "content_hash": "deadbeef"})
-    ])
+    store.vectors.add(
+        [
+            Chunk(
+                id=f"{rec.source_id}:deadbeef:0",
+                text="orphan from a newer version",
+                metadata={
+                    "deal_id": "acme-logistics",
+                    "source_id": rec.source_id,
+                    "kind": "email",
+                    "content_hash": "deadbeef",
+                },
+            )
+        ]
+    )
     assert store.vectors.count(source_id=rec.source_id) == before + 1
     ingest_paths(store, [deal_dir])
     assert store.vectors.count(source_id=rec.source_id) == before

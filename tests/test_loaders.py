@@ -208,7 +208,10 @@ def test_srt_with_speaker_prefixes(tmp_path: Path) -> None:
 
 
 def test_json_transcript_list_and_object(tmp_path: Path) -> None:
-    turns = [{"speaker": "Lena", "start": 0, "text": "We need   this."}, {"speaker": "Lena", "start": 2, "text": "Soon."}]
+    turns = [
+        {"speaker": "Lena", "start": 0, "text": "We need   this."},
+        {"speaker": "Lena", "start": 2, "text": "Soon."},
+    ]
     [doc] = load_file(write(tmp_path, "a.json", json.dumps(turns)), LIMIT)
     assert doc.text == "Lena: We need this. Soon."
     obj = {"title": "Deep dive", "date": "2026-10-21", "turns": turns}

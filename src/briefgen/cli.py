@@ -10,13 +10,16 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import _offline  # noqa: F401
 from .config import Settings
 from .errors import BriefgenError, ConfigError, NotFound
+
+if TYPE_CHECKING:
+    from .store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
 
@@ -37,7 +40,7 @@ class _State:
 state = _State()
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> Store:
     from .store import Store
 
     return Store(Settings.from_env(state.home))

@@ -14,7 +14,7 @@ import hashlib
 import json
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,13 +48,13 @@ def _erf(x: Vectors) -> Vectors:
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return cast(Vectors, (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32))
 
 
 def _layer_norm(x: Vectors, w: Vectors, b: Vectors, eps: float) -> Vectors:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps) * w + b).astype(np.float32)
+    return cast(Vectors, ((x - mean) / np.sqrt(var + eps) * w + b).astype(np.float32))
 
 
 class MiniLMEmbedder:
@@ -168,7 +168,7 @@ class MiniLMEmbedder:
         summed = (x * mask[:, :, None]).sum(1)
         pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return cast(Vectors, (pooled / np.maximum(norms, 1e-12)).astype(np.float32))
 
 
 class HashEmbedder:
@@ -184,7 +184,7 @@ class HashEmbedder:
                 h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
                 out[i, h % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return cast(Vectors, out / np.maximum(norms, 1e-12))
 
 
 _default: MiniLMEmbedder | None = None

@@ -16,7 +16,7 @@ from .grounding import verify_brief
 from .handoff_risk import assess
 from .records import BriefRecord
 from .schema import Brief, HandoffRisk, Severity, SourceRef
-from .sentences import split_passage
+from .sentences import Sentence, split_passage
 from .store import Store
 from .summary import unknowns, write_summary
 
@@ -64,7 +64,7 @@ def write_brief(
     brief.account = brief.account or deal.account
     texts = {s.source_id: s.text for s in evidence.sources}
     report = verify_brief(brief, texts)
-    sentences = []
+    sentences: list[Sentence] = []
     for p in evidence.passages:
         sentences.extend(split_passage(p, len(sentences)))
     brief.handoff_risk = _merge_handoff(brief.handoff_risk, assess(brief, sentences))

@@ -168,8 +168,8 @@ class People:
             self._scan_email(passage)
         if passage.kind == "transcript":
             for speaker in passage.meta.get("speakers", []):
-                line = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
-                p = self.add(speaker, quote=(sid, line) if line else None)
+                said = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
+                p = self.add(speaker, quote=(sid, said) if said else None)
                 if p:
                     p.spoke_in.add(sid)
         for sentence in re.split(r"(?<=[.!?])\s+|\n", text):

@@ -98,9 +98,8 @@ class VectorStore:
 
     def delete_stale(self, source_id: str, current_hash: str) -> None:
         try:
-            self.collection.delete(
-                where={"$and": [{"source_id": source_id}, {"content_hash": {"$ne": current_hash}}]}
-            )
+            where: Any = {"$and": [{"source_id": source_id}, {"content_hash": {"$ne": current_hash}}]}
+            self.collection.delete(where=where)
         except Exception as exc:
             raise StoreError(f"vector store delete failed for {source_id}: {exc}") from exc
 

@@ -2,18 +2,25 @@
 
 Run once with `pip install cfbwrite`; the output is committed, so tests need neither.
 """
+
 # ruff: noqa
 import struct, datetime
 from cfbwrite import Entry, write_ole
 
+
 def s(name, data):
     return Entry(name=name, is_storage=False, size=len(data), read=lambda d=data: d)
+
 
 def u16(text):
     return text.encode("utf-16-le")
 
+
 def filetime(dt):
-    return int((dt - datetime.datetime(1601,1,1,tzinfo=datetime.timezone.utc)).total_seconds() * 10_000_000)
+    return int(
+        (dt - datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)).total_seconds() * 10_000_000
+    )
+
 
 when = datetime.datetime(2026, 10, 20, 15, 30, tzinfo=datetime.timezone.utc)
 props = b"\0" * 8 + struct.pack("<IIII", 1, 0, 1, 0) + b"\0" * 8
@@ -34,8 +41,13 @@ for pid, text in strings.items():
     props += struct.pack("<IIII", int(pid + "001F", 16), 6, len(u16(text)) + 2, 0)
 children = [s(f"__substg1.0_{pid}001F", u16(text)) for pid, text in strings.items()]
 children.append(s("__properties_version1.0", props))
-nameid = Entry(name="__nameid_version1.0", is_storage=True, size=0, read=None, children=[
-    s("__substg1.0_00020102", b""), s("__substg1.0_00030102", b""), s("__substg1.0_00040102", b"")])
+nameid = Entry(
+    name="__nameid_version1.0",
+    is_storage=True,
+    size=0,
+    read=None,
+    children=[s("__substg1.0_00020102", b""), s("__substg1.0_00030102", b""), s("__substg1.0_00040102", b"")],
+)
 children.append(nameid)
 write_ole(str(__import__("pathlib").Path(__file__).with_name("security-questionnaire.msg")), children)
 print("ok")

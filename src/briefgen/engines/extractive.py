@@ -112,8 +112,8 @@ class ExtractiveEngine(Engine):
         people.settle_sides(lines_by_speaker)
         stakeholders = self._stakeholders(people, usable)
         side_of = {p.name: p.side for p in people.people.values()}
-        for p in people.people.values():
-            side_of[p.first] = p.side
+        for person in people.people.values():
+            side_of[person.first] = person.side
         criteria = self._criteria(usable, side_of)
         criteria_keys = {_norm(c.evidence[0].quote) for c in criteria}
         goals = [
@@ -368,14 +368,22 @@ class ExtractiveEngine(Engine):
             if not cues.COMMITMENT.search(text):
                 continue
             speaker_side = side_of.get(s.speaker or "", Side.unknown)
-            if s.kind in ("email", "transcript") and speaker_side is Side.customer:
-                if not re.search(r"\byou (?:promised|committed|agreed|said you would)\b", text, re.I):
-                    continue
-            if s.kind == "note" and not re.search(r"\b(?:we|our|northbeam|us)\b", text, re.I):
-                if not re.search(
+            # The customer saying "we will" is not a promise sales made, unless it quotes one.
+            if (
+                s.kind in ("email", "transcript")
+                and speaker_side is Side.customer
+                and not re.search(r"\byou (?:promised|committed|agreed|said you would)\b", text, re.I)
+            ):
+                continue
+            # Notes are written by sales: "we" is the vendor; without it, only explicit terms count.
+            if (
+                s.kind == "note"
+                and not re.search(r"\b(?:we|our|us)\b", text, re.I)
+                and not re.search(
                     r"\b(?:promised|committed|agreed|included|free|no extra cost)\b", text, re.I
-                ):
-                    continue
+                )
+            ):
+                continue
             if text.endswith(("?", ":")):
                 continue
             due = None

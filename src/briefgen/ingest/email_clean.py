@@ -47,7 +47,7 @@ def split_signature(text: str, sender: str = "") -> CleanEmail:
             if len(tail) <= 6:
                 return CleanEmail("\n".join(lines[:i]).strip(), tail)
     # No sign-off: a short last paragraph that starts with the sender's name is a signature.
-    names = {n.lower() for n in sender.split()[:1] + [sender]} - {""}
+    names = {n.lower() for n in [*sender.split()[:1], sender]} - {""}
     blocks = text.rstrip().rsplit("\n\n", 1)
     if len(blocks) == 2:
         tail = _nonblank(blocks[1].split("\n"))

@@ -230,7 +230,7 @@ def load_msg(path: Path, data: bytes) -> list[SourceDocument]:
     if not data.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnreadableSource(path, "not an Outlook .msg file (no OLE signature)")
     try:
-        message = extract_msg.openMsg(str(path))
+        message: Any = extract_msg.openMsg(str(path))
     except Exception as exc:
         raise UnreadableSource(path, f"unreadable Outlook .msg ({type(exc).__name__})") from exc
     try:

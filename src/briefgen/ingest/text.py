@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from typing import ClassVar
 
 from ..errors import EmptySource, UnreadableSource
 
@@ -62,7 +63,7 @@ def require_text(text: str, path: str) -> str:
 
 
 class _HTMLText(HTMLParser):
-    _BLOCK = {
+    _BLOCK: ClassVar[set[str]] = {
         "p",
         "div",
         "br",
@@ -82,7 +83,7 @@ class _HTMLText(HTMLParser):
         "article",
         "hr",
     }
-    _SKIP = {"script", "style", "head", "title"}
+    _SKIP: ClassVar[set[str]] = {"script", "style", "head", "title"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -96,9 +97,9 @@ class _HTMLText(HTMLParser):
         style = (dict(attrs).get("style") or "").replace(" ", "").lower()
         # Text styled invisible is a classic place to hide instructions to a model;
         # keep it out of what engines read.
-        if self.hidden_depth or "display:none" in style or "visibility:hidden" in style:
-            if tag not in ("br", "hr", "img", "meta", "input"):
-                self.hidden_depth += 1
+        hidden = self.hidden_depth or "display:none" in style or "visibility:hidden" in style
+        if hidden and tag not in ("br", "hr", "img", "meta", "input"):
+            self.hidden_depth += 1
         if tag in self._BLOCK:
             self.parts.append("\n")
         if tag == "li":
