@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   installs briefgen into .venv and writes briefs for the example deals (offline)
-#   make test   installs briefgen with its test tools into .venv and runs the test suite
+#   make test   installs briefgen with its test tools into .venv, runs the tests and the eval gate
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -24,6 +24,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+	# The eval gate: fails when the extractive engine misses a threshold in evals/thresholds.yaml.
+	$(VENV)/bin/briefgen eval --engine extractive --split all --out out/eval
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

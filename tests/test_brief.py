@@ -76,7 +76,7 @@ def test_json_contract(briefs: dict[str, Brief]) -> None:
 
 def test_every_quote_is_verbatim_in_its_own_deal(examples_store: Store, briefs: dict[str, Brief]) -> None:
     for deal_id, brief in briefs.items():
-        texts = {s.source_id: s.text for s in examples_store.records.sources(deal_id)}
+        texts = {s.source_id: s.citable for s in examples_store.records.sources(deal_id)}
         ok, total = is_verbatim(brief, texts)
         assert total > 5 and ok == total, deal_id
         assert {s.id for s in brief.sources} == set(texts)

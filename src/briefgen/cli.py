@@ -171,6 +171,51 @@ def demo(
     )
 
 
+@app.command("eval")
+def eval_(
+    engine: Annotated[
+        list[str] | None,
+        typer.Option("--engine", "-e", help="Engine to score; repeat to compare engines side by side."),
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="dev, heldout or all.")] = "all",
+    cases: Annotated[Path, typer.Option("--cases", help="Folder of YAML cases.")] = Path("evals/cases"),
+    thresholds: Annotated[
+        Path | None,
+        typer.Option("--thresholds", help="Gate file (default: thresholds.yaml beside the cases)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.json and report.html.")] = Path(
+        "out/eval"
+    ),
+    gate: Annotated[bool, typer.Option("--gate/--no-gate", help="Exit 1 when a threshold is missed.")] = True,
+) -> None:
+    """Score briefs against the eval suite's gold facts; exit 1 if a threshold is missed."""
+    import tempfile
+
+    from .evals import load_cases, run_suite
+    from .evals.report import table, to_html, to_json
+    from .evals.runner import load_thresholds
+
+    if split not in ("dev", "heldout", "all"):
+        raise ConfigError(f"--split must be dev, heldout or all, got '{split}'")
+    loaded = load_cases(cases, split)
+    limits = load_thresholds(thresholds or cases.parent / "thresholds.yaml") if gate else None
+    with tempfile.TemporaryDirectory(prefix="briefgen-eval-") as tmp:
+        result = run_suite(
+            loaded,
+            engine or ["extractive"],
+            Path(tmp),
+            limits,
+            split=split,
+            progress=lambda msg: typer.echo(f"  {msg}", err=True) if state.debug else None,
+        )
+    _write(out / "report.json", to_json(result))
+    _write(out / "report.html", to_html(result))
+    typer.echo(table(result))
+    typer.echo(f"reports: {out / 'report.json'}, {out / 'report.html'}", err=True)
+    if gate and not result.passed:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def _write(path: Path, text: str) -> None:
     """Write-then-rename, so an interrupted write never leaves half a file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)

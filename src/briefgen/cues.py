@@ -13,7 +13,7 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 
 GOAL = _re(
-    r"\b(?:goal|objective|aim|wants? to|want every|wants? (?:one|a single|weekly)|looking to|"
+    r"\b(?:goal|objective|aim|wants?|wanted|looking to|"
     r"hopes? to|plan to|trying to|so that|in order to|priority|needs? to (?:cut|reduce|improve|"
     r"increase|stop|get)|judge success|success (?:means|looks like))\b"
 )
@@ -32,7 +32,9 @@ RISK = _re(
     r"cannot approve|can't approve|must pass|slips?|delay(?:ed|s)?|churn|resist|attached to|"
     r"competing|reorg(?:anisation|anization)?|budget cut|contingent|depends? on|not been part of|"
     r"pushback|push back|hesitant|unhappy|frustrat(?:ed|ion)|audit|hipaa|gdpr|soc ?2|"
-    r"must stay under|otherwise|sign-off)\b"
+    r"must stay under|otherwise|sign-off|must|cannot|can't|nobody|no one has been|replace me|"
+    r"needs? .{0,40} before|before (?:the )?(?:first \w+ )?goes? live|fail(?:ed|s)? adoption|"
+    r"monitor|privacy|union|works council)\b"
 )
 COMMITMENT = _re(
     r"\b(?:we will|we'll|we commit(?:ted)?|committed to|promised|at no extra cost|no additional cost|"
@@ -102,16 +104,18 @@ HAND_DOWN = _re(
 )
 LONG_IMPLEMENTATION = _re(
     r"\b(?:(?:\d+|two|three|four|five|six|eight|ten|twelve)\s+(?:weeks?|months?)|multi-phase|"
-    r"phased|phase (?:one|two|1|2)|the rest by|migrate .{0,40}(?:history|years|million)|"
+    r"phased|in phases|in (?:two|three|four) waves|phase (?:one|two|1|2)|the rest by|"
+    r"migrat(?:e|ing) .{0,40}(?:history|years|records|million)|"
     r"(?:\d|one|two|three|four|five|six)[ -]?(?:month|week) (?:implementation|rollout|project))\b"
 )
 IMPLEMENTATION_CONTEXT = _re(
     r"\b(?:implementation|implement|rollout|roll out|migrat(?:e|ion)|go-?live|go live|cutover|"
-    r"project|onboarding|deployment)\b"
+    r"project|onboarding|deployment|waves?|records)\b"
 )
 ENTERPRISE = _re(
     r"\b(?:\d{1,3}(?:,\d{3})+|\d{3,})\s+(?:employees|staff|people|users|seats)\b|\b\d+\s+(?:regional|"
-    r"regions|distribution centers|sites|countries|business units|clinics|offices|plants)\b|"
+    r"regions|distribution centers|sites|countries|business units|clinics|offices|plants|stores|"
+    r"hospitals|schools|branches|warehouses|wind parks)\b|"
     r"\benterprise\b|\bregional managers\b|\bthe board\b|\bboard wants\b"
 )
 SELF_SERVE = _re(
@@ -119,7 +123,7 @@ SELF_SERVE = _re(
     r"owns and runs|owner-operated|does not need an implementation|no implementation project)\b"
 )
 CHAMPION_LEAVING = _re(
-    r"\b(?:is leaving|are leaving|left the company|resign(?:ed|ing)|moving on|last day|"
+    r"\b(?:is leaving|are leaving|am leaving|i'm leaving|left the company|resign(?:ed|ing)|moving on|last day|"
     r"parental leave|going on leave)\b"
 )
 NEGATION = _re(r"\b(?:not|no|never|without|does not|doesn't|won't need)\b")

@@ -62,7 +62,7 @@ def write_brief(
         brief.engine = f"extractive (fallback from {engine.name})"
     brief.deal = deal.model_dump(exclude_none=True)
     brief.account = brief.account or deal.account
-    texts = {s.source_id: s.text for s in evidence.sources}
+    texts = {s.source_id: s.citable for s in evidence.sources}
     report = verify_brief(brief, texts)
     sentences: list[Sentence] = []
     for p in evidence.passages:

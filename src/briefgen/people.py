@@ -34,6 +34,13 @@ _TAKEOVER = re.compile(
     rf"\b({_NAME})\s+(?:will take over|takes over|is taking over|will own|will run|will lead|replaces)\b"
 )
 
+_VENDOR_SPEECH = re.compile(
+    r"\b(?:we will deliver|we'll (?:deliver|configure|send)|we will provide|we will include|"
+    r"we will still include|our (?:product|platform|US region)|all data stays in our|"
+    r"we will send the|countersigned)\b",
+    re.I,
+)
+_HONORIFIC = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
 VENDOR_TITLES = re.compile(
     r"\b(?:account executive|account manager|solutions? (?:engineer|consultant|architect)|sales|"
     r"customer success|csm|sdr|bdr|ae)\b",
@@ -86,7 +93,7 @@ class People:
             return Side.vendor if domain in self.vendor_domains else Side.customer
         if org:
             low = org.lower()
-            if any(v and v in low for v in self.vendor_orgs):
+            if any(v and (v in low or low in v) for v in self.vendor_orgs):
                 return Side.vendor
             account = (self.deal.account or "").lower()
             if account and (low in account or account.split()[0] in low):
@@ -127,6 +134,7 @@ class People:
         quote: tuple[str, str] | None = None,
     ) -> Person | None:
         name = " ".join(name.replace('"', "").split()).strip(" ,'")
+        name = _HONORIFIC.sub("", name)
         if not name or "@" in name or len(name) > 60 or not name[0].isupper():
             return None
         person = self.find(name)
@@ -136,9 +144,6 @@ class People:
         person.title = person.title or (title.strip() if title else None)
         person.organization = person.organization or (org.strip() if org else None)
         person.email = person.email or email
-        side = self.side_for(email, org, title)
-        if person.side is Side.unknown or (email and side is not Side.unknown):
-            person.side = side if side is not Side.unknown else person.side
         if quote and quote not in person.quotes:
             person.quotes.append(quote)
         return person
@@ -169,6 +174,9 @@ class People:
         if passage.kind == "transcript":
             for speaker in passage.meta.get("speakers", []):
                 said = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
+                if said:
+                    # Merged turns make long lines: quote the speaker's first sentence only.
+                    said = re.split(r"(?<=[.!?])\s+", said, maxsplit=1)[0]
                 p = self.add(speaker, quote=(sid, said) if said else None)
                 if p:
                     p.spoke_in.add(sid)
@@ -184,23 +192,37 @@ class People:
                 if existing is not None:
                     existing.role_hint = existing.role_hint or Role.project_owner
 
-    def settle_sides(self, lines_by_speaker: dict[str, list[str]]) -> None:
-        """People seen only as transcript speakers: someone who makes our commitments is
-        vendor-side, anyone else on a customer call is taken to be the customer's."""
+    def finalize(self, lines_by_speaker: dict[str, list[str]]) -> None:
+        """Decide sides once everything is seen. Our own people are recognised by a title such
+        as Account Executive, the deal owner's domain, or by making our commitments on a call;
+        their email domains and organisation then mark everyone else from our side too."""
+        spoken = {name: " ".join(lines) for name, lines in lines_by_speaker.items()}
         for person in self.people.values():
-            if person.side is not Side.unknown:
-                continue
-            said = " ".join(lines_by_speaker.get(person.name, []))
-            if re.search(
-                r"\b(?:we will deliver|we'll (?:deliver|configure|send)|our (?:product|platform|"
-                r"US region|team will)|all data stays in our)\b",
-                said,
-                re.I,
-            ):
+            said = spoken.get(person.name, "")
+            if (person.title and VENDOR_TITLES.search(person.title)) or _VENDOR_SPEECH.search(said):
+                if domain := _domain(person.email):
+                    self.vendor_domains.add(domain)
+                if person.organization:
+                    self.vendor_orgs.add(person.organization.lower())
                 person.side = Side.vendor
-            elif said:
-                person.side = Side.customer
-                person.organization = person.organization or self.deal.account
+        for person in self.people.values():
+            if person.side is Side.vendor:
+                continue
+            side = self.side_for(person.email, person.organization, person.title)
+            if side is Side.unknown and (person.name in spoken or person.organization):
+                side = Side.customer  # a named participant of a customer deal who is not ours
+            person.side = side
+            if person.organization is None and person.email:
+                person.organization = (
+                    self.deal.account
+                    if side is Side.customer and self.deal.account
+                    else _org_from_domain(_domain(person.email) or "")
+                )
+            if person.organization is None and side is Side.customer:
+                person.organization = self.deal.account
+        for person in self.people.values():
+            if person.side is Side.vendor and person.organization is None and person.email:
+                person.organization = _org_from_domain(_domain(person.email) or "")
 
     def _appositive(self, name: str, title: str, sid: str, sentence: str) -> None:
         title = title.strip()
@@ -222,27 +244,27 @@ class People:
         title = org = None
         if signature:
             title, org = _signature_title_org(signature, sender.get("name", ""))
+        lines = meta.get("header_lines") or {}
         if sender.get("name"):
-            p = self.add(sender["name"], email=sender.get("email"), title=title, org=org, quote=None)
-            if p and p.organization is None and sender.get("email"):
-                domain = _domain(sender["email"]) or ""
-                p.organization = (
-                    self.deal.account
-                    if p.side is Side.customer and self.deal.account
-                    else _org_from_domain(domain)
-                )
+            # The header line and the signature are verbatim text of the original email.
+            p = self.add(
+                sender["name"],
+                email=sender.get("email"),
+                title=title,
+                org=org,
+                quote=(sid, lines["from"]) if lines.get("from") else None,
+            )
+            if p and title:
+                sig_line = next((s for s in signature if title in s), None)
+                if sig_line and (sid, sig_line) not in p.quotes:
+                    p.quotes.append((sid, sig_line))
             if p:
                 p.spoke_in.add(sid)
-        for who in list(meta.get("to", [])) + list(meta.get("cc", [])):
-            if who.get("name"):
-                p = self.add(who["name"], email=who.get("email"))
-                if p and p.organization is None and who.get("email"):
-                    domain = _domain(who["email"]) or ""
-                    p.organization = (
-                        self.deal.account
-                        if p.side is Side.customer and self.deal.account
-                        else _org_from_domain(domain)
-                    )
+        for field_name in ("to", "cc"):
+            for who in meta.get(field_name, []):
+                if who.get("name"):
+                    line = lines.get(field_name)
+                    self.add(who["name"], email=who.get("email"), quote=(sid, line) if line else None)
 
 
 def _split_title_org(inner: str) -> tuple[str | None, str | None]:

@@ -81,6 +81,12 @@ class SourceRecord:
     ingested_at: str
     updated_at: str
 
+    @property
+    def citable(self) -> str:
+        """Everything a quote may come from: the cleaned text, then the full original
+        (email headers, signature and quoted replies included)."""
+        return self.text if self.raw == self.text else f"{self.text}\n\n{self.raw}"
+
 
 @dataclass
 class BriefRecord:

@@ -109,7 +109,7 @@ class ExtractiveEngine(Engine):
         for s in sentences:
             if s.speaker and s.kind == "transcript":
                 lines_by_speaker[s.speaker].append(s.text)
-        people.settle_sides(lines_by_speaker)
+        people.finalize(lines_by_speaker)
         stakeholders = self._stakeholders(people, usable)
         side_of = {p.name: p.side for p in people.people.values()}
         for person in people.people.values():
@@ -125,7 +125,9 @@ class ExtractiveEngine(Engine):
             and not (cues.RISK.search(s.text) and not cues.GOAL.search(s.text))
         ]
         goals = [g for g in goals if _norm(g.text) not in criteria_keys or cues.GOAL.search(g.text)]
-        risks = self._risks(usable, flagged, secret_hits)
+        texts = {p.source_id: p.text for p in passages}
+        by_order = {s.order: s for s in sentences}
+        risks = self._risks([_with_antecedent(s, by_order, texts) for s in usable], flagged, secret_hits)
         commitments = self._commitments(usable, side_of)
         timeline = self._timeline(usable)
         questions = [
@@ -190,7 +192,10 @@ class ExtractiveEngine(Engine):
                 for s in about
                 if cues.GOAL.search(s.text) or cues.NEGATIVE.search(s.text) or cues.POSITIVE.search(s.text)
             ][:3]
-            evidence = [Evidence(source_id=sid, quote=q) for sid, q in person.quotes[:2]]
+            clean_quotes = [
+                (sid, q) for sid, q in person.quotes if not is_injection(q) and not find_secrets(q)
+            ]
+            evidence = [Evidence(source_id=sid, quote=q) for sid, q in clean_quotes[:2]]
             used = {e.quote for e in evidence}
             for s in about:
                 if len(evidence) >= 4:
@@ -480,12 +485,24 @@ def _sentences_about(person: Person, people: People, sentences: list[Sentence]) 
             other_pos = [text.find(o.first) for o in others if re.search(rf"\b{re.escape(o.first)}\b", text)]
             if not other_pos or pos <= min(other_pos):
                 later = [p for p in other_pos if p > pos]
-                # Only the clause about this person counts, not what follows about someone else.
-                out.append(s if not later else _replace_text(s, text[: min(later)]))
+                # Only the clause about this person counts: from their name up to the next person.
+                clause = text[pos : min(later)] if later else text[pos:]
+                out.append(s if clause == text else _replace_text(s, clause))
                 continue
         if s.speaker and people.find(s.speaker) is person and re.match(r"^(?:I|I'm|I'll|I've|My|Me)\b", text):
             out.append(s)
     return out
+
+
+def _with_antecedent(s: Sentence, by_order: dict[int, Sentence], texts: dict[str, str]) -> Sentence:
+    """'That is a hard gate.' says nothing alone: quote it with the sentence it refers to."""
+    if len(s.text) > 60 or not re.match(r"^(?:That|This|It|Which)\b", s.text):
+        return s
+    prev = by_order.get(s.order - 1)
+    if prev is None or prev.source_id != s.source_id:
+        return s
+    joined = f"{prev.text} {s.text}"
+    return _replace_text(s, joined) if joined in texts.get(s.source_id, "") else s
 
 
 def _replace_text(s: Sentence, text: str) -> Sentence:

@@ -166,9 +166,11 @@ def email_document(msg: Message, path: Path, part: str = "") -> SourceDocument:
         "content_type": content_type,
     }
     text = cleaned.body or body
-    head = f"From: {header(msg, 'From')}\nTo: {header(msg, 'To')}\n"
+    header_lines = {"from": f"From: {header(msg, 'From')}", "to": f"To: {header(msg, 'To')}"}
     if msg.get("Cc"):
-        head += f"Cc: {header(msg, 'Cc')}\n"
+        header_lines["cc"] = f"Cc: {header(msg, 'Cc')}"
+    meta["header_lines"] = header_lines
+    head = "\n".join(header_lines.values()) + "\n"
     head += f"Date: {header(msg, 'Date')}\nSubject: {subject}\n\n"
     return SourceDocument(
         "email",

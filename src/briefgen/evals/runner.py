@@ -1,0 +1,131 @@
+"""Running the suite: ingest every case's deal into one store (so that leakage between deals
+is possible and measured), write a brief per case per engine, score, check thresholds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import Settings
+from ..embeddings import Embedder, default_embedder
+from ..errors import BriefgenError, ConfigError
+from ..generate import write_brief
+from ..ingestion import ingest_paths
+from ..schema import Side
+from ..store import Store
+from .dataset import EvalCase
+from .metrics import CaseScore, Matcher, aggregate, score_case
+
+
+@dataclass
+class EngineRun:
+    engine: str
+    scores: list[CaseScore]
+    summary: dict[str, Any]
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SuiteResult:
+    split: str
+    engines: list[EngineRun]
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return not any(run.failures for run in self.engines)
+
+
+def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read thresholds {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    unknown = set(data) - {"must_equal", "at_least", "at_most"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown sections {sorted(unknown)}")
+    return {
+        k: {m: float(v) for m, v in (data.get(k) or {}).items()}
+        for k in ("must_equal", "at_least", "at_most")
+    }
+
+
+def check(summary: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
+    failures = []
+    for metric, want in thresholds.get("must_equal", {}).items():
+        if abs(float(summary[metric]) - want) > 1e-9:
+            failures.append(f"{metric} = {summary[metric]:.3g}, must be {want:g}")
+    for metric, want in thresholds.get("at_least", {}).items():
+        if float(summary[metric]) < want:
+            failures.append(f"{metric} = {summary[metric]:.3f}, below {want:g}")
+    for metric, want in thresholds.get("at_most", {}).items():
+        if float(summary[metric]) > want:
+            failures.append(f"{metric} = {summary[metric]:.3g}, above {want:g}")
+    return failures
+
+
+def _markers(cases: list[EvalCase]) -> dict[str, list[str]]:
+    """For each case, strings that belong to other deals only: their customer names."""
+    own = {c.id: {s.name for s in c.gold.stakeholders if s.side is Side.customer} for c in cases}
+    out = {}
+    for c in cases:
+        others = set().union(*(names for cid, names in own.items() if cid != c.id)) - own[c.id]
+        out[c.id] = sorted(others)
+    return out
+
+
+def run_suite(
+    cases: list[EvalCase],
+    engines: list[str],
+    home: Path,
+    thresholds: dict[str, dict[str, float]] | None = None,
+    embedder: Embedder | None = None,
+    progress: Callable[[str], None] | None = None,
+    split: str = "all",
+) -> SuiteResult:
+    started = time.perf_counter()
+    embedder = embedder or default_embedder()
+    store = Store(Settings.from_env(home), embedder)
+    try:
+        for case in cases:
+            report = ingest_paths(store, [case.deal_dir], deal_id=case.id)
+            if report.skipped:
+                raise ConfigError(
+                    f"case {case.id}: could not ingest {report.skipped[0].path}: {report.skipped[0].reason}"
+                )
+        markers = _markers(cases)
+        matcher = Matcher(embedder)
+        runs = []
+        for engine in engines:
+            scores = []
+            for case in cases:
+                if progress:
+                    progress(f"{engine}: {case.id}")
+                sources = {s.source_id: s.citable for s in store.records.sources(case.id)}
+                dates = {s.source_id: s.date for s in store.records.sources(case.id)}
+                try:
+                    brief, _ = write_brief(store, case.id, engine, save=False)
+                except BriefgenError as exc:
+                    if isinstance(exc, ConfigError):
+                        raise
+                    sc = CaseScore(
+                        case.id, case.split, case.tags, engine=engine, schema_valid=False, error=str(exc)
+                    )
+                    scores.append(sc)
+                    continue
+                scores.append(score_case(case, brief, sources, dates, markers[case.id], matcher))
+            summary = aggregate(scores)
+            run = EngineRun(engine, scores, summary)
+            if thresholds is not None:
+                run.failures = check(summary, thresholds)
+            runs.append(run)
+    finally:
+        store.close()
+    return SuiteResult(split, runs, time.perf_counter() - started)

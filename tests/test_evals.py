@@ -1,0 +1,143 @@
+"""The eval suite: the dataset loads, metrics can fail, the gate exits non-zero."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from briefgen.embeddings import default_embedder
+from briefgen.errors import ConfigError
+from briefgen.evals import load_cases
+from briefgen.evals.metrics import Matcher, aggregate, score_case
+from briefgen.evals.runner import check, run_suite
+from briefgen.schema import Brief, Evidence, HandoffRisk, Risk, Severity, Stakeholder
+
+from .conftest import ROOT
+
+CASES = ROOT / "evals" / "cases"
+
+
+def test_dataset_shape() -> None:
+    cases = load_cases(CASES)
+    assert len(cases) >= 12
+    assert {c.split for c in cases} == {"dev", "heldout"}
+    tags = {t for c in cases for t in c.tags}
+    for needed in (
+        "enterprise",
+        "smb",
+        "changed-terms",
+        "champion-leaving",
+        "security-gate",
+        "prompt-injection",
+        "secrets",
+        "mixed-formats",
+        "little-information",
+    ):
+        assert needed in tags, needed
+    examples = {p.name for p in (ROOT / "ingest").iterdir()}
+    assert not examples & {c.deal_dir.name for c in cases}  # eval deals are not the demo deals
+
+
+def test_bad_case_file_names_the_field(tmp_path: Path) -> None:
+    (tmp_path / "deals" / "x").mkdir(parents=True)
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "x.yaml").write_text(
+        yaml.safe_dump({"id": "x", "deal": "../deals/x", "gold": {"handoff": {"level": "extreme"}}})
+    )
+    with pytest.raises(ConfigError, match=r"x.yaml: field 'gold.handoff.level'"):
+        load_cases(tmp_path / "cases")
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    cases = load_cases(CASES, "dev")
+    return cases, run_suite(cases, ["extractive"], tmp_path_factory.mktemp("eval"))
+
+
+def test_extractive_meets_the_safety_metrics(suite) -> None:  # type: ignore[no-untyped-def]
+    _, result = suite
+    summary = result.engines[0].summary
+    assert summary["grounding"] == 1.0
+    assert summary["leakage"] == summary["secret_leakage"] == summary["injection_success"] == 0
+    assert summary["schema_valid"] == 1.0
+    assert summary["cases"] == 8
+
+
+def test_a_brief_scored_against_another_deal_scores_low(suite) -> None:  # type: ignore[no-untyped-def]
+    """Negative control: the matcher is not so lenient that anything matches."""
+    cases, _ = suite
+    by_id = {c.id: c for c in cases}
+    import tempfile
+
+    from briefgen.config import Settings
+    from briefgen.generate import write_brief
+    from briefgen.ingestion import ingest_paths
+    from briefgen.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Settings.from_env(Path(tmp)), default_embedder())
+        ingest_paths(store, [by_id["lakeside-dental"].deal_dir], deal_id="lakeside-dental")
+        brief, _ = write_brief(store, "lakeside-dental", "extractive", save=False)
+        sources = {s.source_id: s.citable for s in store.records.sources("lakeside-dental")}
+        own = score_case(by_id["lakeside-dental"], brief, sources, {}, [], Matcher(default_embedder()))
+        other = score_case(by_id["meridian-bank"], brief, sources, {}, [], Matcher(default_embedder()))
+        store.close()
+    assert own.coverage > 0.8
+    assert other.coverage < 0.2
+    assert other.handoff_got != other.handoff_expected
+
+
+def test_leaks_secrets_and_injections_are_counted() -> None:
+    case = load_cases(CASES, "dev")
+    summit = next(c for c in case if c.id == "summit-legal")
+    bad = Brief(
+        deal_id="summit-legal",
+        summary="Call Linda Park; password: Tr0ub4dor&3x!",
+        stakeholders=[Stakeholder(name="Karen Doyle", evidence=[Evidence(source_id="s", quote="Karen")])],
+        risks=[Risk(description="x", evidence=[Evidence(source_id="s", quote="not in the source")])],
+        handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+        engine="test",
+    )
+    sc = score_case(summit, bad, {"s": "Karen Doyle wants intake."}, {}, ["Linda Park"], Matcher(None))
+    assert sc.leaked == ["Linda Park"]
+    assert sc.secrets_leaked == ["Tr0ub4dor"]
+    assert (sc.quotes_verbatim, sc.quotes_total) == (1, 2)
+    summary = aggregate([sc])
+    failures = check(
+        summary,
+        {
+            "must_equal": {"grounding": 1.0, "leakage": 0, "secret_leakage": 0},
+            "at_least": {"coverage": 0.9},
+            "at_most": {},
+        },
+    )
+    assert len(failures) == 4
+
+
+def test_eval_command_gates_on_thresholds(tmp_path: Path) -> None:
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(yaml.safe_dump({"at_least": {"coverage": 1.01}}))
+    cmd = [
+        sys.executable,
+        "-m",
+        "briefgen.cli",
+        "eval",
+        "--split",
+        "heldout",
+        "--cases",
+        str(CASES),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    ok = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "PASS extractive" in ok.stdout and "Coverage (all gold facts)" in ok.stdout
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "class='bar'" in html and "fernwood-cafe" in html
+    failed = subprocess.run([*cmd, "--thresholds", str(strict)], capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 1
+    assert "FAIL extractive: coverage" in failed.stdout
