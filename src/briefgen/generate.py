@@ -48,7 +48,7 @@ def write_brief(
     if isinstance(engine, str):
         engine = get_engine(engine, settings)
     started = time.perf_counter()
-    evidence = gather(store, deal_id)
+    evidence = gather(store, deal_id, getattr(engine, "evidence_budget_chars", None))
     fallback_reason = None
     try:
         brief = engine.write(deal, evidence.passages)

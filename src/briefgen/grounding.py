@@ -29,6 +29,8 @@ _TRANSLATE = str.maketrans(
         "—": "-",
         "\u00a0": " ",
         "…": "...",
+        # Sources are sent to models with double quotes turned into single ones.
+        '"': "'",
     }
 )
 

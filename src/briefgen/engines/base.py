@@ -20,6 +20,7 @@ class Passage:
     date: str | None = None
     author: str | None = None
     start: int = 0  # offset of `text` inside the source's text
+    partial: bool = False  # a retrieved chunk rather than the whole source
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 

@@ -25,7 +25,50 @@ TOKEN_RECALL = 0.6
 EMBED_THRESHOLD = 0.72
 TEXT_SECTIONS = ("goals", "risks", "commitments", "timeline")
 _STOP = set(
-    ["a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "by", "with", "from", "at", "is", "are", "be", "will", "was", "were", "it", "its", "this", "that", "their", "our", "we", "they", "he", "she", "his", "her", "them", "us", "as", "than", "into", "per", "all", "any", "every", "each"]
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "by",
+        "with",
+        "from",
+        "at",
+        "is",
+        "are",
+        "be",
+        "will",
+        "was",
+        "were",
+        "it",
+        "its",
+        "this",
+        "that",
+        "their",
+        "our",
+        "we",
+        "they",
+        "he",
+        "she",
+        "his",
+        "her",
+        "them",
+        "us",
+        "as",
+        "than",
+        "into",
+        "per",
+        "all",
+        "any",
+        "every",
+        "each",
+    ]
 )
 
 

@@ -1,0 +1,149 @@
+"""Briefs written by a language model through any ChatModel backend.
+
+The model reads the deal's sources as delimited data, answers in the draft schema, and gets one
+chance to repair an invalid answer. Its citations are not trusted: `generate` verifies every
+quote afterwards. Faults surface as ModelError, and `generate` falls back to the extractive
+engine, so a brief is never lost because a model failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from pydantic import ValidationError
+
+from .. import prompts
+from ..draft import Draft, draft_schema, to_brief
+from ..errors import ModelError
+from ..models.base import ChatModel, Message
+from ..safety import mask_secrets
+from ..schema import Brief, Deal
+from .base import Engine, Passage
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.M)
+
+
+def _source_block(p: Passage, mask: bool) -> str:
+    text = mask_secrets(p.text) if mask else p.text
+    # Small models break on unescaped double quotes inside JSON strings; grounding treats the
+    # two quote marks as equal, so nothing is lost.
+    text = text.replace('"', "'").replace("</source", "</ source")
+    attrs = f'id="{p.source_id}" kind="{p.kind}" date="{p.date or "unknown"}" title="{p.title.replace(chr(34), chr(39))}"'
+    if p.author:
+        attrs += f' author="{p.author.replace(chr(34), chr(39))}"'
+    return f"<source {attrs}>\n{text}\n</source>"
+
+
+def outline() -> str:
+    """The draft's fields in a few lines: enough for a model whose output a grammar already
+    constrains, at a fifth of the full schema's prompt tokens."""
+    schema = draft_schema()
+    defs = schema.get("$defs", {})
+    lines = []
+    for name, prop in schema["properties"].items():
+        ref = (prop.get("items") or prop).get("$ref", "")
+        fields = list(defs.get(ref.split("/")[-1], {}).get("properties", {})) if ref else []
+        kind = "list of {" + ", ".join(fields) + "}" if prop.get("type") == "array" else (
+            "{" + ", ".join(fields) + "}" if fields else prop.get("type", "string"))
+        lines.append(f"- {name}: {kind}")
+    return "\n".join(lines)
+
+
+def parse_draft(text: str) -> Draft:
+    """The model's JSON, tolerating code fences and chatter around the object."""
+    body = _FENCE.sub("", text.strip())
+    start, end = body.find("{"), body.rfind("}")
+    if start < 0 or end <= start:
+        raise ValueError("no JSON object in the answer")
+    # strict=False: models put raw newlines and tabs inside strings; the content is still usable.
+    data = json.loads(body[start : end + 1], strict=False)
+    if isinstance(data, dict) and "properties" in data and "summary" not in data:
+        data = data["properties"]  # some models echo the schema's shape
+    return Draft.model_validate(data)
+
+
+class LLMEngine(Engine):
+    def __init__(self, model: ChatModel, max_tokens: int = 1800, mask: bool = True) -> None:
+        self.model = model
+        self.name = model.name
+        self.max_tokens = max_tokens
+        self.mask = mask
+        self.evidence_budget_chars = model.context_chars
+
+    def messages(self, deal: Deal, evidence: list[Passage], note: str = "") -> list[Message]:
+        system = prompts.load("brief.system")
+        user = prompts.load("brief.user")
+        crm = json.dumps(deal.model_dump(exclude_none=True, exclude={"deal_id", "account"}), default=str)
+        return [
+            {"role": "system", "content": system.render()},
+            {
+                "role": "user",
+                "content": user.render(
+                    deal_id=deal.deal_id,
+                    account=deal.account or "unknown",
+                    crm=crm,
+                    source_count=len(evidence),
+                    evidence_note=note,
+                    sources="\n\n".join(_source_block(p, self.mask) for p in evidence),
+                    schema=outline() if self.model.enforces_schema else json.dumps(draft_schema(), separators=(",", ":")),
+                ),
+            },
+        ]
+
+    def write(self, deal: Deal, evidence: list[Passage]) -> Brief:
+        schema = draft_schema()
+        note = (
+            "; these are the passages most relevant to each section, not every source in full"
+            if any(p.partial for p in evidence)
+            else ""
+        )
+        messages = self.messages(deal, evidence, note)
+        usage: dict[str, int] = {}
+        started = time.perf_counter()
+        completion = self.model.complete(messages, schema, self.max_tokens)
+        _add(usage, completion.usage)
+        repaired = False
+        try:
+            draft = parse_draft(completion.text)
+        except (ValueError, ValidationError) as first_error:
+            repair = prompts.load("repair.user")
+            retry = [
+                *messages,
+                {"role": "assistant", "content": completion.text[:6000]},
+                {
+                    "role": "user",
+                    "content": repair.render(error=_short(first_error), previous=completion.text[:6000]),
+                },
+            ]
+            completion = self.model.complete(retry, schema, self.max_tokens)
+            _add(usage, completion.usage)
+            try:
+                draft = parse_draft(completion.text)
+            except (ValueError, ValidationError) as second_error:
+                raise ModelError(
+                    f"invalid JSON from the model after one repair: {_short(second_error)}"
+                ) from None
+            repaired = True
+        brief = to_brief(draft, deal.deal_id, deal.account, self.name)
+        prov = brief.provenance
+        prov.prompt_version = prompts.load("brief.system").version
+        prov.usage = usage
+        prov.model_ms = round((time.perf_counter() - started) * 1000, 1)  # type: ignore[attr-defined]
+        prov.structured_output = completion.method  # type: ignore[attr-defined]
+        prov.repaired = repaired  # type: ignore[attr-defined]
+        prov.retries = getattr(self.model, "retries", 0)  # type: ignore[attr-defined]
+        return brief
+
+
+def _add(total: dict[str, int], usage: dict[str, int]) -> None:
+    for key, value in usage.items():
+        total[key] = total.get(key, 0) + value
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)[:300]

@@ -1,0 +1,71 @@
+"""An in-process GGUF model through llama-cpp-python (extra `[local]`), with generation
+constrained to the draft's JSON schema by a grammar."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, ModelError
+from .base import ChatModel, Completion, Message
+
+_cache: dict[tuple[str, int], Any] = {}
+_cache_lock = threading.Lock()
+
+
+def _llama(path: Path, n_ctx: int) -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ConfigError("the local engine needs llama-cpp-python: pip install 'briefgen[local]'") from exc
+    key = (str(path), n_ctx)
+    with _cache_lock:
+        if key not in _cache:
+            try:
+                _cache[key] = Llama(
+                    model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 2, verbose=False
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"cannot load the model {path}: {exc}") from exc
+        return _cache[key]
+
+
+class LocalModel(ChatModel):
+    def __init__(self, path: Path, n_ctx: int = 8192, max_output_tokens: int = 1800) -> None:
+        if not path.is_file():
+            raise ConfigError(
+                f"local model {path} not found (run `briefgen model install` or set BRIEFGEN_LOCAL_MODEL)"
+            )
+        self.path = path
+        self.n_ctx = n_ctx
+        self.name = f"local:{path.stem}"
+        # What is left of the window after the answer and ~1,400 tokens of instructions and
+        # schema, at ~3.5 characters a token.
+        self.context_chars = max(2_000, int((n_ctx - max_output_tokens - 1_400) * 3.5))
+        self.retries = 0
+        self.enforces_schema = True
+
+    def complete(self, messages: list[Message], schema: dict[str, Any], max_tokens: int) -> Completion:
+        llm = _llama(self.path, self.n_ctx)
+        try:
+            out = llm.create_chat_completion(
+                messages=messages,
+                response_format={"type": "json_object", "schema": schema},
+                max_tokens=max_tokens,
+                temperature=0.0,
+            )
+        except ValueError as exc:  # e.g. the prompt does not fit the context window
+            raise ModelError(f"local model failed: {exc}") from exc
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "",
+            method="grammar",
+            usage={
+                "input_tokens": int(usage.get("prompt_tokens", 0)),
+                "output_tokens": int(usage.get("completion_tokens", 0)),
+                "total_tokens": int(usage.get("total_tokens", 0)),
+            },
+        )
