@@ -236,6 +236,22 @@ def eval_(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to bind (loopback unless you say so).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Serve the HTTP API (CRM webhooks, uploads, briefs, jobs) with its docs at /docs."""
+    import uvicorn
+
+    from .api import create_app
+
+    settings = Settings.from_env(state.home)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info" if state.debug else "warning")
+
+
 model_app = typer.Typer(help="The local model for the `local` engine.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 

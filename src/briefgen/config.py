@@ -19,6 +19,10 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _list_env(name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -40,6 +44,18 @@ class Settings:
     local_model: Path | None = None
     local_ctx: int = 8192
     mask_secrets: bool = True
+    engine: str = "auto"
+    api_keys: tuple[str, ...] = ()
+    hubspot_secret: str | None = None
+    hubspot_won_stage: str = "closedwon"
+    pipedrive_user: str | None = None
+    pipedrive_password: str | None = None
+    salesforce_org_ids: tuple[str, ...] = ()
+    salesforce_won_stage: str = "Closed Won"
+    webhook_secret: str | None = None
+    callback_url: str | None = None
+    max_body_bytes: int = 25 * 1024 * 1024
+    workers: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -79,4 +95,16 @@ class Settings:
             else None,
             local_ctx=_int_env("BRIEFGEN_LOCAL_CTX", 8192),
             mask_secrets=os.environ.get("BRIEFGEN_MASK_SECRETS", "1").lower() not in ("0", "false", "no"),
+            engine=os.environ.get("BRIEFGEN_ENGINE") or "auto",
+            api_keys=_list_env("BRIEFGEN_API_KEYS"),
+            hubspot_secret=os.environ.get("BRIEFGEN_HUBSPOT_SECRET") or None,
+            hubspot_won_stage=os.environ.get("BRIEFGEN_HUBSPOT_WON_STAGE") or "closedwon",
+            pipedrive_user=os.environ.get("BRIEFGEN_PIPEDRIVE_USER") or None,
+            pipedrive_password=os.environ.get("BRIEFGEN_PIPEDRIVE_PASSWORD") or None,
+            salesforce_org_ids=_list_env("BRIEFGEN_SALESFORCE_ORG_IDS"),
+            salesforce_won_stage=os.environ.get("BRIEFGEN_SALESFORCE_WON_STAGE") or "Closed Won",
+            webhook_secret=os.environ.get("BRIEFGEN_WEBHOOK_SECRET") or None,
+            callback_url=os.environ.get("BRIEFGEN_CALLBACK_URL") or None,
+            max_body_bytes=_int_env("BRIEFGEN_MAX_BODY_BYTES", 25 * 1024 * 1024),
+            workers=_int_env("BRIEFGEN_WORKERS", 1),
         )

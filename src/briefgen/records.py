@@ -135,15 +135,22 @@ class Records:
             if row is None:
                 db.execute(
                     "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
-                    (deal.deal_id, deal.model_dump_json(exclude_none=True), now(), now()),
+                    (
+                        deal.deal_id,
+                        json.dumps(deal.model_dump(exclude_none=True), sort_keys=True),
+                        now(),
+                        now(),
+                    ),
                 )
                 return deal
             current = json.loads(row["data"])
             incoming = deal.model_dump(exclude_none=True)
             merged = {**current, **incoming} if replace_fields else {**incoming, **current}
+            if merged == current:
+                return Deal.model_validate(current)
             db.execute(
                 "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
-                (json.dumps(merged), now(), deal.deal_id),
+                (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
             )
             return Deal.model_validate(merged)
 

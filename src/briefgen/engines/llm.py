@@ -45,8 +45,11 @@ def outline() -> str:
     for name, prop in schema["properties"].items():
         ref = (prop.get("items") or prop).get("$ref", "")
         fields = list(defs.get(ref.split("/")[-1], {}).get("properties", {})) if ref else []
-        kind = "list of {" + ", ".join(fields) + "}" if prop.get("type") == "array" else (
-            "{" + ", ".join(fields) + "}" if fields else prop.get("type", "string"))
+        kind = (
+            "list of {" + ", ".join(fields) + "}"
+            if prop.get("type") == "array"
+            else ("{" + ", ".join(fields) + "}" if fields else prop.get("type", "string"))
+        )
         lines.append(f"- {name}: {kind}")
     return "\n".join(lines)
 
@@ -87,7 +90,9 @@ class LLMEngine(Engine):
                     source_count=len(evidence),
                     evidence_note=note,
                     sources="\n\n".join(_source_block(p, self.mask) for p in evidence),
-                    schema=outline() if self.model.enforces_schema else json.dumps(draft_schema(), separators=(",", ":")),
+                    schema=outline()
+                    if self.model.enforces_schema
+                    else json.dumps(draft_schema(), separators=(",", ":")),
                 ),
             },
         ]

@@ -1,0 +1,232 @@
+"""Persisted jobs: every accepted request to write or deliver a brief is a row in SQLite before
+it is acknowledged, so nothing accepted is lost on a crash or restart.
+
+Idempotency: a CRM event id is recorded once (a retried delivery finds its earlier job), and a
+deal's trigger for a stage (say, closed-won) makes one brief unless the deal's documents changed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import NotFound
+from .records import Records, now
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,                 -- brief | deliver
+    deal_id TEXT NOT NULL,
+    status TEXT NOT NULL,               -- pending | running | done | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    payload TEXT NOT NULL DEFAULT '{}',
+    brief_id INTEGER,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, not_before);
+CREATE TABLE IF NOT EXISTS events (
+    source TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    deal_id TEXT NOT NULL,
+    job_id INTEGER,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (source, event_id)
+);
+CREATE TABLE IF NOT EXISTS triggers (
+    deal_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
+    sources_hash TEXT NOT NULL,
+    PRIMARY KEY (deal_id, stage)
+);
+"""
+
+
+@dataclass
+class Job:
+    id: int
+    kind: str
+    deal_id: str
+    status: str
+    attempts: int
+    payload: dict[str, Any]
+    brief_id: int | None
+    error: str | None
+    created_at: str
+    updated_at: str
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "deal_id": self.deal_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "brief_id": self.brief_id,
+            "error": self.error,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"],
+        kind=row["kind"],
+        deal_id=row["deal_id"],
+        status=row["status"],
+        attempts=row["attempts"],
+        payload=json.loads(row["payload"]),
+        brief_id=row["brief_id"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class JobQueue:
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self.wake = threading.Event()
+        with records.transaction() as db:
+            db.executescript(_SCHEMA)
+
+    def enqueue(self, kind: str, deal_id: str, payload: dict[str, Any] | None = None) -> Job:
+        with self.records.transaction() as db:
+            job_id = self._insert(db, kind, deal_id, payload or {})
+        self.wake.set()
+        return self.get(job_id)
+
+    def _insert(self, db: sqlite3.Connection, kind: str, deal_id: str, payload: dict[str, Any]) -> int:
+        stamp = now()
+        cur = db.execute(
+            "INSERT INTO jobs(kind, deal_id, status, payload, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+            (kind, deal_id, "pending", json.dumps(payload), stamp, stamp),
+        )
+        return int(cur.lastrowid or 0)
+
+    def trigger(
+        self,
+        source: str,
+        event_id: str,
+        deal_id: str,
+        stage: str,
+        sources_hash: str,
+        payload: dict[str, Any] | None = None,
+    ) -> tuple[Job, bool]:
+        """One brief per CRM event and per (deal, stage); returns (job, created)."""
+        with self.records.transaction() as db:
+            seen = db.execute(
+                "SELECT job_id FROM events WHERE source=? AND event_id=?", (source, event_id)
+            ).fetchone()
+            if seen is not None:
+                return self.get(int(seen["job_id"])), False
+            current = db.execute(
+                "SELECT job_id, sources_hash FROM triggers WHERE deal_id=? AND stage=?", (deal_id, stage)
+            ).fetchone()
+            created = current is None or current["sources_hash"] != sources_hash
+            if created:
+                job_id = self._insert(
+                    db, "brief", deal_id, {**(payload or {}), "trigger": f"{source}:{stage}"}
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO triggers(deal_id, stage, job_id, sources_hash) VALUES (?,?,?,?)",
+                    (deal_id, stage, job_id, sources_hash),
+                )
+            else:
+                job_id = int(current["job_id"])
+            db.execute(
+                "INSERT INTO events(source, event_id, deal_id, job_id, received_at) VALUES (?,?,?,?,?)",
+                (source, event_id, deal_id, job_id, now()),
+            )
+        if created:
+            self.wake.set()
+        return self.get(job_id), created
+
+    def stages_for(self, deal_id: str) -> list[tuple[str, str]]:
+        with self.records.transaction() as db:
+            rows = db.execute(
+                "SELECT stage, sources_hash FROM triggers WHERE deal_id=?", (deal_id,)
+            ).fetchall()
+        return [(r["stage"], r["sources_hash"]) for r in rows]
+
+    def retrigger(self, deal_id: str, stage: str, sources_hash: str) -> Job | None:
+        """New documents for a deal that was already briefed for `stage`: brief it again."""
+        with self.records.transaction() as db:
+            row = db.execute(
+                "SELECT sources_hash FROM triggers WHERE deal_id=? AND stage=?", (deal_id, stage)
+            ).fetchone()
+            if row is None or row["sources_hash"] == sources_hash:
+                return None
+            job_id = self._insert(db, "brief", deal_id, {"trigger": f"documents:{stage}"})
+            db.execute(
+                "UPDATE triggers SET job_id=?, sources_hash=? WHERE deal_id=? AND stage=?",
+                (job_id, sources_hash, deal_id, stage),
+            )
+        self.wake.set()
+        return self.get(job_id)
+
+    def get(self, job_id: int) -> Job:
+        with self.records.transaction() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no job with id {job_id}")
+        return _job(row)
+
+    def claim(self) -> Job | None:
+        with self.records.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM jobs WHERE status='pending' AND not_before<=? ORDER BY id LIMIT 1",
+                (time.time(),),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE jobs SET status='running', attempts=attempts+1, updated_at=? WHERE id=?",
+                (now(), row["id"]),
+            )
+        return self.get(int(row["id"]))
+
+    def finish(self, job_id: int, brief_id: int | None = None) -> None:
+        with self.records.transaction() as db:
+            db.execute(
+                "UPDATE jobs SET status='done', brief_id=COALESCE(?, brief_id), error=NULL, updated_at=? WHERE id=?",
+                (brief_id, now(), job_id),
+            )
+
+    def fail(self, job_id: int, error: str, retry_in: float | None = None) -> None:
+        with self.records.transaction() as db:
+            if retry_in is None:
+                db.execute(
+                    "UPDATE jobs SET status='failed', error=?, updated_at=? WHERE id=?",
+                    (error, now(), job_id),
+                )
+            else:
+                db.execute(
+                    "UPDATE jobs SET status='pending', error=?, not_before=?, updated_at=? WHERE id=?",
+                    (error, time.time() + retry_in, now(), job_id),
+                )
+
+    def resume_interrupted(self) -> int:
+        """Jobs left running by a process that died go back to the queue."""
+        with self.records.transaction() as db:
+            cur = db.execute(
+                "UPDATE jobs SET status='pending', updated_at=? WHERE status='running'", (now(),)
+            )
+        return int(cur.rowcount)
+
+    def counts(self) -> dict[str, int]:
+        with self.records.transaction() as db:
+            rows = db.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
+        return {r["status"]: int(r["n"]) for r in rows}
