@@ -183,7 +183,7 @@ class App:
         return out
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastAPI:
     settings = settings or Settings.from_env()
     state: dict[str, App] = {}
 
@@ -372,4 +372,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if settings.max_body_bytes > 0:
         api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if with_ui:
+        import gradio as gr
+
+        from .ui import build, style
+
+        ui_store = Store(settings)
+        api = gr.mount_gradio_app(api, build(settings, ui_store), path="/ui", show_error=True, **style())
     return api

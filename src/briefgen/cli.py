@@ -131,6 +131,73 @@ def brief(
 
 
 @app.command()
+def batch(
+    deal_ids: Annotated[list[str] | None, typer.Argument(help="Deal ids to brief.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for <deal>.json, <deal>.md and index.json.")
+    ] = Path("out/batch"),
+    from_dir: Annotated[
+        Path | None, typer.Option("--from-dir", help="A folder of deal folders: ingest, then brief each.")
+    ] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="CRM export with a deal_id column.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Deals ingested or changed since this date (YYYY-MM-DD).")
+    ] = None,
+    engine: Annotated[str, typer.Option("--engine", "-e")] = "auto",
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", help="Deals written at once.")] = 4,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip deals whose brief is current.")] = False,
+) -> None:
+    """Write briefs for many deals: exit 1 if any deal failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import deals_from_csv, deals_since, run_batch
+    from .dates import parse_date
+    from .ingestion import ingest_paths
+
+    store = _store()
+    ids = list(deal_ids or [])
+    if from_dir is not None:
+        report = ingest_paths(store, [from_dir])
+        for s in report.skipped:
+            typer.echo(f"skipped: {s.path}: {s.reason}", err=True)
+        ids += report.deals
+    if csv_file is not None:
+        ids += deals_from_csv(store, csv_file)
+    if since is not None:
+        if parse_date(since) is None:
+            raise ConfigError(f"--since must be a date like 2026-11-01, got '{since}'")
+        ids += deals_since(store, since)
+    if not ids:
+        raise ConfigError("no deals to brief: name deal ids, or use --from-dir, --csv or --since")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("briefs", total=len(dict.fromkeys(ids)))
+        result = run_batch(
+            store,
+            ids,
+            out,
+            engine,
+            concurrency,
+            resume,
+            on_done=lambda o: progress.update(task, advance=1, description=o.deal_id),
+        )
+    for o in result.failed:
+        typer.echo(f"failed: {o.deal_id}: {o.error}", err=True)
+    typer.echo(
+        f"{result.count('done')} done, {result.count('skipped')} skipped (current), "
+        f"{result.count('failed')} failed in {result.seconds:.1f}s; index: {out / 'index.json'}"
+    )
+    if result.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def deals() -> None:
     """List the deals in the store."""
     rows = _store().records.list_deals()
@@ -242,14 +309,40 @@ def serve(
         str, typer.Option("--host", help="Interface to bind (loopback unless you say so).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Mount the web form under /ui.")] = True,
 ) -> None:
-    """Serve the HTTP API (CRM webhooks, uploads, briefs, jobs) with its docs at /docs."""
+    """Serve the HTTP API (webhooks, uploads, briefs, jobs; docs at /docs) and the web form at /ui."""
     import uvicorn
 
     from .api import create_app
 
     settings = Settings.from_env(state.home)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info" if state.debug else "warning")
+    app_ = create_app(settings, with_ui=ui)
+    typer.echo(
+        f"briefgen API on http://{host}:{port}/docs"
+        + (f", web form on http://{host}:{port}/ui" if ui else ""),
+        err=True,
+    )
+    # Browsers keep event streams open; do not wait long for them on shutdown.
+    uvicorn.run(
+        app_,
+        host=host,
+        port=port,
+        log_level="info" if state.debug else "warning",
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command("ui")
+def ui_command(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 7860,
+) -> None:
+    """Serve the web form alone."""
+    from .ui import build, style
+
+    settings = Settings.from_env(state.home)
+    build(settings).launch(server_name=host, server_port=port, share=False, show_error=True, **style())
 
 
 model_app = typer.Typer(help="The local model for the `local` engine.", no_args_is_help=True)

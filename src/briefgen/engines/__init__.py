@@ -59,8 +59,10 @@ def get_engine(name: str, settings: Settings) -> Engine:
         from .llm import LLMEngine
 
         path = settings.local_model or settings.default_local_model
-        local = LocalModel(path, settings.local_ctx, settings.llm_max_tokens)
-        return LLMEngine(local, settings.llm_max_tokens, settings.mask_secrets)
+        # A small model on a CPU writes ~10 tokens/s: cap the answer so a brief stays near a minute.
+        max_tokens = min(settings.llm_max_tokens, 1000)
+        local = LocalModel(path, settings.local_ctx, max_tokens)
+        return LLMEngine(local, max_tokens, settings.mask_secrets)
     raise ConfigError(f"unknown engine '{name}' (available: {', '.join(ENGINES)})")
 
 

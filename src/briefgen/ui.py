@@ -1,0 +1,393 @@
+"""The web form for account executives and CSMs (Gradio Blocks). The functions above `build`
+do the work and are tested directly; `build` only wires them to components."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import _offline  # noqa: F401  (analytics off before gradio is imported)
+from .config import Settings
+from .engines import available, resolve
+from .errors import BriefgenError, ConfigError
+from .generate import write_brief
+from .grounding import normalise
+from .ingest import check_deal_id
+from .ingestion import ingest_paths
+from .render import render
+from .schema import Brief, Deal, Side
+from .store import Store
+
+SECTIONS: list[tuple[str, str, Callable[[Any], str]]] = [
+    ("goals", "Goals", lambda i: i.text),
+    (
+        "success_criteria",
+        "Success criteria",
+        lambda i: " · ".join(
+            x
+            for x in (
+                i.metric,
+                i.baseline and f"baseline {i.baseline}",
+                i.target and f"target {i.target}",
+                i.due and f"by {i.due}",
+            )
+            if x
+        ),
+    ),
+    ("risks", "Risks", lambda i: f"[{i.severity.value}] {i.description}"),
+    ("commitments", "Commitments sales made", lambda i: i.text),
+    ("timeline", "Timeline", lambda i: f"{i.date or 'undated'} — {i.text}"),
+    ("changes", "What changed", lambda i: f"{i.field}: {i.previous} → {i.current}"),
+    ("open_questions", "Open questions", lambda i: i.text),
+    ("next_steps", "Next steps", lambda i: i.text),
+]
+SENTIMENT_COLOURS = {"positive": "#1f6f3f", "neutral": "#5b6475", "negative": "#9b1c1c", "unknown": "#8a91a0"}
+
+
+def deal_choices(store: Store) -> list[tuple[str, str]]:
+    return [
+        (f"{d['deal_id']} — {d['account'] or 'no account'} ({d['sources']} sources)", d["deal_id"])
+        for d in store.records.list_deals()
+    ]
+
+
+def engine_choices(settings: Settings) -> list[tuple[str, str]]:
+    can = available(settings)
+    out = [(f"auto (uses {resolve('auto', settings)})", "auto")]
+    out += [(name if ok else f"{name} (not configured)", name) for name, ok in can.items()]
+    return out
+
+
+def ingest_uploads(
+    store: Store,
+    deal_id: str,
+    files: list[str] | None,
+    account: str = "",
+    amount: str = "",
+    currency: str = "",
+    close_date: str = "",
+    owner: str = "",
+    stage: str = "",
+) -> str:
+    """Create or update a deal from uploaded files and typed CRM fields; a report in words."""
+    deal_id = (deal_id or "").strip()
+    if not deal_id:
+        raise ConfigError("type a deal id (letters, digits, '-', '_' or '.')")
+    check_deal_id(deal_id)
+    fields: dict[str, Any] = {"deal_id": deal_id}
+    for key, value in (
+        ("account", account),
+        ("currency", currency),
+        ("close_date", close_date),
+        ("owner", owner),
+        ("stage", stage),
+    ):
+        if value and value.strip():
+            fields[key] = value.strip()
+    if amount and amount.strip():
+        try:
+            fields["amount"] = float(amount.replace(",", ""))
+        except ValueError:
+            raise ConfigError(f"amount '{amount}' is not a number") from None
+    store.records.upsert_deal(Deal.model_validate(fields))
+    paths = [Path(f) for f in files or []]
+    if not paths:
+        return f"Deal **{deal_id}** saved; no files uploaded."
+    report = ingest_paths(store, paths, deal_id)
+    lines = [
+        f"Deal **{deal_id}**: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped."
+    ]
+    for s in report.skipped:
+        lines.append(f"- skipped **{Path(s.path).name}**: {s.reason.replace(s.path, Path(s.path).name)}")
+    return "\n".join(lines)
+
+
+def _highlight(source_text: str, quote: str, width: int = 220) -> str:
+    """The quote marked inside its surrounding source text."""
+    pos = source_text.find(quote)
+    if pos < 0:
+        pos = normalise(source_text).find(normalise(quote))
+    if pos < 0:
+        return f"<mark>{html.escape(quote)}</mark>"
+    start, end = max(0, pos - width), min(len(source_text), pos + len(quote) + width)
+    return (
+        ("…" if start else "")
+        + html.escape(source_text[start:pos])
+        + "<mark>"
+        + html.escape(source_text[pos : pos + len(quote)])
+        + "</mark>"
+        + html.escape(source_text[pos + len(quote) : end])
+        + ("…" if end < len(source_text) else "")
+    )
+
+
+def evidence_html(brief: Brief, sources: dict[str, str], titles: dict[str, str]) -> str:
+    parts = []
+    for key, title, line in SECTIONS:
+        items = getattr(brief, key)
+        if not items and key == "changes":
+            continue
+        parts.append(f"<h3>{html.escape(title)}</h3>")
+        if not items:
+            parts.append("<p class='bg-none'>Nothing found in the sources.</p>")
+            continue
+        parts.append("<ul class='bg-items'>")
+        for item in items:
+            ev = "".join(
+                f"<div class='bg-ev'><div class='bg-src'>{html.escape(titles.get(e.source_id, e.source_id))}</div>"
+                f"<div class='bg-quote'>{_highlight(sources.get(e.source_id, ''), e.quote)}</div></div>"
+                for e in item.evidence
+            )
+            parts.append(f"<li><details><summary>{html.escape(line(item))}</summary>{ev}</details></li>")
+        parts.append("</ul>")
+    return "".join(parts)
+
+
+def people_html(brief: Brief) -> str:
+    """Who matters: one card per person, grouped by side, coloured by sentiment."""
+    cols = []
+    for side in (Side.customer, Side.vendor, Side.unknown):
+        people = [s for s in brief.stakeholders if s.side is side]
+        if not people:
+            continue
+        cards = "".join(
+            f"<div class='bg-card' style='border-left:5px solid {SENTIMENT_COLOURS[p.sentiment.value]}'>"
+            f"<b>{html.escape(p.name)}</b><br><small>{html.escape(p.title or '')}</small><br>"
+            f"<span class='bg-role'>{p.role.value.replace('_', ' ')}</span> · {p.sentiment.value}</div>"
+            for p in people
+        )
+        cols.append(f"<div class='bg-col'><h4>{side.value}</h4>{cards}</div>")
+    return "<div class='bg-people'>" + "".join(cols) + "</div>" if cols else "<p>No stakeholders found.</p>"
+
+
+def overview_md(brief: Brief, version: int | None, status: str) -> str:
+    hr = brief.handoff_risk
+    lines = [
+        f"## {brief.account or brief.deal_id}",
+        f"*version {version} · {status} · engine {brief.engine}*" if version else f"*engine {brief.engine}*",
+        "",
+        brief.summary,
+        "",
+        f"### Handoff risk: **{hr.level.value.upper()}**",
+        "",
+        hr.recommendation,
+        "",
+    ]
+    lines += [f"- **{f.factor.replace('_', ' ')}**: {f.detail}" for f in hr.factors]
+    if brief.unknowns:
+        lines += ["", "### Not known from the sources", *[f"- {u}" for u in brief.unknowns]]
+    return "\n".join(lines)
+
+
+def stakeholder_rows(brief: Brief) -> list[list[str]]:
+    return [
+        [
+            s.name,
+            s.title or "",
+            s.organization or "",
+            s.side.value,
+            s.role.value.replace("_", " "),
+            s.sentiment.value,
+        ]
+        for s in brief.stakeholders
+    ]
+
+
+def show(
+    store: Store, brief: Brief, brief_id: int | None, version: int | None, status: str
+) -> dict[str, Any]:
+    recs = store.records.sources(brief.deal_id)
+    sources = {s.source_id: s.citable for s in recs}
+    titles = {s.source_id: f"{s.title} ({s.kind}{', ' + s.date if s.date else ''})" for s in recs}
+    return {
+        "brief_id": brief_id,
+        "overview": overview_md(brief, version, status),
+        "people": people_html(brief),
+        "stakeholders": stakeholder_rows(brief),
+        "evidence": evidence_html(brief, sources, titles),
+        "json": brief.model_dump_json(indent=2),
+        "markdown": render(brief, "md"),
+    }
+
+
+def generate(store: Store, deal_id: str, engine: str) -> dict[str, Any]:
+    if not deal_id:
+        raise ConfigError("choose a deal, or create one by uploading its files")
+    brief, record = write_brief(store, deal_id, engine or "auto")
+    assert record is not None
+    return show(store, brief, record.id, record.version, record.status)
+
+
+def save_edit(store: Store, brief_id: int | None, text: str) -> dict[str, Any]:
+    """An edited brief becomes a new version; the edited text must still be a valid brief."""
+    if brief_id is None:
+        raise ConfigError("generate a brief first")
+    try:
+        brief = Brief.model_validate_json(text)
+    except ValueError as exc:
+        msg = str(exc).splitlines()
+        raise ConfigError("the edited brief is not valid: " + " ".join(msg[:3])) from None
+    original = store.records.get_brief(brief_id)
+    if brief.deal_id != original.deal_id:
+        raise ConfigError(f"deal_id must stay '{original.deal_id}'")
+    brief.engine = original.brief.engine if brief.engine.endswith("(edited)") else f"{brief.engine} (edited)"
+    record = store.records.add_brief(brief, store.records.sources_hash(brief.deal_id))
+    return show(store, brief, record.id, record.version, record.status)
+
+
+def set_status(store: Store, brief_id: int | None, accept: bool, reason: str = "") -> str:
+    if brief_id is None:
+        raise ConfigError("generate a brief first")
+    if not accept and not (reason or "").strip():
+        raise ConfigError("say why the brief goes back (the reason is kept with it)")
+    store.records.set_brief_status(brief_id, "accepted" if accept else "returned", reason.strip() or None)
+    record = store.records.get_brief(brief_id)
+    return f"Version {record.version} {record.status}" + (f": {record.note}" if record.note else ".")
+
+
+def download_files(store: Store, brief_id: int | None) -> tuple[str, str]:
+    if brief_id is None:
+        raise ConfigError("generate a brief first")
+    record = store.records.get_brief(brief_id)
+    folder = Path(tempfile.mkdtemp(prefix="briefgen-dl-"))
+    stem = f"{record.deal_id}-v{record.version}"
+    (folder / f"{stem}.json").write_text(render(record.brief, "json"), encoding="utf-8")
+    (folder / f"{stem}.md").write_text(render(record.brief, "md"), encoding="utf-8")
+    return str(folder / f"{stem}.json"), str(folder / f"{stem}.md")
+
+
+_CSS = """
+.bg-people{display:flex;gap:1rem;flex-wrap:wrap}.bg-col{flex:1;min-width:220px}
+.bg-card{background:var(--block-background-fill);border:1px solid var(--border-color-primary);border-radius:6px;
+padding:.4rem .6rem;margin:.3rem 0}.bg-role{font-weight:600}.bg-items li{margin:.25rem 0}
+.bg-ev{margin:.3rem 0 .6rem 1rem}.bg-src{font-size:.8rem;opacity:.7}.bg-quote mark{background:#ffe58a;color:#111}
+.bg-none{opacity:.6;font-style:italic}
+"""
+
+
+def build(settings: Settings | None = None, store: Store | None = None) -> Any:
+    import gradio as gr
+
+    settings = settings or Settings.from_env()
+    store = store or Store(settings)
+
+    def guarded(fn: Any) -> Any:
+        def run(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except BriefgenError as exc:  # shown in the page, in words
+                raise gr.Error(str(exc)) from None
+
+        return run
+
+    with gr.Blocks(title="briefgen", analytics_enabled=False) as demo:
+        gr.Markdown("# briefgen\nHandoff briefs from what sales learned, every line traceable to its source.")
+        brief_id = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=1):
+                gr.Markdown("### 1. Choose a deal")
+                deal = gr.Dropdown(choices=deal_choices(store), label="Existing deal", elem_id="deal-select")
+                refresh = gr.Button("Refresh list", size="sm")
+                with gr.Accordion("…or create / add files to a deal", open=False, elem_id="create-deal"):
+                    new_id = gr.Textbox(label="Deal id", elem_id="new-deal-id")
+                    with gr.Row():
+                        account = gr.Textbox(label="Account", elem_id="new-account")
+                        stage = gr.Textbox(label="Stage", value="closedwon")
+                    with gr.Row():
+                        amount = gr.Textbox(label="Amount")
+                        currency = gr.Textbox(label="Currency", value="USD")
+                    with gr.Row():
+                        close_date = gr.Textbox(label="Close date (YYYY-MM-DD)")
+                        owner = gr.Textbox(label="Owner (AE)")
+                    files = gr.File(
+                        label="Notes, emails, transcripts",
+                        file_count="multiple",
+                        type="filepath",
+                        elem_id="upload",
+                    )
+                    ingest_btn = gr.Button("Save deal and ingest files", elem_id="ingest-btn")
+                    ingest_report = gr.Markdown(elem_id="ingest-report")
+                gr.Markdown("### 2. Generate")
+                engine = gr.Dropdown(
+                    choices=engine_choices(settings), value="auto", label="Engine", elem_id="engine"
+                )
+                go = gr.Button("Generate brief", variant="primary", elem_id="generate-btn")
+            with gr.Column(scale=2):
+                overview = gr.Markdown("Choose a deal and press **Generate brief**.", elem_id="overview")
+                with gr.Tab("Stakeholders"):
+                    people = gr.HTML(elem_id="people")
+                    table = gr.Dataframe(
+                        headers=["Name", "Title", "Organization", "Side", "Role", "Sentiment"],
+                        interactive=False,
+                        elem_id="stakeholders",
+                        wrap=True,
+                    )
+                with gr.Tab("Brief and evidence"):
+                    evidence = gr.HTML(elem_id="evidence")
+                with gr.Tab("Edit"):
+                    editor = gr.Code(
+                        language="json", label="Brief JSON (saving makes a new version)", elem_id="editor"
+                    )
+                    save = gr.Button("Save as new version")
+                with gr.Tab("Markdown"):
+                    markdown = gr.Code(
+                        language="markdown", label="Markdown (copy button at top right)", elem_id="markdown"
+                    )
+                with gr.Row():
+                    accept = gr.Button("Accept brief", elem_id="accept-btn")
+                    reason = gr.Textbox(label="Reason to send back", scale=2)
+                    send_back = gr.Button("Send back")
+                status = gr.Markdown(elem_id="status")
+                with gr.Row():
+                    dl = gr.Button("Prepare downloads", elem_id="download-btn")
+                    json_file = gr.File(label="JSON", elem_id="json-file")
+                    md_file = gr.File(label="Markdown", elem_id="md-file")
+
+        outputs = [brief_id, overview, people, table, evidence, editor, markdown]
+
+        def unpack(view: dict[str, Any]) -> list[Any]:
+            return [
+                view["brief_id"],
+                view["overview"],
+                view["people"],
+                view["stakeholders"],
+                view["evidence"],
+                view["json"],
+                view["markdown"],
+            ]
+
+        def on_generate(deal_id: str, engine_name: str, progress: Any = gr.Progress()) -> list[Any]:  # noqa: B008
+            progress(0.1, desc="Reading the deal's sources")
+            view = guarded(generate)(store, deal_id, engine_name)
+            progress(1.0, desc="Done")
+            return unpack(view)
+
+        def on_ingest(*args: Any) -> tuple[str, Any, Any]:
+            report = guarded(ingest_uploads)(store, *args)
+            return report, gr.update(choices=deal_choices(store), value=args[0].strip()), None
+
+        go.click(on_generate, [deal, engine], outputs)
+        ingest_btn.click(
+            on_ingest,
+            [new_id, files, account, amount, currency, close_date, owner, stage],
+            [ingest_report, deal, files],
+        )
+        refresh.click(lambda: gr.update(choices=deal_choices(store)), None, deal)
+        save.click(lambda b, t: unpack(guarded(save_edit)(store, b, t)), [brief_id, editor], outputs)
+        accept.click(lambda b: guarded(set_status)(store, b, True), brief_id, status)
+        send_back.click(lambda b, r: guarded(set_status)(store, b, False, r), [brief_id, reason], status)
+        dl.click(lambda b: guarded(download_files)(store, b), brief_id, [json_file, md_file])
+    return demo
+
+
+def style() -> dict[str, Any]:
+    """Theme and CSS for launch() or mounting. System fonts: the default theme would fetch
+    Google Fonts, and the form must work offline."""
+    import gradio as gr
+
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    return {"theme": theme, "css": _CSS}
