@@ -11,8 +11,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-NAMES = ["Robert Chen", "Priya Nair", "Tom Alvarez", "Grace Liu", "Omar Haddad", "Lena Fischer",
-         "Jakob Weber", "Ellie Park", "Marcus Reid", "Sam Diaz", "Nadia Petrov", "Maria Gomez"]
+NAMES = [
+    "Robert Chen",
+    "Priya Nair",
+    "Tom Alvarez",
+    "Grace Liu",
+    "Omar Haddad",
+    "Lena Fischer",
+    "Jakob Weber",
+    "Ellie Park",
+    "Marcus Reid",
+    "Sam Diaz",
+    "Nadia Petrov",
+    "Maria Gomez",
+]
 TITLES = ["VP Operations", "PMO Lead", "IT Director", "CFO", "Head of Support", "Engineering Manager"]
 SENTENCES = [
     "{a} wants to cut onboarding time from {n} days to {m} days by March 31, 2027.",
@@ -32,14 +44,17 @@ SENTENCES = [
 
 def sentence(rng: random.Random) -> str:
     a, b = rng.sample(NAMES, 2)
-    return rng.choice(SENTENCES).format(a=a, b=b, n=rng.randint(10, 60), m=rng.randint(2, 9),
-                                        d=rng.randint(1, 28), p=rng.randint(20, 200))
+    return rng.choice(SENTENCES).format(
+        a=a, b=b, n=rng.randint(10, 60), m=rng.randint(2, 9), d=rng.randint(1, 28), p=rng.randint(20, 200)
+    )
 
 
 def document(rng: random.Random, deal: int, doc: int, sentences: int = 14) -> str:
     a, b = rng.sample(NAMES, 2)
-    head = (f"# Call notes {deal}-{doc}\nDate: 2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}\n"
-            f"Attendees: {a} ({rng.choice(TITLES)}, Account {deal}), {b} ({rng.choice(TITLES)}, Account {deal})\n\n")
+    head = (
+        f"# Call notes {deal}-{doc}\nDate: 2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}\n"
+        f"Attendees: {a} ({rng.choice(TITLES)}, Account {deal}), {b} ({rng.choice(TITLES)}, Account {deal})\n\n"
+    )
     return head + "\n".join(sentence(rng) for _ in range(sentences)) + "\n"
 
 
@@ -69,7 +84,7 @@ class Timer:
 
 def percentile(values: list[float], p: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def machine() -> str:

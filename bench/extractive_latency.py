@@ -1,6 +1,6 @@
 """3. Extractive brief latency for deals of 5, 50 and 500 documents (goal: under 1 s at 50).
 
-    python bench/extractive_latency.py [--sizes 5,50,500] [--repeat 3]
+python bench/extractive_latency.py [--sizes 5,50,500] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def main() -> None:
                     brief, _ = write_brief(store, "deal-0000", "extractive", save=False)
                 times.append(t.seconds)
             items = sum(1 for _ in brief.items())
-            print(f"{size:>9} {size * 14:>9} {min(times):>8.3f} {sum(times) / len(times):>8.3f}  {items}"
-                  f"  ({brief.provenance.evidence_mode})")
+            print(
+                f"{size:>9} {size * 14:>9} {min(times):>8.3f} {sum(times) / len(times):>8.3f}  {items}"
+                f"  ({brief.provenance.evidence_mode})"
+            )
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
 
 

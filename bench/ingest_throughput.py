@@ -1,6 +1,6 @@
 """1. Ingest throughput against the raw embedder on the same chunks, in the same run.
 
-    python bench/ingest_throughput.py [--deals 4] [--docs 25]
+python bench/ingest_throughput.py [--deals 4] [--docs 25]
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ def main() -> None:
         embedder.embed(["warm up"])  # load weights outside both timings
         settings = Settings.from_env(Path(tmp) / "home")
         files = sorted(corpus.rglob("*.md"))
-        chunks = [c for f in files for _, c in split_text(load_file(f, 10**8)[0].text, settings.chunk_size,
-                                                             settings.chunk_overlap)]
+        chunks = [
+            c
+            for f in files
+            for _, c in split_text(load_file(f, 10**8)[0].text, settings.chunk_size, settings.chunk_overlap)
+        ]
         with Timer() as raw:
             embedder.embed(chunks)
         store = Store(settings, embedder)
@@ -43,8 +46,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"corpus: {args.deals} deals x {args.docs} docs = {docs} documents, {len(chunks)} chunks")
     print(f"raw embedder:   {len(chunks) / raw.seconds:7.1f} chunks/s ({raw.seconds:.2f}s)")
-    print(f"ingest pipeline:{len(chunks) / pipe.seconds:7.1f} chunks/s, {docs / pipe.seconds:.1f} documents/s "
-          f"({pipe.seconds:.2f}s)")
+    print(
+        f"ingest pipeline:{len(chunks) / pipe.seconds:7.1f} chunks/s, {docs / pipe.seconds:.1f} documents/s "
+        f"({pipe.seconds:.2f}s)"
+    )
     print(f"ratio pipeline/embedder: {raw.seconds / pipe.seconds:.3f} (goal >= 0.9)")
     print(f"re-ingest unchanged: {again.seconds:.2f}s ({docs / again.seconds:.0f} documents/s)")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")

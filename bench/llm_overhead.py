@@ -48,8 +48,10 @@ def main() -> None:
             for _ in range(args.repeat):
                 write_brief(store, "acme-logistics", "extractive")
         t_mean, m_mean = sum(total) / len(total), sum(model) / len(model)
-        print(f"openai path, instant endpoint: {t_mean:.1f} ms per brief, of which the HTTP call "
-              f"{m_mean:.1f} ms; everything else {t_mean - m_mean:.1f} ms")
+        print(
+            f"openai path, instant endpoint: {t_mean:.1f} ms per brief, of which the HTTP call "
+            f"{m_mean:.1f} ms; everything else {t_mean - m_mean:.1f} ms"
+        )
         print(f"extractive engine, same deal: {ex.seconds / args.repeat * 1000:.1f} ms per brief")
         if args.local:
             settings = Settings.from_env(Path(tmp) / "home")
@@ -58,10 +60,12 @@ def main() -> None:
             with Timer() as lt:
                 brief, _ = write_brief(store, "acme-logistics", local, settings, save=False)
             usage = brief.provenance.usage
-            print(f"local model {local.name}: {lt.seconds:.1f} s per brief, "
-                  f"{usage.get('input_tokens', 0)} prompt + {usage.get('output_tokens', 0)} output tokens, "
-                  f"{usage.get('output_tokens', 0) / lt.seconds:.1f} output tokens/s overall, "
-                  f"dropped unverified {brief.provenance.dropped_unverified}")
+            print(
+                f"local model {local.name}: {lt.seconds:.1f} s per brief, "
+                f"{usage.get('input_tokens', 0)} prompt + {usage.get('output_tokens', 0)} output tokens, "
+                f"{usage.get('output_tokens', 0) / lt.seconds:.1f} output tokens/s overall, "
+                f"dropped unverified {brief.provenance.dropped_unverified}"
+            )
     server.shutdown()
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
 

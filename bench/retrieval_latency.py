@@ -49,16 +49,25 @@ def main() -> None:
                         ids=[f"c{start + i}" for i in range(n)],
                         embeddings=list(vecs),
                         documents=[f"chunk {start + i}" for i in range(n)],
-                        metadatas=[{"deal_id": f"deal-{(start + i) % args.deals}", "source_id": "s",
-                                    "content_hash": "h"} for i in range(n)],
+                        metadatas=[
+                            {
+                                "deal_id": f"deal-{(start + i) % args.deals}",
+                                "source_id": "s",
+                                "content_hash": "h",
+                            }
+                            for i in range(n)
+                        ],
                     )
             times = []
             for q in range(args.queries):
                 with Timer() as t:
-                    store.collection.query(query_embeddings=list(query), n_results=8,
-                                           where={"deal_id": f"deal-{q % args.deals}"})
+                    store.collection.query(
+                        query_embeddings=list(query), n_results=8, where={"deal_id": f"deal-{q % args.deals}"}
+                    )
                 times.append(t.seconds * 1000)
-            print(f"{size:>8} {percentile(times, 50):>8.2f} {percentile(times, 95):>8.2f} {load.seconds:>8.1f}")
+            print(
+                f"{size:>8} {percentile(times, 50):>8.2f} {percentile(times, 95):>8.2f} {load.seconds:>8.1f}"
+            )
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
 
 

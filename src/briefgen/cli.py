@@ -6,6 +6,7 @@ skipped; 4 the deal or brief does not exist.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -377,13 +378,14 @@ def engines() -> None:
 
 def _write(path: Path, text: str) -> None:
     """Write-then-rename, so an interrupted write never leaves half a file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise BriefgenError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 

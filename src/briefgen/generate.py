@@ -15,7 +15,8 @@ from .evidence import gather
 from .grounding import verify_brief
 from .handoff_risk import assess
 from .records import BriefRecord
-from .schema import Brief, HandoffRisk, Severity, SourceRef
+from .safety import mask_secrets, scrub_brief
+from .schema import Brief, HandoffRisk, Risk, RiskCategory, Severity, SourceRef
 from .sentences import Sentence, split_passage
 from .store import Store
 from .summary import unknowns, write_summary
@@ -34,6 +35,16 @@ def _merge_handoff(engine_view: HandoffRisk, rules_view: HandoffRisk) -> Handoff
         else rules_view.level
     )
     return HandoffRisk(level=level, factors=factors, recommendation=rules_view.recommendation)
+
+
+def _injection_risk(count: int) -> Risk:
+    return Risk(
+        description=f"A source contains text addressed to an automated assistant; {count} item(s) that "
+        "repeated it were removed from this brief.",
+        category=RiskCategory.security,
+        severity=Severity.medium,
+        mitigation="Review the deal's emails with the account team; do not act on instructions found in them.",
+    )
 
 
 def write_brief(
@@ -64,6 +75,9 @@ def write_brief(
     brief.account = brief.account or deal.account
     texts = {s.source_id: s.citable for s in evidence.sources}
     report = verify_brief(brief, texts)
+    injected, secrets = scrub_brief(brief, list(texts.values()))
+    if injected:
+        brief.risks.insert(0, _injection_risk(injected))
     sentences: list[Sentence] = []
     for p in evidence.passages:
         sentences.extend(split_passage(p, len(sentences)))
@@ -74,7 +88,14 @@ def write_brief(
             "the brief will be regenerated when they arrive."
         )
     brief.sources = [
-        SourceRef(id=s.source_id, kind=s.kind, title=s.title, date=s.date, path=s.relpath, author=s.author)
+        SourceRef(
+            id=s.source_id,
+            kind=s.kind,
+            title=mask_secrets(s.title),
+            date=s.date,
+            path=s.relpath,
+            author=s.author,
+        )
         for s in evidence.sources
     ]
     brief.unknowns = unknowns(brief)
@@ -83,6 +104,8 @@ def write_brief(
     prov.evidence_mode = evidence.mode
     prov.passages = len(evidence.passages)
     prov.dropped_unverified += report.dropped_unverified
+    prov.dropped_injection = injected  # type: ignore[attr-defined]
+    prov.dropped_secret = secrets  # type: ignore[attr-defined]
     prov.reattributed += report.reattributed
     prov.fallback_reason = prov.fallback_reason or fallback_reason
     prov.latency_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 _INJECTION = re.compile(
     r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|"
@@ -89,3 +90,103 @@ def mask_secrets(text: str) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+_WORD = re.compile(r"[^\W_][\w'-]{2,}", re.U)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().strip("'-") for w in _WORD.findall(text)}
+
+
+def _decoded(text: str) -> str:
+    out = []
+    for m in _B64.finditer(text):
+        try:
+            out.append(base64.b64decode(m.group(0) + "=" * (-len(m.group(0)) % 4)).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return " ".join(out)
+
+
+def tainted_words(sources: list[str]) -> set[str]:
+    """Words that occur only inside instructions aimed at a model (and their decoded payloads).
+
+    A brief that uses one of them is repeating or obeying the instruction, whatever engine wrote
+    it, so those items are removed."""
+    bad: set[str] = set()
+    clean: set[str] = set()
+    for text in sources:
+        for sentence in _SENTENCE_SPLIT.split(text):
+            if is_injection(sentence):
+                bad |= _words(sentence) | _words(_decoded(sentence))
+            else:
+                clean |= _words(sentence)
+    return bad - clean
+
+
+def _texts(item: object) -> list[str]:
+    out = []
+    for attr in (
+        "text",
+        "description",
+        "metric",
+        "detail",
+        "name",
+        "title",
+        "mitigation",
+        "baseline",
+        "target",
+        "previous",
+        "current",
+    ):
+        v = getattr(item, attr, None)
+        if isinstance(v, str):
+            out.append(v)
+    out += list(getattr(item, "motivations", []) or [])
+    out += [e.quote for e in getattr(item, "evidence", [])]
+    return out
+
+
+def scrub_brief(brief: Any, sources: list[str] | None = None) -> tuple[int, int]:
+    """Remove items that carry an instruction aimed at a model or a secret, whatever wrote them.
+
+    A model that followed an injected instruction would quote the instruction itself, and that
+    quote verifies (it is in the source); so the check runs on the written brief too. Returns
+    (items dropped for injection, items dropped for secrets)."""
+    injected = secret = 0
+    tainted = tainted_words(sources or [])
+
+    def obeys(text: str) -> bool:
+        return is_injection(text) or bool(tainted and _words(text) & tainted)
+
+    sections = (
+        "goals",
+        "stakeholders",
+        "success_criteria",
+        "risks",
+        "commitments",
+        "timeline",
+        "open_questions",
+        "next_steps",
+        "changes",
+    )
+    for section in sections:
+        kept = []
+        for item in getattr(brief, section):
+            texts = _texts(item)
+            system_note = section == "risks" and item.description.startswith("A source contains")
+            if any(has_secret(t) for t in texts):
+                secret += 1
+            elif not system_note and any(obeys(t) for t in texts):
+                injected += 1
+            else:
+                kept.append(item)
+        setattr(brief, section, kept)
+    brief.handoff_risk.factors = [
+        f for f in brief.handoff_risk.factors if not any(obeys(t) or has_secret(t) for t in _texts(f))
+    ]
+    if has_secret(brief.summary) or obeys(brief.summary):
+        brief.summary = ""
+    return injected, secret

@@ -59,10 +59,11 @@ def get_engine(name: str, settings: Settings) -> Engine:
         from .llm import LLMEngine
 
         path = settings.local_model or settings.default_local_model
-        # A small model on a CPU writes ~10 tokens/s: cap the answer so a brief stays near a minute.
-        max_tokens = min(settings.llm_max_tokens, 1000)
+        # A small model on a CPU writes ~10 tokens/s: fewer, shorter items keep a brief near a
+        # minute or two, and the token cap sits above what those bounds allow, so it finishes.
+        max_tokens = min(settings.llm_max_tokens, 1400)
         local = LocalModel(path, settings.local_ctx, max_tokens)
-        return LLMEngine(local, max_tokens, settings.mask_secrets)
+        return LLMEngine(local, max_tokens, settings.mask_secrets, max_items=3, max_chars=180)
     raise ConfigError(f"unknown engine '{name}' (available: {', '.join(ENGINES)})")
 
 

@@ -55,7 +55,7 @@ _DUE_END = re.compile(
 )
 _MONEY = re.compile(r"(?:[$€]\s?\d[\d,]*(?:\.\d+)?[kKmM]?|\bEUR\s?\d[\d,]*)")
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
-_INSTRUCTION_LEAD = 6  # words of an injected instruction quoted as evidence of the attempt
+_INSTRUCTION_LEAD = 2  # words of an injected instruction quoted: enough to find it, too few to repeat it
 
 
 def _ev(s: Sentence) -> list[Evidence]:

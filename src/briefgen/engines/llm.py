@@ -68,8 +68,17 @@ def parse_draft(text: str) -> Draft:
 
 
 class LLMEngine(Engine):
-    def __init__(self, model: ChatModel, max_tokens: int = 1800, mask: bool = True) -> None:
+    def __init__(
+        self,
+        model: ChatModel,
+        max_tokens: int = 1800,
+        mask: bool = True,
+        max_items: int = 6,
+        max_chars: int = 400,
+    ) -> None:
         self.model = model
+        self.max_items = max_items
+        self.max_chars = max_chars
         self.name = model.name
         self.max_tokens = max_tokens
         self.mask = mask
@@ -98,7 +107,7 @@ class LLMEngine(Engine):
         ]
 
     def write(self, deal: Deal, evidence: list[Passage]) -> Brief:
-        schema = draft_schema()
+        schema = draft_schema(self.max_items, self.max_chars)
         note = (
             "; these are the passages most relevant to each section, not every source in full"
             if any(p.partial for p in evidence)

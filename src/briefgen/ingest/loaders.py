@@ -50,11 +50,30 @@ def load_note(path: Path, data: bytes) -> list[SourceDocument]:
     return [SourceDocument("note", _title_from(text, path), text, text, date=date)]
 
 
+MAX_UNZIPPED = 200 * 1024 * 1024
+
+
+def _check_zip(path: Path, data: bytes) -> None:
+    """Refuse archives that would expand far beyond their size (zip bombs) before opening them."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except zipfile.BadZipFile as exc:
+        raise UnreadableSource(path, "not a readable .docx file (not a zip archive)") from exc
+    total = sum(i.file_size for i in infos)
+    if len(infos) > 10_000 or total > MAX_UNZIPPED or total > 200 * max(1, len(data)):
+        raise UnreadableSource(path, f"refused: the archive would expand to {total / 1e6:.0f} MB")
+
+
 def load_docx(path: Path, data: bytes) -> list[SourceDocument]:
     import io
 
     import docx
 
+    _check_zip(path, data)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:

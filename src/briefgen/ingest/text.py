@@ -36,17 +36,26 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
+        return _not_binary(data.decode("utf-16", errors="replace"), path)
     if declared and declared.lower().replace("_", "-") in _LATIN1_NAMES:
         # Mail labelled Latin-1 is almost always Windows-1252 (curly quotes, dashes in 0x80-0x9f).
         declared = "cp1252"
     candidates = [c for c in (declared, "utf-8", "cp1252") if c]
     for charset in candidates:
         try:
-            return data.decode(charset)
+            return _not_binary(data.decode(charset), path)
         except (LookupError, UnicodeDecodeError):
             continue
-    return data.decode("latin-1")
+    return _not_binary(data.decode("latin-1"), path)
+
+
+def _not_binary(text: str, path: str) -> str:
+    """Text that decodes but is mostly control characters (a UTF-16 BOM on binary data, say)."""
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r")
+    if sample and controls / len(sample) > 0.05:
+        raise UnreadableSource(path, "looks like binary data, not text")
+    return text
 
 
 def normalise_newlines(text: str) -> str:

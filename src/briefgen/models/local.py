@@ -3,6 +3,8 @@ constrained to the draft's JSON schema by a grammar."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -13,6 +15,16 @@ from .base import ChatModel, Completion, Message
 
 _cache: dict[tuple[str, int], Any] = {}
 _cache_lock = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    # Free models while the interpreter is whole; llama-cpp's own finaliser fails at shutdown.
+    with _cache_lock:
+        for llm in _cache.values():
+            with contextlib.suppress(Exception):
+                llm.close()
+        _cache.clear()
 
 
 def _llama(path: Path, n_ctx: int) -> Any:
