@@ -110,6 +110,9 @@ class Records:
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL sync survives a killed process (what the API promises); only a
+            # power cut can lose the last commits. FULL would fsync every webhook.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
