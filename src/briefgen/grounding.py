@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from .schema import Brief, Evidence, Item
+from .schema import ITEM_SECTIONS, Brief, Evidence, Item
 
 FUZZY_THRESHOLD = 0.9
 MIN_QUOTE_CHARS = 8
@@ -145,17 +145,7 @@ def verify_brief(brief: Brief, sources: dict[str, str], keep_unsupported: bool =
     """Verify every quote in place; items left with no verified evidence are removed."""
     verifier = Verifier(sources)
     report = GroundingReport()
-    for section in (
-        "goals",
-        "stakeholders",
-        "success_criteria",
-        "risks",
-        "commitments",
-        "timeline",
-        "open_questions",
-        "next_steps",
-        "changes",
-    ):
+    for section in ITEM_SECTIONS:
         items = getattr(brief, section)
         kept = []
         for item in items:

@@ -7,6 +7,8 @@ import base64
 import re
 from typing import Any
 
+from .schema import ITEM_SECTIONS
+
 _INJECTION = re.compile(
     r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|"
     r"earlier|preceding|system)?\s*(?:instructions?|prompts?|rules|guidelines|directions)"
@@ -161,18 +163,7 @@ def scrub_brief(brief: Any, sources: list[str] | None = None) -> tuple[int, int]
     def obeys(text: str) -> bool:
         return is_injection(text) or bool(tainted and _words(text) & tainted)
 
-    sections = (
-        "goals",
-        "stakeholders",
-        "success_criteria",
-        "risks",
-        "commitments",
-        "timeline",
-        "open_questions",
-        "next_steps",
-        "changes",
-    )
-    for section in sections:
+    for section in ITEM_SECTIONS:
         kept = []
         for item in getattr(brief, section):
             texts = _texts(item)
