@@ -53,7 +53,9 @@ def table(result: SuiteResult) -> str:
         )
     lines.append(f"{len(result.engines[0].scores)} cases, split {result.split}, {result.seconds:.1f}s")
     for r in result.engines:
-        if r.failures:
+        if not result.gated:
+            lines.append(f"{r.engine}: no thresholds checked (--no-gate)")
+        elif r.failures:
             lines.append(f"FAIL {r.engine}: " + "; ".join(r.failures))
         else:
             lines.append(f"PASS {r.engine}: every threshold met")

@@ -35,6 +35,7 @@ class SuiteResult:
     split: str
     engines: list[EngineRun]
     seconds: float
+    gated: bool = True
 
     @property
     def passed(self) -> bool:
@@ -128,4 +129,4 @@ def run_suite(
             runs.append(run)
     finally:
         store.close()
-    return SuiteResult(split, runs, time.perf_counter() - started)
+    return SuiteResult(split, runs, time.perf_counter() - started, gated=thresholds is not None)
