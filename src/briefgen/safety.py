@@ -128,27 +128,8 @@ def tainted_words(sources: list[str]) -> set[str]:
     return bad - clean
 
 
-def _texts(item: object) -> list[str]:
-    out = []
-    for attr in (
-        "text",
-        "description",
-        "metric",
-        "detail",
-        "name",
-        "title",
-        "mitigation",
-        "baseline",
-        "target",
-        "previous",
-        "current",
-    ):
-        v = getattr(item, attr, None)
-        if isinstance(v, str):
-            out.append(v)
-    out += list(getattr(item, "motivations", []) or [])
-    out += [e.quote for e in getattr(item, "evidence", [])]
-    return out
+def _texts(item: Any) -> list[str]:
+    return list(item.texts())
 
 
 def scrub_brief(brief: Any, sources: list[str] | None = None) -> tuple[int, int]:

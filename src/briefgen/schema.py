@@ -7,7 +7,7 @@ JSON output is `Brief.model_dump_json()`. Every item of every list carries
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,6 +65,22 @@ class Item(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     evidence: list[Evidence] = Field(default_factory=list)
+
+    def texts(self, quotes: bool = True) -> list[str]:
+        """Every piece of text the item shows: its string fields, lists of strings, quotes."""
+        out: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            # Labels (enums, `kind`) and addresses are not prose the item shows.
+            if name in ("kind", "email") or isinstance(value, Enum):
+                continue
+            if isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                out += value
+        if quotes:
+            out += [e.quote for e in self.evidence]
+        return out
 
 
 class Goal(Item):

@@ -77,25 +77,7 @@ def _tokens(text: str) -> set[str]:
 
 
 def _item_text(section: str, item: Any) -> str:
-    parts = []
-    for attr in (
-        "text",
-        "description",
-        "metric",
-        "baseline",
-        "target",
-        "due",
-        "date",
-        "detail",
-        "field",
-        "previous",
-        "current",
-    ):
-        v = getattr(item, attr, None)
-        if isinstance(v, str):
-            parts.append(v)
-    parts += [e.quote for e in getattr(item, "evidence", [])]
-    return " ".join(parts)
+    return " ".join(item.texts())
 
 
 @dataclass
