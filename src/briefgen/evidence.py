@@ -28,7 +28,9 @@ SECTION_QUERIES: dict[str, str] = {
 
 
 @dataclass
-class Evidence:
+class Gathered:
+    """The passages for one deal, the sources they come from, and how they were chosen."""
+
     passages: list[Passage]
     sources: list[SourceRecord]
     mode: str  # "full" | "retrieval"
@@ -48,12 +50,12 @@ def _passage(rec: SourceRecord, text: str | None = None, start: int = 0) -> Pass
     )
 
 
-def gather(store: Store, deal_id: str, budget_chars: int | None = None, per_section: int = 6) -> Evidence:
+def gather(store: Store, deal_id: str, budget_chars: int | None = None, per_section: int = 6) -> Gathered:
     sources = store.records.sources(deal_id)
     budget = store.settings.evidence_budget_chars if budget_chars is None else budget_chars
     total = sum(len(s.text) for s in sources)
     if total <= budget:
-        return Evidence([_passage(s) for s in sources], sources, "full")
+        return Gathered([_passage(s) for s in sources], sources, "full")
     by_id = {s.source_id: s for s in sources}
     chosen: dict[str, Passage] = {}
     used = 0
@@ -67,4 +69,4 @@ def gather(store: Store, deal_id: str, budget_chars: int | None = None, per_sect
                 continue
             chosen[chunk.id] = _passage(rec, chunk.text, int(chunk.metadata.get("start", 0) or 0))
             used += len(chunk.text)
-    return Evidence(list(chosen.values()), sources, "retrieval")
+    return Gathered(list(chosen.values()), sources, "retrieval")
