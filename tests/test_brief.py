@@ -95,6 +95,9 @@ def test_enterprise_sponsor_hand_down(briefs: dict[str, Brief]) -> None:
     factors = {f.factor for f in b.handoff_risk.factors}
     assert {"sponsor_hand_down", "long_implementation", "enterprise_layers"} <= factors
     assert "Durable custody" in b.handoff_risk.recommendation
+    # the AE's "We wanted to confirm the plan" on the call is not a customer goal
+    assert not any(g.text.startswith("We wanted to confirm") for g in b.goals)
+    assert any(g.text.startswith("Their goal is one queue") for g in b.goals)
     crit = next(c for c in b.success_criteria if c.baseline)
     assert (crit.baseline, crit.target, crit.due) == ("45 minutes", "20 minutes", "2027-03-31")
     assert any("SSO" in r.description and r.severity is Severity.high for r in b.risks)

@@ -225,8 +225,12 @@ def test_secrets_stay_out_of_logs_and_errors(tmp_path: Path) -> None:
 def test_read_only_store_is_a_clear_error(tmp_path: Path) -> None:
     # /proc refuses new files even to root: a store that cannot be created or written
     for args in (["deals"], ["ingest", str(EXAMPLES / "brightside-bakery")]):
-        r = subprocess.run([sys.executable, "-m", "briefgen.cli", *args], capture_output=True, text=True,
-                           env=_env(Path("/proc/briefgen-store")))
+        r = subprocess.run(
+            [sys.executable, "-m", "briefgen.cli", *args],
+            capture_output=True,
+            text=True,
+            env=_env(Path("/proc/briefgen-store")),
+        )
         assert r.returncode == 1, r.stderr
         assert r.stderr.startswith("error: cannot open the record database /proc/briefgen-store/")
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -123,6 +123,8 @@ class ExtractiveEngine(Engine):
             and not s.text.endswith("?")
             and not cues.COMMITMENT.search(s.text)
             and not (cues.RISK.search(s.text) and not cues.GOAL.search(s.text))
+            # goals are the customer's: what our own people say on a call or in a mail is not one
+            and side_of.get(s.speaker or "", Side.unknown) is not Side.vendor
         ]
         goals = [g for g in goals if _norm(g.text) not in criteria_keys or cues.GOAL.search(g.text)]
         texts = {p.source_id: p.text for p in passages}
