@@ -99,12 +99,13 @@ def test_gradio_client_against_the_server(served: str) -> None:
     from gradio_client import Client
 
     client = Client(f"{served}/ui/", verbose=False)
-    # session state is not part of the API: the outputs are overview, people, table, evidence, json, md
-    overview, _, _table, evidence, brief_json, markdown = client.predict(
+    # session state is not part of the API: overview, people, table, evidence, json, md, two files
+    overview, _, _table, evidence, brief_json, markdown, json_file, _md_file = client.predict(
         "helix-health", "extractive", api_name="/on_generate"
     )
     assert "Helix Health Partners" in overview and "<mark>" in evidence
     assert markdown.startswith("# Handoff brief")
+    assert Brief.model_validate_json(Path(json_file).read_text()).deal_id == "helix-health"
     brief = Brief.model_validate_json(brief_json)
     assert brief.changes and brief.changes[0].current in ("$71,400", "24 months")
 
@@ -156,7 +157,7 @@ def test_in_a_real_browser(served: str) -> None:
         page.locator("#ingest-btn").click()
         expect(page.locator("#ingest-report")).to_contain_text("3 added", timeout=60_000)
         page.locator("#engine input").click()
-        page.get_by_role("option", name="extractive").first.click()
+        page.get_by_role("option", name="extractive", exact=True).click()
         page.locator("#generate-btn").click()
         expect(page.locator("#stakeholders")).to_contain_text("Robert Chen", timeout=60_000)
         expect(page.locator("#overview")).to_contain_text("Handoff risk")
@@ -166,7 +167,6 @@ def test_in_a_real_browser(served: str) -> None:
         first.locator("summary").click()
         expect(first.locator("mark")).to_be_visible()
         page.screenshot(path=str(shots / "ui-evidence.png"), full_page=True)
-        page.locator("#download-btn").click()
         link = page.locator("#json-file a").first
         expect(link).to_be_visible(timeout=30_000)
         with page.expect_download() as info:

@@ -292,7 +292,9 @@ def build(settings: Settings | None = None, store: Store | None = None) -> Any:
                 gr.Markdown("### 1. Choose a deal")
                 deal = gr.Dropdown(choices=deal_choices(store), label="Existing deal", elem_id="deal-select")
                 refresh = gr.Button("Refresh list", size="sm")
-                with gr.Accordion("…or create / add files to a deal", open=False, elem_id="create-deal"):
+                with gr.Accordion(
+                    "…or create / add files to a deal", open=not deal_choices(store), elem_id="create-deal"
+                ):
                     new_id = gr.Textbox(label="Deal id", elem_id="new-deal-id")
                     with gr.Row():
                         account = gr.Textbox(label="Account", elem_id="new-account")
@@ -343,11 +345,10 @@ def build(settings: Settings | None = None, store: Store | None = None) -> Any:
                     send_back = gr.Button("Send back")
                 status = gr.Markdown(elem_id="status")
                 with gr.Row():
-                    dl = gr.Button("Prepare downloads", elem_id="download-btn")
-                    json_file = gr.File(label="JSON", elem_id="json-file")
-                    md_file = gr.File(label="Markdown", elem_id="md-file")
+                    json_file = gr.File(label="Download JSON", elem_id="json-file")
+                    md_file = gr.File(label="Download Markdown", elem_id="md-file")
 
-        outputs = [brief_id, overview, people, table, evidence, editor, markdown]
+        outputs = [brief_id, overview, people, table, evidence, editor, markdown, json_file, md_file]
 
         def unpack(view: dict[str, Any]) -> list[Any]:
             return [
@@ -358,6 +359,7 @@ def build(settings: Settings | None = None, store: Store | None = None) -> Any:
                 view["evidence"],
                 view["json"],
                 view["markdown"],
+                *download_files(store, view["brief_id"]),
             ]
 
         def on_generate(deal_id: str, engine_name: str, progress: Any = gr.Progress()) -> list[Any]:  # noqa: B008
@@ -380,7 +382,6 @@ def build(settings: Settings | None = None, store: Store | None = None) -> Any:
         save.click(lambda b, t: unpack(guarded(save_edit)(store, b, t)), [brief_id, editor], outputs)
         accept.click(lambda b: guarded(set_status)(store, b, True), brief_id, status)
         send_back.click(lambda b, r: guarded(set_status)(store, b, False, r), [brief_id, reason], status)
-        dl.click(lambda b: guarded(download_files)(store, b), brief_id, [json_file, md_file])
     return demo
 
 
