@@ -241,3 +241,23 @@ def test_roles_and_sides_enums_are_the_documented_ones() -> None:
         "other",
     }
     assert {s.value for s in Side} >= {"customer", "vendor"}
+
+
+def test_rates_and_within_targets_and_unknown_buyer(store: Store, tmp_path: Path) -> None:
+    deal = write_deal(
+        tmp_path,
+        "rates",
+        {
+            "n.txt": (
+                "Our goal is to cut unplanned line stoppages from 14 per month to 5 per month by the end of Q3 2027.\n"
+                "We want to route every enterprise ticket to the right tier within 15 minutes.\n"
+            )
+        },
+    )
+    ingest_paths(store, [deal])
+    brief, _ = write_brief(store, "rates", "extractive", save=False)
+    got = {(c.baseline, c.target) for c in brief.success_criteria}
+    assert ("14 per month", "5 per month") in got
+    assert (None, "15 minutes") in got
+    assert "No customer stakeholders are named in the sources." in brief.unknowns
+    assert "The economic buyer or executive sponsor is not identified." in brief.unknowns

@@ -20,7 +20,8 @@ GOAL = _re(
 METRIC_NUMBER = _re(
     r"(?:\$\s?\d[\d,.]*[kKmM]?|€\s?\d[\d,.]*|\bEUR\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:%|percent\b)"
     r"|\b\d[\d,.]*\s*(?:minutes?|mins?|hours?|days?|weeks?|seconds?|ms)\b|\bzero\b"
-    r"|\b\d[\d,.]*\s*(?:orders|tickets|requests|cases|disputes|errors|incidents)\b)"
+    r"|\b\d[\d,.]*\s*(?:orders|tickets|requests|cases|disputes|errors|incidents)\b"
+    r"|\b\d[\d,.]*\s+(?:per|a|each)\s+(?:month|week|day|year|hour)\b)"
 )
 METRIC_VERB = _re(
     r"\b(?:reduce|cut|improve|increase|decrease|lower|raise|drop(?:ped)?|grow|under|below|less than|"

@@ -69,7 +69,7 @@ def unknowns(brief: Brief) -> list[str]:
     customers = [s for s in brief.stakeholders if s.side is Side.customer]
     if not customers:
         out.append("No customer stakeholders are named in the sources.")
-    elif not any(s.role in (Role.economic_buyer, Role.executive_sponsor) for s in customers):
+    if not any(s.role in (Role.economic_buyer, Role.executive_sponsor) for s in customers):
         out.append("The economic buyer or executive sponsor is not identified.")
     if not brief.deal.get("amount"):
         out.append("The deal amount is not recorded.")

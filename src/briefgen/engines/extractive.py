@@ -38,7 +38,10 @@ from .base import Engine, Passage
 MAX_ITEMS = 10
 
 _NUM = r"(?:~|about |around |roughly )?[$€]?\s?\d[\d,.]*\s?(?:[kKmM]\b|million|%|percent)?"
-_UNIT = r"(?:\s?(?:minutes?|mins?|hours?|days?|weeks?|months?|seconds?|orders?|cases?|requests?|tickets?))?"
+_UNIT = (
+    r"(?:\s?(?:minutes?|mins?|hours?|days?|weeks?|months?|seconds?|orders?|cases?|requests?|tickets?"
+    r"|stoppages?|incidents?|errors?))?(?:\s?\b(?:per|a|each)\s(?:month|week|day|year|hour)\b)?"
+)
 _VALUE = rf"(?:{_NUM}{_UNIT}|zero(?: [a-z]+){{0,2}})"
 _FROM_TO = re.compile(rf"\bfrom ({_VALUE}) to ({_VALUE})", re.I)
 _BASELINE = re.compile(
@@ -47,7 +50,7 @@ _BASELINE = re.compile(
     re.I,
 )
 _TARGET = re.compile(
-    rf"\b(?:under|below|less than|at most|to|of|reach|hit|wants?|want|get to)\s+({_VALUE})", re.I
+    rf"\b(?:under|below|less than|at most|within|to|of|reach|hit|wants?|want|get to)\s+({_VALUE})", re.I
 )
 _BY_PCT = re.compile(r"\bby (\d[\d.]*\s?%)", re.I)
 _DUE_END = re.compile(
