@@ -128,10 +128,6 @@ def tainted_words(sources: list[str]) -> set[str]:
     return bad - clean
 
 
-def _texts(item: Any) -> list[str]:
-    return list(item.texts())
-
-
 def scrub_brief(brief: Any, sources: list[str] | None = None) -> tuple[int, int]:
     """Remove items that carry an instruction aimed at a model or a secret, whatever wrote them.
 
@@ -147,7 +143,7 @@ def scrub_brief(brief: Any, sources: list[str] | None = None) -> tuple[int, int]
     for section in ITEM_SECTIONS:
         kept = []
         for item in getattr(brief, section):
-            texts = _texts(item)
+            texts = item.texts()
             system_note = section == "risks" and item.description.startswith("A source contains")
             if any(has_secret(t) for t in texts):
                 secret += 1
@@ -157,7 +153,7 @@ def scrub_brief(brief: Any, sources: list[str] | None = None) -> tuple[int, int]
                 kept.append(item)
         setattr(brief, section, kept)
     brief.handoff_risk.factors = [
-        f for f in brief.handoff_risk.factors if not any(obeys(t) or has_secret(t) for t in _texts(f))
+        f for f in brief.handoff_risk.factors if not any(obeys(t) or has_secret(t) for t in f.texts())
     ]
     if has_secret(brief.summary) or obeys(brief.summary):
         brief.summary = ""

@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 5
 
 
+def _retry_in(job: Job) -> float | None:
+    """Seconds until a failed brief job runs again (backoff), or None after the third attempt."""
+    return 2.0**job.attempts if job.attempts < 3 else None
+
+
 class Worker:
     def __init__(self, store: Store, queue: JobQueue, transport: httpx.BaseTransport | None = None) -> None:
         self.store = store
@@ -39,13 +44,10 @@ class Worker:
         except NotFound as exc:
             self.queue.fail(job.id, str(exc))
         except BriefgenError as exc:
-            retry = 2.0**job.attempts if job.attempts < 3 else None
-            self.queue.fail(job.id, str(exc), retry)
+            self.queue.fail(job.id, str(exc), _retry_in(job))
         except Exception as exc:  # a bug must not kill the worker; the job keeps the reason
             log.exception("job %s failed", job.id)
-            self.queue.fail(
-                job.id, f"{type(exc).__name__}: {exc}", 2.0**job.attempts if job.attempts < 3 else None
-            )
+            self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", _retry_in(job))
         return True
 
     def _brief(self, job: Job) -> None:

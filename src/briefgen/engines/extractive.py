@@ -572,30 +572,32 @@ def _mitigation(text: str, category: RiskCategory) -> str:
     return "Raise it at kickoff and assign an owner."
 
 
-def _commitment_kind(text: str) -> str:
+_COMMITMENT_KINDS = (
+    ("training", r"training|workshop|session"),
+    ("integration", r"integration|connector|sso|api|migration"),
+    ("support", r"dedicated|support|engineer|success"),
+    ("discount", r"discount|free|no extra cost|no additional cost|price"),
+    ("deliverable", r"deliver|report|dashboard|export|script|plan|agreement"),
+)
+_MILESTONE_KINDS = (
+    ("kickoff", r"kick-?off"),
+    ("go_live", r"go-?live|go live|goes live|launch|cutover|switch off"),
+    ("business_review", r"business review|qbr|board"),
+    ("training", r"training"),
+    ("review", r"review|assessment"),
+    ("signature", r"sign"),
+)
+
+
+def _first_kind(text: str, kinds: tuple[tuple[str, str], ...]) -> str:
+    """The first kind whose pattern the text matches, in table order."""
     low = text.lower()
-    for kind, pattern in (
-        ("training", r"training|workshop|session"),
-        ("integration", r"integration|connector|sso|api|migration"),
-        ("support", r"dedicated|support|engineer|success"),
-        ("discount", r"discount|free|no extra cost|no additional cost|price"),
-        ("deliverable", r"deliver|report|dashboard|export|script|plan|agreement"),
-    ):
-        if re.search(pattern, low):
-            return kind
-    return "other"
+    return next((kind for kind, pattern in kinds if re.search(pattern, low)), "other")
+
+
+def _commitment_kind(text: str) -> str:
+    return _first_kind(text, _COMMITMENT_KINDS)
 
 
 def _milestone_kind(text: str) -> str:
-    low = text.lower()
-    for kind, pattern in (
-        ("kickoff", r"kick-?off"),
-        ("go_live", r"go-?live|go live|goes live|launch|cutover|switch off"),
-        ("business_review", r"business review|qbr|board"),
-        ("training", r"training"),
-        ("review", r"review|assessment"),
-        ("signature", r"sign"),
-    ):
-        if re.search(pattern, low):
-            return kind
-    return "other"
+    return _first_kind(text, _MILESTONE_KINDS)

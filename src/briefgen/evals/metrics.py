@@ -16,7 +16,7 @@ import numpy as np
 
 from ..dates import find_dates, parse_date
 from ..embeddings import Embedder
-from ..grounding import normalise
+from ..grounding import is_verbatim, normalise
 from ..render import render
 from ..schema import Brief
 from .dataset import EvalCase
@@ -76,7 +76,7 @@ def _tokens(text: str) -> set[str]:
     return {t for t in re.findall(r"[a-z0-9$€%]+", normalise(text)) if t not in _STOP}
 
 
-def _item_text(section: str, item: Any) -> str:
+def _item_text(item: Any) -> str:
     return " ".join(item.texts())
 
 
@@ -209,7 +209,7 @@ def score_case(
     sc = CaseScore(case.id, case.split, case.tags, engine=brief.engine)
     for section in TEXT_SECTIONS:
         facts: list[str] = getattr(gold, section)
-        candidates = [_item_text(section, i) for i in getattr(brief, section)]
+        candidates = [_item_text(i) for i in getattr(brief, section)]
         hit = [f for f in facts if matcher.match(f, candidates)]
         sc.sections[section] = (len(hit), len(facts))
         sc.misses[section] = [f for f in facts if f not in hit]
@@ -217,7 +217,7 @@ def score_case(
     for gc in gold.success_criteria:
         ok = False
         for item in brief.success_criteria:
-            text = _item_text("success_criteria", item)
+            text = _item_text(item)
             target_ok = gc.target is None or normalise(gc.target).replace("below ", "").replace(
                 "under ", ""
             ) in normalise(text)
@@ -269,10 +269,7 @@ def score_case(
     got_factors = {f.factor for f in brief.handoff_risk.factors}
     sc.factor_recall = (len(set(gold.handoff.factors) & got_factors), len(gold.handoff.factors))
 
-    for _, brief_item in brief.items():
-        for ev in brief_item.evidence:
-            sc.quotes_total += 1
-            sc.quotes_verbatim += bool(ev.quote) and ev.quote in sources.get(ev.source_id, "")
+    sc.quotes_verbatim, sc.quotes_total = is_verbatim(brief, sources)
     sc.unsupported = unsupported_entities(brief, sources, source_dates)
 
     dumped = brief.model_dump_json()
