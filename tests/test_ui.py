@@ -27,10 +27,26 @@ from .llm_server import free_port
 ACME = sorted(str(p) for p in (EXAMPLES / "acme-logistics").iterdir() if p.name != "deal.json")
 
 
+def as_uploads(paths: list[str]) -> list[str]:
+    """Copies in Gradio's upload folder, where the form's uploads land."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(tempfile.mkdtemp(dir=get_upload_folder()))
+    out = []
+    for p in paths:
+        shutil.copy(p, folder / Path(p).name)
+        out.append(str(folder / Path(p).name))
+    return out
+
+
 def test_form_functions(store: Store, tmp_path: Path) -> None:
     bad = tmp_path / "broken.eml"
     bad.write_bytes(b"")
-    report = ingest_uploads(store, "acme-web", [*ACME, str(bad)], account="Acme Logistics", amount="186,000")
+    with pytest.raises(ConfigError, match="not uploaded through the form"):
+        ingest_uploads(store, "acme-web", [str(bad)])
+    report = ingest_uploads(
+        store, "acme-web", as_uploads([*ACME, str(bad)]), account="Acme Logistics", amount="186,000"
+    )
     assert "3 added" in report and "skipped **broken.eml**: file is empty" in report
     assert store.records.get_deal("acme-web").amount == 186000.0
     assert ("acme-web — Acme Logistics (3 sources)", "acme-web") in deal_choices(store)
@@ -52,7 +68,8 @@ def test_form_functions(store: Store, tmp_path: Path) -> None:
     assert set_status(store, second["brief_id"], False, "Missing the SSO owner").endswith(
         "returned: Missing the SSO owner"
     )
-    assert set_status(store, view["brief_id"], True) == "Version 1 accepted."
+    assert set_status(store, view["brief_id"], True, user="maria") == "Version 1 accepted by maria."
+    assert store.records.get_brief(view["brief_id"]).reviewed_by == "maria"
     json_path, md_path = download_files(store, view["brief_id"])
     assert Brief.model_validate_json(Path(json_path).read_text()).deal_id == "acme-web"
     assert Path(md_path).read_text().startswith("# Handoff brief")
@@ -63,7 +80,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("ui-home")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")}
-    env.update(BRIEFGEN_HOME=str(home), BRIEFGEN_API_KEYS="k", BRIEFGEN_ENGINE="extractive")
+    env.update(BRIEFGEN_HOME=str(home), BRIEFGEN_API_KEYS="ana:k", BRIEFGEN_ENGINE="extractive")
     subprocess.run(
         [sys.executable, "-m", "briefgen.cli", "ingest", str(EXAMPLES / "helix-health")],
         env=env,
@@ -80,7 +97,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/ui/", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/login", timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.3)
@@ -98,7 +115,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_gradio_client_against_the_server(served: str) -> None:
     from gradio_client import Client
 
-    client = Client(f"{served}/ui/", verbose=False)
+    signed_in = httpx.post(f"{served}/login", data={"key": "k", "next": "/ui/"})
+    assert signed_in.status_code == 303
+    cookie = signed_in.headers["set-cookie"].split(";")[0]
+    client = Client(f"{served}/ui/", verbose=False, headers={"Cookie": cookie})
     # session state is not part of the API: overview, people, table, evidence, json, md, two files
     overview, _, _table, evidence, brief_json, markdown, json_file, _md_file = client.predict(
         "helix-health", "extractive", api_name="/on_generate"
@@ -149,6 +169,9 @@ def test_in_a_real_browser(served: str) -> None:
             ),
         )
         page.goto(f"{served}/ui/")
+        expect(page.locator("#sign-in")).to_be_visible()  # the form is behind sign-in
+        page.locator("#key").fill("k")
+        page.locator("#sign-in").click()
         page.locator("#create-deal").click()
         page.locator("#new-deal-id input, #new-deal-id textarea").first.fill("acme-browser")
         page.locator("#new-account input, #new-account textarea").first.fill("Acme Logistics")

@@ -3,7 +3,6 @@ acknowledged at once; a background worker writes the briefs. Thin: it calls the 
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 import threading
@@ -14,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__
 from .config import Settings
@@ -25,6 +25,7 @@ from .jobs import JobQueue
 from .render import render
 from .schema import Deal
 from .store import Store
+from .webauth import FormGuard, check_key
 from .webhooks import (
     ACK,
     BadInput,
@@ -211,7 +212,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
         if not keys:
             raise HTTPException(401, "no API keys are configured (BRIEFGEN_API_KEYS)")
         token = (authorization or "").removeprefix("Bearer ").strip() if authorization else ""
-        if not token or not any(hmac.compare_digest(token.encode(), k.encode()) for k in keys):
+        if not token or check_key(settings, token) is None:
             raise HTTPException(
                 401, "a valid bearer API key is required", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -379,4 +380,17 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
         ui_store = Store(settings)
         api = gr.mount_gradio_app(api, build(settings, ui_store), path="/ui", show_error=True, **style())
+        api.add_middleware(FormGuard, settings=settings)
+    # Outermost: a request for a host name this server does not serve never reaches anything.
+    api.add_middleware(TrustedHostMiddleware, allowed_hosts=list(_host_patterns(settings.allowed_hosts)))
     return api
+
+
+def _host_patterns(hosts: tuple[str, ...]) -> list[str]:
+    # Starlette compares the Host header without its port; an IPv6 literal keeps its brackets.
+    out: list[str] = []
+    for h in hosts:
+        out.append(h)
+        if ":" in h and not h.startswith("["):
+            out.append(f"[{h}]")
+    return out

@@ -318,6 +318,11 @@ def serve(
     from .api import create_app
 
     settings = Settings.from_env(state.home)
+    if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(
+            f"refusing to serve on {host} without sign-in: set BRIEFGEN_API_KEYS "
+            "(and BRIEFGEN_ALLOWED_HOSTS to the names people use to reach the server)"
+        )
     app_ = create_app(settings, with_ui=ui)
     typer.echo(
         f"briefgen API on http://{host}:{port}/docs"
@@ -339,11 +344,8 @@ def ui_command(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 7860,
 ) -> None:
-    """Serve the web form alone."""
-    from .ui import build, style
-
-    settings = Settings.from_env(state.home)
-    build(settings).launch(server_name=host, server_port=port, share=False, show_error=True, **style())
+    """Serve the web form (with the API beside it, behind the same sign-in)."""
+    serve(host=host, port=port, ui=True)
 
 
 model_app = typer.Typer(help="The local model for the `local` engine.", no_args_is_help=True)

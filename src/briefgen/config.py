@@ -46,6 +46,9 @@ class Settings:
     mask_secrets: bool = True
     engine: str = "auto"
     api_keys: tuple[str, ...] = ()
+    # Host names the server answers to; anything else is refused (DNS rebinding). "*": any.
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    session_secret: str | None = None
     hubspot_secret: str | None = None
     hubspot_won_stage: str = "closedwon"
     pipedrive_user: str | None = None
@@ -97,6 +100,8 @@ class Settings:
             mask_secrets=os.environ.get("BRIEFGEN_MASK_SECRETS", "1").lower() not in ("0", "false", "no"),
             engine=os.environ.get("BRIEFGEN_ENGINE") or "auto",
             api_keys=_list_env("BRIEFGEN_API_KEYS"),
+            allowed_hosts=_list_env("BRIEFGEN_ALLOWED_HOSTS") or ("localhost", "127.0.0.1", "::1"),
+            session_secret=os.environ.get("BRIEFGEN_SESSION_SECRET") or None,
             hubspot_secret=os.environ.get("BRIEFGEN_HUBSPOT_SECRET") or None,
             hubspot_won_stage=os.environ.get("BRIEFGEN_HUBSPOT_WON_STAGE") or "closedwon",
             pipedrive_user=os.environ.get("BRIEFGEN_PIPEDRIVE_USER") or None,

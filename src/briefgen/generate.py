@@ -53,6 +53,7 @@ def write_brief(
     engine: Engine | str = "auto",
     settings: Settings | None = None,
     save: bool = True,
+    created_by: str | None = None,
 ) -> tuple[Brief, BriefRecord | None]:
     settings = settings or store.settings
     deal = store.records.get_deal(deal_id)
@@ -109,5 +110,5 @@ def write_brief(
     prov.reattributed += report.reattributed
     prov.fallback_reason = prov.fallback_reason or fallback_reason
     prov.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-    record = store.records.add_brief(brief, store.records.sources_hash(deal_id)) if save else None
+    record = store.records.add_brief(brief, store.records.sources_hash(deal_id), created_by) if save else None
     return brief, record

@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS briefs (
     UNIQUE (deal_id, version)
 );
 """
+# Columns added after the first release: added in place to an older database.
+_ADDED_COLUMNS = {"briefs": ("created_by TEXT", "reviewed_by TEXT", "reviewed_at TEXT")}
 
 
 def now() -> str:
@@ -99,6 +101,9 @@ class BriefRecord:
     sources_hash: str
     created_at: str
     brief: Brief
+    created_by: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
 
 
 class Records:
@@ -115,11 +120,20 @@ class Records:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            self._add_columns()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the record database {path}: {exc}") from exc
 
     def close(self) -> None:
         self._db.close()
+
+    def _add_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            for column in columns:
+                if column.split()[0] not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        self._db.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -249,7 +263,7 @@ class Records:
 
     # --- briefs ----------------------------------------------------------------
 
-    def add_brief(self, brief: Brief, sources_hash: str) -> BriefRecord:
+    def add_brief(self, brief: Brief, sources_hash: str, created_by: str | None = None) -> BriefRecord:
         with self.transaction() as db:
             row = db.execute(
                 "SELECT COALESCE(MAX(version), 0) AS v FROM briefs WHERE deal_id=?", (brief.deal_id,)
@@ -257,8 +271,8 @@ class Records:
             version = int(row["v"]) + 1
             created = now()
             cur = db.execute(
-                """INSERT INTO briefs(deal_id, version, engine, status, sources_hash, body, created_at)
-                   VALUES (?,?,?,?,?,?,?)""",
+                """INSERT INTO briefs(deal_id, version, engine, status, sources_hash, body, created_at,
+                   created_by) VALUES (?,?,?,?,?,?,?,?)""",
                 (
                     brief.deal_id,
                     version,
@@ -267,11 +281,21 @@ class Records:
                     sources_hash,
                     brief.model_dump_json(),
                     created,
+                    created_by,
                 ),
             )
             brief_id = int(cur.lastrowid or 0)
         return BriefRecord(
-            brief_id, brief.deal_id, version, brief.engine, "draft", None, sources_hash, created, brief
+            brief_id,
+            brief.deal_id,
+            version,
+            brief.engine,
+            "draft",
+            None,
+            sources_hash,
+            created,
+            brief,
+            created_by,
         )
 
     def get_brief(self, brief_id: int) -> BriefRecord:
@@ -292,9 +316,14 @@ class Records:
         found = self.briefs(deal_id)
         return found[-1] if found else None
 
-    def set_brief_status(self, brief_id: int, status: str, note: str | None = None) -> None:
+    def set_brief_status(
+        self, brief_id: int, status: str, note: str | None = None, reviewed_by: str | None = None
+    ) -> None:
         with self.transaction() as db:
-            cur = db.execute("UPDATE briefs SET status=?, note=? WHERE id=?", (status, note, brief_id))
+            cur = db.execute(
+                "UPDATE briefs SET status=?, note=?, reviewed_by=?, reviewed_at=? WHERE id=?",
+                (status, note, reviewed_by, now(), brief_id),
+            )
             if cur.rowcount == 0:
                 raise NotFound(f"no brief with id {brief_id}")
 
@@ -316,4 +345,7 @@ def _brief(row: sqlite3.Row) -> BriefRecord:
         sources_hash=row["sources_hash"],
         created_at=row["created_at"],
         brief=Brief.model_validate_json(row["body"]),
+        created_by=row["created_by"],
+        reviewed_by=row["reviewed_by"],
+        reviewed_at=row["reviewed_at"],
     )

@@ -9,17 +9,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# Module level: Gradio finds the gr.Request parameter of a handler through its type hints.
+import gradio as gr
+
 from . import _offline  # noqa: F401  (analytics off before gradio is imported)
 from .config import Settings
 from .engines import available, resolve
 from .errors import BriefgenError, ConfigError
 from .generate import write_brief
-from .grounding import normalise
+from .grounding import normalise, verify_brief
 from .ingest import check_deal_id
 from .ingestion import ingest_paths
 from .render import render
+from .safety import scrub_brief
 from .schema import Brief, Deal, Side
 from .store import Store
+from .summary import unknowns, write_summary
+from .webauth import user_from_cookies
 
 SECTIONS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("goals", "Goals", lambda i: i.text),
@@ -93,7 +99,7 @@ def ingest_uploads(
         except ValueError:
             raise ConfigError(f"amount '{amount}' is not a number") from None
     store.records.upsert_deal(Deal.model_validate(fields))
-    paths = [Path(f) for f in files or []]
+    paths = [uploaded_file(f) for f in files or []]
     if not paths:
         return f"Deal **{deal_id}** saved; no files uploaded."
     report = ingest_paths(store, paths, deal_id)
@@ -104,6 +110,19 @@ def ingest_uploads(
     for s in report.skipped:
         lines.append(f"- skipped **{Path(s.path).name}**: {s.reason.replace(s.path, Path(s.path).name)}")
     return "\n".join(lines)
+
+
+def uploaded_file(name: str) -> Path:
+    """A path the form hands over must lie in Gradio's upload folder: the form reads what
+    people upload, never other files on the server (the guard in front of the form checks
+    that this session uploaded it)."""
+    from gradio.utils import get_upload_folder
+
+    path = Path(name).resolve()
+    root = Path(get_upload_folder()).resolve()
+    if not path.is_relative_to(root):
+        raise ConfigError(f"'{Path(name).name}' was not uploaded through the form")
+    return path
 
 
 def _highlight(source_text: str, quote: str, width: int = 220) -> str:
@@ -214,16 +233,18 @@ def show(
     }
 
 
-def generate(store: Store, deal_id: str, engine: str) -> dict[str, Any]:
+def generate(store: Store, deal_id: str, engine: str, user: str | None = None) -> dict[str, Any]:
     if not deal_id:
         raise ConfigError("choose a deal, or create one by uploading its files")
-    brief, record = write_brief(store, deal_id, engine or "auto")
+    brief, record = write_brief(store, deal_id, engine or "auto", created_by=user)
     assert record is not None
     return show(store, brief, record.id, record.version, record.status)
 
 
-def save_edit(store: Store, brief_id: int | None, text: str) -> dict[str, Any]:
-    """An edited brief becomes a new version; the edited text must still be a valid brief."""
+def save_edit(store: Store, brief_id: int | None, text: str, user: str | None = None) -> dict[str, Any]:
+    """An edited brief becomes a new version; the edited text must still be a valid brief, and
+    it is grounded, scrubbed and summarised again like a generated one: an edit can drop or
+    reword items, never add a quote its source does not hold."""
     if brief_id is None:
         raise ConfigError("generate a brief first")
     try:
@@ -234,19 +255,41 @@ def save_edit(store: Store, brief_id: int | None, text: str) -> dict[str, Any]:
     original = store.records.get_brief(brief_id)
     if brief.deal_id != original.deal_id:
         raise ConfigError(f"deal_id must stay '{original.deal_id}'")
-    brief.engine = original.brief.engine if brief.engine.endswith("(edited)") else f"{brief.engine} (edited)"
-    record = store.records.add_brief(brief, store.records.sources_hash(brief.deal_id))
+    brief.engine = (
+        original.brief.engine
+        if original.brief.engine.endswith("(edited)")
+        else f"{original.brief.engine} (edited)"
+    )
+    brief.provenance = original.brief.provenance  # how it was made is not the editor's to change
+    brief.deal = original.brief.deal
+    brief.sources = original.brief.sources
+    texts = {s.source_id: s.citable for s in store.records.sources(brief.deal_id)}
+    report = verify_brief(brief, texts)
+    if report.dropped_unverified:
+        raise ConfigError(
+            f"{report.dropped_unverified} evidence quote(s) are not in their source: "
+            "evidence must be picked from the deal's sources, not typed"
+        )
+    scrub_brief(brief, list(texts.values()))
+    brief.unknowns = unknowns(brief)
+    brief.summary = write_summary(brief)
+    record = store.records.add_brief(brief, store.records.sources_hash(brief.deal_id), user)
     return show(store, brief, record.id, record.version, record.status)
 
 
-def set_status(store: Store, brief_id: int | None, accept: bool, reason: str = "") -> str:
+def set_status(
+    store: Store, brief_id: int | None, accept: bool, reason: str = "", user: str | None = None
+) -> str:
     if brief_id is None:
         raise ConfigError("generate a brief first")
     if not accept and not (reason or "").strip():
         raise ConfigError("say why the brief goes back (the reason is kept with it)")
-    store.records.set_brief_status(brief_id, "accepted" if accept else "returned", reason.strip() or None)
+    store.records.set_brief_status(
+        brief_id, "accepted" if accept else "returned", reason.strip() or None, reviewed_by=user
+    )
     record = store.records.get_brief(brief_id)
-    return f"Version {record.version} {record.status}" + (f": {record.note}" if record.note else ".")
+    who = f" by {record.reviewed_by}" if record.reviewed_by else ""
+    return f"Version {record.version} {record.status}{who}" + (f": {record.note}" if record.note else ".")
 
 
 def download_files(store: Store, brief_id: int | None) -> tuple[str, str]:
@@ -270,8 +313,6 @@ padding:.4rem .6rem;margin:.3rem 0}.bg-role{font-weight:600}.bg-items li{margin:
 
 
 def build(settings: Settings | None = None, store: Store | None = None) -> Any:
-    import gradio as gr
-
     settings = settings or Settings.from_env()
     store = store or Store(settings)
 
@@ -362,9 +403,17 @@ def build(settings: Settings | None = None, store: Store | None = None) -> Any:
                 *download_files(store, view["brief_id"]),
             ]
 
-        def on_generate(deal_id: str, engine_name: str, progress: Any = gr.Progress()) -> list[Any]:  # noqa: B008
+        def who(request: gr.Request | None) -> str | None:
+            return user_from_cookies(settings, dict(request.cookies)) if request is not None else None
+
+        def on_generate(
+            deal_id: str,
+            engine_name: str,
+            request: gr.Request,
+            progress: Any = gr.Progress(),  # noqa: B008
+        ) -> list[Any]:
             progress(0.1, desc="Reading the deal's sources")
-            view = guarded(generate)(store, deal_id, engine_name)
+            view = guarded(generate)(store, deal_id, engine_name, who(request))
             progress(1.0, desc="Done")
             return unpack(view)
 
@@ -379,16 +428,24 @@ def build(settings: Settings | None = None, store: Store | None = None) -> Any:
             [ingest_report, deal, files],
         )
         refresh.click(lambda: gr.update(choices=deal_choices(store)), None, deal)
-        save.click(lambda b, t: unpack(guarded(save_edit)(store, b, t)), [brief_id, editor], outputs)
-        accept.click(lambda b: guarded(set_status)(store, b, True), brief_id, status)
-        send_back.click(lambda b, r: guarded(set_status)(store, b, False, r), [brief_id, reason], status)
+
+        def on_save(b: int | None, t: str, request: gr.Request) -> list[Any]:
+            return unpack(guarded(save_edit)(store, b, t, who(request)))
+
+        def on_accept(b: int | None, request: gr.Request) -> str:
+            return str(guarded(set_status)(store, b, True, "", who(request)))
+
+        def on_send_back(b: int | None, r: str, request: gr.Request) -> str:
+            return str(guarded(set_status)(store, b, False, r, who(request)))
+
+        save.click(on_save, [brief_id, editor], outputs)
+        accept.click(on_accept, brief_id, status)
+        send_back.click(on_send_back, [brief_id, reason], status)
     return demo
 
 
 def style() -> dict[str, Any]:
     """Theme and CSS for launch() or mounting. System fonts: the default theme would fetch
     Google Fonts, and the form must work offline."""
-    import gradio as gr
-
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     return {"theme": theme, "css": _CSS}
