@@ -265,7 +265,7 @@ def eval_(
         list[str] | None,
         typer.Option("--engine", "-e", help="Engine to score; repeat to compare engines side by side."),
     ] = None,
-    split: Annotated[str, typer.Option("--split", help="dev, heldout or all.")] = "all",
+    split: Annotated[str, typer.Option("--split", help="dev, heldout, blind or all.")] = "all",
     cases: Annotated[Path, typer.Option("--cases", help="Folder of YAML cases.")] = Path("evals/cases"),
     thresholds: Annotated[
         Path | None,
@@ -283,8 +283,8 @@ def eval_(
     from .evals.report import table, to_html, to_json
     from .evals.runner import load_thresholds
 
-    if split not in ("dev", "heldout", "all"):
-        raise ConfigError(f"--split must be dev, heldout or all, got '{split}'")
+    if split not in ("dev", "heldout", "blind", "all"):
+        raise ConfigError(f"--split must be dev, heldout, blind or all, got '{split}'")
     loaded = load_cases(cases, split)
     limits = load_thresholds(thresholds or cases.parent / "thresholds.yaml") if gate else None
     with tempfile.TemporaryDirectory(prefix="briefgen-eval-") as tmp:

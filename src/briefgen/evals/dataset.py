@@ -30,6 +30,7 @@ class GoldStakeholder(_Strict):
 
 class GoldCriterion(_Strict):
     metric: str
+    baseline: str | None = None
     target: str | None = None
     due: str | None = None
 
@@ -63,10 +64,13 @@ class Forbidden(_Strict):
 
 class EvalCase(_Strict):
     id: str
-    split: Literal["dev", "heldout"] = "dev"
+    # dev: tuned on; heldout: scored, once looked at; blind: scored only, misses never read.
+    split: Literal["dev", "heldout", "blind"] = "dev"
     deal: str  # folder, relative to the case file
     tags: list[str] = Field(default_factory=list)
     gold: Gold
+    # Other true, minor statements: a brief item matching one is not noise, nor a finding.
+    acceptable: list[str] = Field(default_factory=list)
     must_not_contain: list[Forbidden] = Field(default_factory=list)
     path: Path | None = None
 

@@ -24,6 +24,17 @@ from .dataset import EvalCase
 TOKEN_RECALL = 0.6
 EMBED_THRESHOLD = 0.72
 TEXT_SECTIONS = ("goals", "risks", "commitments", "timeline")
+# Sections whose every item is judged useful (matches a gold fact or an acceptable line) or noise.
+PRECISION_SECTIONS = (
+    "goals",
+    "success_criteria",
+    "risks",
+    "commitments",
+    "timeline",
+    "open_questions",
+    "next_steps",
+    "stakeholders",
+)
 _STOP = set(
     [
         "a",
@@ -105,6 +116,35 @@ class Matcher:
                 return "embedding"
         return None
 
+    def useful(self, items: list[str], facts: list[str]) -> list[bool]:
+        """Per brief item: does any gold fact or acceptable line match it? The same tests as
+        `match`, with the embeddings of all items and facts computed once."""
+        out = [False] * len(items)
+        if not facts:
+            return out
+        fact_norm = [normalise(f) for f in facts]
+        fact_tokens = [_tokens(f) for f in facts]
+        for i, item in enumerate(items):
+            n = normalise(item)
+            toks = _tokens(item)
+            out[i] = any(
+                (g and (g in n or (len(n) > 15 and n in g)))
+                or (gt and len(gt & toks) / len(gt) >= TOKEN_RECALL)
+                for g, gt in zip(fact_norm, fact_tokens, strict=True)
+            )
+        rest = [i for i, ok in enumerate(out) if not ok]
+        if rest and self.embedder is not None:
+            vecs = self.embedder.embed([*facts, *(items[i] for i in rest)])
+            sims = vecs[len(facts) :] @ vecs[: len(facts)].T
+            for row, i in enumerate(rest):
+                out[i] = float(sims[row].max()) >= EMBED_THRESHOLD
+        return out
+
+
+def _is_notice(section: str, item: Any) -> bool:
+    # The pipeline's own notices (a secret or an instruction was left out) are not findings.
+    return section == "risks" and item.description.startswith("A source contains")
+
 
 @dataclass
 class CaseScore:
@@ -122,6 +162,9 @@ class CaseScore:
     handoff_expected: str = ""
     handoff_got: str = ""
     factor_recall: tuple[int, int] = (0, 0)
+    precision: dict[str, tuple[int, int]] = field(default_factory=dict)  # useful, shown
+    noise: dict[str, list[str]] = field(default_factory=dict)
+    criteria_complete: tuple[int, int] = (0, 0)  # criteria with a target unit and a due date
     quotes_verbatim: int = 0
     quotes_total: int = 0
     unsupported: list[str] = field(default_factory=list)
@@ -264,6 +307,30 @@ def score_case(
     sc.sections["stakeholders"] = (sc.stakeholders_found, sc.stakeholders_total)
     sc.misses["stakeholders"] = missed_people
 
+    facts = [
+        *gold.goals,
+        *gold.risks,
+        *gold.commitments,
+        *gold.timeline,
+        *(c.metric + (f" {c.target}" if c.target else "") for c in gold.success_criteria),
+        *(f"{c.field} {c.current}" for c in gold.changes),
+        *case.acceptable,
+    ]
+    for section in PRECISION_SECTIONS:
+        items = [i for i in getattr(brief, section) if not _is_notice(section, i)]
+        if section == "stakeholders":
+            gold_names = [g.name for g in gold.stakeholders]
+            ok = [
+                _name_match(i.name, gold_names) is not None or matcher.useful([i.name], case.acceptable)[0]
+                for i in items
+            ]
+        else:
+            ok = matcher.useful([_item_text(i) for i in items], facts)
+        sc.precision[section] = (sum(ok), len(items))
+        sc.noise[section] = [_item_text(i)[:160] for i, good in zip(items, ok, strict=True) if not good]
+    complete = sum(1 for c in brief.success_criteria if c.target and re.search(r"\d", c.target) and c.due)
+    sc.criteria_complete = (complete, len(brief.success_criteria))
+
     sc.handoff_expected = gold.handoff.level.value
     sc.handoff_got = brief.handoff_risk.level.value
     got_factors = {f.factor for f in brief.handoff_risk.factors}
@@ -319,6 +386,20 @@ def aggregate(scores: list[CaseScore]) -> dict[str, Any]:
         "handoff_accuracy": ratio(sum(s.handoff_got == s.handoff_expected for s in scores), len(scores)),
         "handoff_factor_recall": ratio(
             sum(s.factor_recall[0] for s in scores), sum(s.factor_recall[1] for s in scores)
+        ),
+        "precision": ratio(
+            sum(a for s in scores for a, _ in s.precision.values()),
+            sum(b for s in scores for _, b in s.precision.values()),
+        ),
+        "precision_sections": {
+            name: ratio(
+                sum(s.precision.get(name, (0, 0))[0] for s in scores),
+                sum(s.precision.get(name, (0, 0))[1] for s in scores),
+            )
+            for name in PRECISION_SECTIONS
+        },
+        "criteria_complete": ratio(
+            sum(s.criteria_complete[0] for s in scores), sum(s.criteria_complete[1] for s in scores)
         ),
         "grounding": ratio(sum(s.quotes_verbatim for s in scores), sum(s.quotes_total for s in scores)),
         "unsupported_entities": sum(len(s.unsupported) for s in scores),

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from .metrics import CaseScore
 from .runner import SuiteResult
 
 ROWS: list[tuple[str, str, str]] = [
@@ -16,6 +17,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("side_accuracy", "Side accuracy", "pct"),
     ("handoff_accuracy", "Handoff-risk level accuracy", "pct"),
     ("handoff_factor_recall", "Handoff factors found", "pct"),
+    ("precision", "Precision (items that are not noise)", "pct"),
+    ("criteria_complete", "Criteria with target and due date", "pct"),
     ("grounding", "Quotes verbatim in cited source", "pct"),
     ("unsupported_entities", "Unsupported people/amounts/dates", "int"),
     ("leakage", "Other deals' text in brief", "int"),
@@ -38,7 +41,7 @@ def _fmt(value: Any, kind: str) -> str:
 
 
 def table(result: SuiteResult) -> str:
-    names = [r.engine for r in result.engines]
+    names = [r.label for r in result.engines]
     width = max(12, *(len(n) for n in names))
     lines = [f"{'metric':<36}" + "".join(f"{n:>{width + 2}}" for n in names)]
     for key, label, kind in ROWS:
@@ -51,15 +54,34 @@ def table(result: SuiteResult) -> str:
             f"{'  coverage: ' + s:<36}"
             + "".join(f"{_fmt(r.summary['sections'].get(s, 0), 'pct'):>{width + 2}}" for r in result.engines)
         )
-    lines.append(f"{len(result.engines[0].scores)} cases, split {result.split}, {result.seconds:.1f}s")
+    for s in result.engines[0].summary.get("precision_sections", {}):
+        lines.append(
+            f"{'  precision: ' + s:<36}"
+            + "".join(
+                f"{_fmt(r.summary['precision_sections'][s], 'pct'):>{width + 2}}" for r in result.engines
+            )
+        )
+    cases = len({sc.case_id for r in result.engines for sc in r.scores})
+    lines.append(f"{cases} cases, split {result.split}, {result.seconds:.1f}s")
     for r in result.engines:
         if not result.gated:
-            lines.append(f"{r.engine}: no thresholds checked (--no-gate)")
+            lines.append(f"{r.label}: no thresholds checked (--no-gate)")
         elif r.failures:
-            lines.append(f"FAIL {r.engine}: " + "; ".join(r.failures))
+            lines.append(f"FAIL {r.label}: " + "; ".join(r.failures))
         else:
-            lines.append(f"PASS {r.engine}: every threshold met")
+            lines.append(f"PASS {r.label}: every threshold met")
     return "\n".join(lines)
+
+
+def _public(score: CaseScore) -> dict[str, Any]:
+    """A case's score as reported. A blind case shows its figures, never what it missed or
+    which items were noise: reading those while changing the engine would end its blindness."""
+    out = asdict(score) | {"coverage": score.coverage}
+    if score.split == "blind":
+        out["misses"] = {k: len(v) for k, v in score.misses.items()}
+        out["noise"] = {k: len(v) for k, v in score.noise.items()}
+        out["unsupported"] = len(score.unsupported)
+    return out
 
 
 def to_json(result: SuiteResult) -> str:
@@ -71,9 +93,10 @@ def to_json(result: SuiteResult) -> str:
             "engines": [
                 {
                     "engine": r.engine,
+                    "split": r.split,
                     "summary": r.summary,
                     "failures": r.failures,
-                    "cases": [asdict(s) | {"coverage": s.coverage} for s in r.scores],
+                    "cases": [_public(s) for s in r.scores],
                 }
                 for r in result.engines
             ],
@@ -105,10 +128,10 @@ def to_html(result: SuiteResult) -> str:
             if not r.failures
             else "<span class='fail'>FAIL: " + e("; ".join(r.failures)) + "</span>"
         )
-        out.append(f"<p><strong>{e(r.engine)}</strong>: {status}</p>")
+        out.append(f"<p><strong>{e(r.label)}</strong>: {status}</p>")
     out.append(
         "<h2>Overall</h2><table><tr><th>metric</th>"
-        + "".join(f"<th>{e(r.engine)}</th>" for r in result.engines)
+        + "".join(f"<th>{e(r.label)}</th>" for r in result.engines)
         + "</tr>"
     )
     for key, label, kind in ROWS:
@@ -119,7 +142,7 @@ def to_html(result: SuiteResult) -> str:
         )
     out.append(
         "</table><h2>Coverage by section</h2><table><tr><th>section</th>"
-        + "".join(f"<th>{e(r.engine)}</th>" for r in result.engines)
+        + "".join(f"<th>{e(r.label)}</th>" for r in result.engines)
         + "</tr>"
     )
     for s in sorted({s for r in result.engines for s in r.summary["sections"]}):
@@ -132,7 +155,7 @@ def to_html(result: SuiteResult) -> str:
         out.append(f"<tr><td>{e(s)}</td>{''.join(cells)}</tr>")
     out.append("</table><h2>Cases</h2>")
     for r in result.engines:
-        out.append(f"<h3>{e(r.engine)}</h3>")
+        out.append(f"<h3>{e(r.label)}</h3>")
         for s in r.scores:
             flags = []
             if s.error:
@@ -143,11 +166,20 @@ def to_html(result: SuiteResult) -> str:
                 ("leaked", s.leaked),
                 ("secrets", s.secrets_leaked),
                 ("injection", s.injections),
-                ("unsupported", s.unsupported),
+                ("unsupported", [] if s.split == "blind" else s.unsupported),
             ):
                 if items:
                     flags.append(f"{what}: {', '.join(items)}")
-            misses = "".join(f"<li>{e(sec)}: {e('; '.join(m))}</li>" for sec, m in s.misses.items() if m)
+            if s.split == "blind":
+                missed = sum(len(m) for m in s.misses.values())
+                noisy = sum(len(m) for m in s.noise.values())
+                misses = f"<li>blind case: {missed} missed, {noisy} noise (not shown)</li>"
+            else:
+                misses = "".join(
+                    f"<li>{e(sec)}: {e('; '.join(m))}</li>" for sec, m in s.misses.items() if m
+                ) + "".join(
+                    f"<li>noise in {e(sec)}: {e(' | '.join(m))}</li>" for sec, m in s.noise.items() if m
+                )
             out.append(
                 f"<details><summary>{e(s.case_id)} ({e(s.split)}) · coverage "
                 f"<span class='bar'><div class='fill' style='width:{100 * s.coverage:.0f}%'></div></span>"

@@ -28,6 +28,11 @@ class EngineRun:
     scores: list[CaseScore]
     summary: dict[str, Any]
     failures: list[str] = field(default_factory=list)
+    split: str = "all"
+
+    @property
+    def label(self) -> str:
+        return self.engine if self.split == "all" else f"{self.engine}/{self.split}"
 
 
 @dataclass
@@ -42,23 +47,34 @@ class SuiteResult:
         return not any(run.failures for run in self.engines)
 
 
-def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
+Thresholds = dict[str, Any]
+_KINDS = ("must_equal", "at_least", "at_most")
+
+
+def _limits(data: dict[str, Any], where: str) -> dict[str, dict[str, float]]:
+    unknown = set(data) - set(_KINDS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown sections {sorted(unknown)}")
+    return {k: {m: float(v) for m, v in (data.get(k) or {}).items()} for k in _KINDS}
+
+
+def load_thresholds(path: Path) -> Thresholds:
+    """Limits for every split, and under `splits:` limits for one split only."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"cannot read thresholds {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
-    unknown = set(data) - {"must_equal", "at_least", "at_most"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown sections {sorted(unknown)}")
-    return {
-        k: {m: float(v) for m, v in (data.get(k) or {}).items()}
-        for k in ("must_equal", "at_least", "at_most")
-    }
+    splits = data.pop("splits", None) or {}
+    out: Thresholds = _limits(data, str(path))
+    out["splits"] = {name: _limits(v or {}, f"{path}: splits.{name}") for name, v in splits.items()}
+    return out
 
 
-def check(summary: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
+def check(summary: dict[str, Any], thresholds: Thresholds, split: str = "all") -> list[str]:
+    per_split = thresholds.get("splits", {}).get(split, {})
+    thresholds = {k: {**thresholds.get(k, {}), **per_split.get(k, {})} for k in _KINDS}
     failures = []
     for metric, want in thresholds.get("must_equal", {}).items():
         if abs(float(summary[metric]) - want) > 1e-9:
@@ -86,7 +102,7 @@ def run_suite(
     cases: list[EvalCase],
     engines: list[str],
     home: Path,
-    thresholds: dict[str, dict[str, float]] | None = None,
+    thresholds: Thresholds | None = None,
     embedder: Embedder | None = None,
     progress: Callable[[str], None] | None = None,
     split: str = "all",
@@ -122,11 +138,14 @@ def run_suite(
                     scores.append(sc)
                     continue
                 scores.append(score_case(case, brief, sources, dates, markers[case.id], matcher))
-            summary = aggregate(scores)
-            run = EngineRun(engine, scores, summary)
-            if thresholds is not None:
-                run.failures = check(summary, thresholds)
-            runs.append(run)
+            # Each split is scored and gated on its own: a blind split's figure is never
+            # averaged into the split that was tuned on.
+            for name in dict.fromkeys(c.split for c in cases):
+                part = [sc for sc in scores if sc.split == name]
+                run = EngineRun(engine, part, aggregate(part), split=name)
+                if thresholds is not None:
+                    run.failures = check(run.summary, thresholds, name)
+                runs.append(run)
     finally:
         store.close()
     return SuiteResult(split, runs, time.perf_counter() - started, gated=thresholds is not None)

@@ -1,0 +1,255 @@
+"""Which section of a brief a sentence belongs to: a small classifier over MiniLM sentence
+embeddings, trained on the labelled sentence bank in `evals/sentence_bank/`.
+
+Cue words decide nothing here. A sentence is read as its embedding plus a handful of shape
+features (a question mark, a number, who speaks in it); a multinomial logistic regression maps
+that to one of `LABELS`, `none` being the class for greetings, filler and fragments. The weights
+ship with the package (`_data/section_model.npz`) and are rebuilt from the bank with
+`python -m briefgen.sections train`, which also prints the accuracy on writers held out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embeddings import Embedder, default_embedder
+from .errors import ConfigError
+
+LABELS: tuple[str, ...] = (
+    "goal",
+    "success_criterion",
+    "risk",
+    "commitment",
+    "timeline",
+    "next_step",
+    "open_question",
+    "people",
+    "terms",
+    "none",
+)
+MODEL_PATH = Path(__file__).parent / "_data" / "section_model.npz"
+
+_DIGIT = re.compile(r"\d")
+_WE = re.compile(r"^\W*(?:we|we'll|we’ll|we've|our|us)\b", re.I)
+_I = re.compile(r"^\W*(?:i|i'll|i’ll|i'd|i’d)\b", re.I)
+_THEY = re.compile(r"^\W*(?:they|they'll|they’ll|their|she|he)\b", re.I)
+
+
+def shape_features(text: str) -> list[float]:
+    """Form, not vocabulary: what a reader sees before reading the words."""
+    words = len(text.split())
+    return [
+        1.0 if text.rstrip().endswith("?") else 0.0,
+        1.0 if _DIGIT.search(text) else 0.0,
+        1.0 if _WE.search(text) else 0.0,
+        1.0 if _I.search(text) else 0.0,
+        1.0 if _THEY.search(text) else 0.0,
+        min(words, 40) / 40.0,
+    ]
+
+
+class _VectorCache:
+    """Sentence vectors by text: a deal's sentences are embedded once per process."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode("utf-8", "replace")).hexdigest() for t in texts]
+        with self._lock:
+            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._items))
+        if missing:
+            vectors = embedder.embed(missing)
+            with self._lock:
+                for t, v in zip(missing, vectors, strict=True):
+                    self._items[hashlib.sha1(t.encode("utf-8", "replace")).hexdigest()] = v
+                while len(self._items) > self._limit:
+                    self._items.popitem(last=False)
+        with self._lock:
+            rows = [self._items.get(k) for k in keys]
+        if any(r is None for r in rows):  # evicted meanwhile by another thread: embed directly
+            return embedder.embed(texts)
+        return np.stack([r for r in rows if r is not None]) if rows else np.zeros((0, 384), np.float32)
+
+
+_CACHE = _VectorCache()
+
+
+def features(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, 384 + len(shape_features(""))), dtype=np.float32)
+    vectors = _CACHE.embed(embedder or default_embedder(), texts)
+    shapes = np.array([shape_features(t) for t in texts], dtype=np.float32)
+    return np.hstack([vectors.astype(np.float32), shapes])
+
+
+@dataclass
+class SectionModel:
+    weights: np.ndarray  # (features, labels)
+    bias: np.ndarray  # (labels,)
+    labels: tuple[str, ...]
+    bank_hash: str = ""
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        return _softmax(x @ self.weights + self.bias)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            labels=np.array(self.labels),
+            bank_hash=np.array(self.bank_hash),
+        )
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> SectionModel:
+        try:
+            data = np.load(path, allow_pickle=False)
+        except OSError as exc:
+            raise ConfigError(
+                f"section model {path} not found: run `python -m briefgen.sections train`"
+            ) from exc
+        return cls(
+            data["weights"], data["bias"], tuple(str(x) for x in data["labels"]), str(data["bank_hash"])
+        )
+
+
+_model: SectionModel | None = None
+_model_lock = threading.Lock()
+
+
+def model() -> SectionModel:
+    global _model
+    with _model_lock:
+        if _model is None:
+            _model = SectionModel.load()
+        return _model
+
+
+def classify(texts: list[str], embedder: Embedder | None = None) -> list[dict[str, float]]:
+    """Per sentence, the probability of each label."""
+    if not texts:
+        return []
+    m = model()
+    p = m.proba(features(texts, embedder))
+    return [dict(zip(m.labels, row.tolist(), strict=True)) for row in p]
+
+
+# --- training -------------------------------------------------------------------
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit(
+    x: np.ndarray, y: np.ndarray, n_labels: int, l2: float = 1e-3, steps: int = 600, lr: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by Adam on the full batch, classes weighted equally."""
+    n, d = x.shape
+    counts = np.bincount(y, minlength=n_labels).astype(np.float64)
+    sample_w = (n / (n_labels * np.maximum(counts, 1)))[y]
+    onehot = np.eye(n_labels)[y]
+    w = np.zeros((d, n_labels))
+    b = np.zeros(n_labels)
+    m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
+    for t in range(1, steps + 1):
+        p = _softmax(x @ w + b)
+        g = (p - onehot) * sample_w[:, None] / n
+        gw = x.T @ g + l2 * w
+        gb = g.sum(axis=0)
+        m_w, v_w = 0.9 * m_w + 0.1 * gw, 0.999 * v_w + 0.001 * gw**2
+        m_b, v_b = 0.9 * m_b + 0.1 * gb, 0.999 * v_b + 0.001 * gb**2
+        w -= lr * (m_w / (1 - 0.9**t)) / (np.sqrt(v_w / (1 - 0.999**t)) + 1e-8)
+        b -= lr * (m_b / (1 - 0.9**t)) / (np.sqrt(v_b / (1 - 0.999**t)) + 1e-8)
+    return w, b
+
+
+def load_bank(folder: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        raise ConfigError(f"no sentence bank files (*.jsonl) in {folder}")
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{n}: invalid JSON: {exc.msg}") from exc
+            if row.get("label") not in LABELS or not isinstance(row.get("text"), str):
+                raise ConfigError(f"{path}:{n}: needs a text and a label in {', '.join(LABELS)}")
+            rows.append({**row, "writer": path.stem})
+    return rows
+
+
+def bank_hash(rows: list[dict[str, Any]]) -> str:
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(f"{r['label']}\t{r['text']}\n".encode())
+    return h.hexdigest()
+
+
+def train(folder: Path, out: Path = MODEL_PATH, report: bool = True) -> dict[str, Any]:
+    rows = load_bank(folder)
+    x = features([r["text"] for r in rows])
+    y = np.array([LABELS.index(r["label"]) for r in rows])
+    writers = sorted({r["writer"] for r in rows})
+    held: dict[str, float] = {}
+    confusion = np.zeros((len(LABELS), len(LABELS)), dtype=int)
+    # Accuracy on a writer the model never saw: the bank's voices differ as real deals do.
+    for writer in writers:
+        test = np.array([r["writer"] == writer for r in rows])
+        w, b = fit(x[~test], y[~test], len(LABELS))
+        pred = (x[test] @ w + b).argmax(axis=1)
+        held[writer] = float((pred == y[test]).mean())
+        for t, p in zip(y[test], pred, strict=True):
+            confusion[t, p] += 1
+    w, b = fit(x, y, len(LABELS))
+    SectionModel(w, b, LABELS, bank_hash(rows)).save(out)
+    per_label = {
+        label: {
+            "precision": float(confusion[i, i] / max(confusion[:, i].sum(), 1)),
+            "recall": float(confusion[i, i] / max(confusion[i].sum(), 1)),
+        }
+        for i, label in enumerate(LABELS)
+    }
+    result = {
+        "sentences": len(rows),
+        "held_out_writer_accuracy": held,
+        "mean": float(np.mean(list(held.values()))),
+        "per_label": per_label,
+    }
+    if report:
+        print(json.dumps(result, indent=2))
+    return result
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 1 or argv[0] != "train":
+        print("usage: python -m briefgen.sections train [BANK_DIR]", file=sys.stderr)
+        return 2
+    folder = Path(argv[1]) if len(argv) > 1 else Path("evals/sentence_bank")
+    train(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
