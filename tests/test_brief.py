@@ -250,7 +250,7 @@ def test_rates_and_within_targets_and_unknown_buyer(store: Store, tmp_path: Path
         {
             "n.txt": (
                 "Our goal is to cut unplanned line stoppages from 14 per month to 5 per month by the end of Q3 2027.\n"
-                "We want to route every enterprise ticket to the right tier within 15 minutes.\n"
+                "Success means every enterprise ticket reaches the right tier within 15 minutes.\n"
             )
         },
     )

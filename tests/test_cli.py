@@ -32,9 +32,9 @@ def test_ingest_brief_deals_end_to_end(tmp_path: Path) -> None:
     home = tmp_path / "home"
     r = run(home, "ingest", str(EXAMPLES / "acme-logistics"), str(EXAMPLES / "helix-health"))
     assert r.returncode == 0, r.stderr
-    assert "2 deal(s): 8 added, 0 updated, 0 unchanged, 0 skipped" in r.stdout
+    assert "2 deal(s): 10 added, 0 updated, 0 unchanged, 0 skipped" in r.stdout
     again = run(home, "ingest", str(EXAMPLES / "acme-logistics"))
-    assert "0 added, 0 updated, 3 unchanged" in again.stdout
+    assert "0 added, 0 updated, 4 unchanged" in again.stdout
 
     deals = run(home, "deals")
     assert deals.returncode == 0

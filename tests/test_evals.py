@@ -24,7 +24,8 @@ CASES = ROOT / "evals" / "cases"
 def test_dataset_shape() -> None:
     cases = load_cases(CASES)
     assert len(cases) >= 12
-    assert {c.split for c in cases} == {"dev", "heldout"}
+    assert len(cases) >= 40
+    assert {c.split for c in cases} == {"dev", "heldout", "blind"}
     tags = {t for c in cases for t in c.tags}
     for needed in (
         "enterprise",
@@ -64,7 +65,7 @@ def test_extractive_meets_the_safety_metrics(suite) -> None:  # type: ignore[no-
     assert summary["grounding"] == 1.0
     assert summary["leakage"] == summary["secret_leakage"] == summary["injection_success"] == 0
     assert summary["schema_valid"] == 1.0
-    assert summary["cases"] == 8
+    assert summary["cases"] == len(suite[0])
 
 
 def test_a_brief_scored_against_another_deal_scores_low(suite) -> None:  # type: ignore[no-untyped-def]
@@ -140,4 +141,4 @@ def test_eval_command_gates_on_thresholds(tmp_path: Path) -> None:
     assert "class='bar'" in html and "fernwood-cafe" in html
     failed = subprocess.run([*cmd, "--thresholds", str(strict)], capture_output=True, text=True, timeout=300)
     assert failed.returncode == 1
-    assert "FAIL extractive: coverage" in failed.stdout
+    assert "FAIL extractive/heldout: coverage" in failed.stdout

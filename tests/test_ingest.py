@@ -22,7 +22,8 @@ def test_folder_of_deal_folders_ingests_every_deal(store: Store) -> None:
     assert sorted(report.deals) == sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
     deals = {d["deal_id"]: d for d in store.records.list_deals()}
     assert deals["acme-logistics"]["account"] == "Acme Logistics"
-    assert deals["helix-health"]["sources"] == 5  # 4 messages of the mbox + 1 transcript
+    # 4 messages of the mbox, 1 message quoted inside one of them, 1 transcript
+    assert deals["helix-health"]["sources"] == 6
 
 
 def test_every_chunk_carries_its_metadata(store: Store) -> None:
@@ -46,8 +47,9 @@ def test_reingest_unchanged_adds_nothing(store: Store, deal_dir: Path) -> None:
     count = store.vectors.count("acme-logistics")
     ids = [s.source_id for s in store.records.sources("acme-logistics")]
     second = ingest_paths(store, [deal_dir])
-    assert first.added == 3 and first.chunks == count
-    assert (second.added, second.updated, second.unchanged, second.chunks) == (0, 0, 3, 0)
+    # 3 files; the handoff email also quotes an earlier message, a source of its own
+    assert first.added == 4 and first.chunks == count
+    assert (second.added, second.updated, second.unchanged, second.chunks) == (0, 0, 4, 0)
     assert store.vectors.count("acme-logistics") == count
     assert [s.source_id for s in store.records.sources("acme-logistics")] == ids
 
@@ -59,7 +61,7 @@ def test_changed_file_replaces_its_chunks(store: Store, deal_dir: Path) -> None:
     before_total = store.vectors.count("acme-logistics")
     note.write_text("# Discovery call\nDate: 2026-09-08\n\nShort replacement text about a pilot.\n")
     report = ingest_paths(store, [deal_dir])
-    assert (report.added, report.updated, report.unchanged) == (0, 1, 2)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 3)
     [after] = [s for s in store.records.sources("acme-logistics") if s.relpath == note.name]
     assert after.source_id == rec.source_id  # stable id
     assert after.content_hash != rec.content_hash
@@ -74,7 +76,7 @@ def test_bad_file_is_reported_and_the_rest_still_ingests(store: Store, deal_dir:
     (deal_dir / "empty.eml").write_bytes(b"")
     (deal_dir / "deck.key").write_bytes(b"xx")
     report = ingest_paths(store, [deal_dir])
-    assert report.added == 3
+    assert report.added == 4
     reasons = {Path(s.path).name: s.reason for s in report.skipped}
     assert set(reasons) == {"scan.txt", "empty.eml", "deck.key"}
     assert "binary" in reasons["scan.txt"]
@@ -85,7 +87,11 @@ def test_bad_file_is_reported_and_the_rest_still_ingests(store: Store, deal_dir:
 def test_failed_reingest_keeps_what_was_stored(store: Store, deal_dir: Path) -> None:
     ingest_paths(store, [deal_dir])
     email = deal_dir / "2026-11-18-handoff-email.eml"
-    [rec] = [s for s in store.records.sources("acme-logistics") if s.kind == "email"]
+    [rec] = [
+        s
+        for s in store.records.sources("acme-logistics")
+        if s.kind == "email" and not s.meta.get("quoted_in")
+    ]
     chunks = store.vectors.count(source_id=rec.source_id)
     email.write_bytes(b"\x00\x00 corrupted \x00")
     report = ingest_paths(store, [deal_dir])
@@ -148,7 +154,11 @@ def test_stale_chunks_from_an_interrupted_update_are_cleaned(store: Store, deal_
     from briefgen.vectors import Chunk
 
     ingest_paths(store, [deal_dir])
-    [rec] = [s for s in store.records.sources("acme-logistics") if s.kind == "email"]
+    [rec] = [
+        s
+        for s in store.records.sources("acme-logistics")
+        if s.kind == "email" and not s.meta.get("quoted_in")
+    ]
     before = store.vectors.count(source_id=rec.source_id)
     store.vectors.add(
         [

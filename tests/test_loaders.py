@@ -118,11 +118,14 @@ JVBERi0xLjQK
 
 
 def test_eml_multipart_quoted_printable_reply_and_signature(tmp_path: Path) -> None:
-    [doc] = load_file(write(tmp_path, "m.eml", EML_QP), LIMIT)
+    doc, quoted = load_file(write(tmp_path, "m.eml", EML_QP), LIMIT)
     assert doc.kind == "email"
     assert doc.title == "Café plan"
     assert doc.date == "2026-11-18"
-    assert doc.author == "Chen, Robert"
+    assert doc.author == "Robert Chen"  # "Last, First" read as a name
+    # the quoted reply is a message of its own, with its own author and date
+    assert quoted.text == "Earlier text that must not count."
+    assert (quoted.author, quoted.date, quoted.part) == ("Dana", "2026-11-17", "#q1")
     assert doc.meta["from"]["email"] == "robert.chen@acme.com"
     assert doc.meta["cc"] == [{"name": "Priya Nair", "email": "priya@acme.com"}]
     assert "one queue for all exceptions — in every region" in doc.text

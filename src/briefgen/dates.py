@@ -124,3 +124,62 @@ def parse_date(value: str | None) -> date | None:
 def date_in_name(name: str) -> date | None:
     m = ISO_RE.search(name)
     return _safe(int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SPOKEN = re.compile(
+    r"\b(?:("
+    + "|".join(_TENS)
+    + r")(?:[- ]("
+    + "|".join(_ONES[1:10])
+    + r"))?|("
+    + "|".join(_ONES[1:])
+    + r"))\b"
+    r"(?: (percent|per cent))?",
+    re.I,
+)
+
+
+def spoken_numbers(text: str) -> str:
+    """Numbers written as words in digits, for reading values ("under five errors" -> "under 5
+    errors", "sixty percent" -> "60%"). Only for parsing: quotes keep the source's words."""
+
+    def digits(m: re.Match[str]) -> str:
+        if m.group(3):
+            value = _ONES.index(m.group(3).lower())
+        else:
+            value = _TENS[m.group(1).lower()] + (_ONES.index(m.group(2).lower()) if m.group(2) else 0)
+        return f"{value}%" if m.group(4) else str(value)
+
+    return _SPOKEN.sub(digits, text)

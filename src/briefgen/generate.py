@@ -17,6 +17,7 @@ from .handoff_risk import assess
 from .records import BriefRecord
 from .safety import mask_secrets, scrub_brief
 from .schema import Brief, HandoffRisk, Risk, RiskCategory, Severity, SourceRef
+from .sections import warm
 from .sentences import Sentence, split_passage
 from .store import Store
 from .summary import unknowns, write_summary
@@ -61,6 +62,11 @@ def write_brief(
         engine = get_engine(engine, settings)
     started = time.perf_counter()
     evidence = gather(store, deal_id, getattr(engine, "evidence_budget_chars", None))
+    sentences: list[Sentence] = []
+    for p in evidence.passages:
+        sentences.extend(split_passage(p, len(sentences)))
+    # The section classifier reads sentence vectors; most were stored at ingest.
+    warm([s.text for s in sentences], store.records)
     fallback_reason = None
     try:
         brief = engine.write(deal, evidence.passages)
@@ -79,9 +85,6 @@ def write_brief(
     injected, secrets = scrub_brief(brief, list(texts.values()))
     if injected:
         brief.risks.insert(0, _injection_risk(injected))
-    sentences: list[Sentence] = []
-    for p in evidence.passages:
-        sentences.extend(split_passage(p, len(sentences)))
     brief.handoff_risk = _merge_handoff(brief.handoff_risk, assess(brief, sentences))
     if not evidence.sources:
         brief.handoff_risk.recommendation = (

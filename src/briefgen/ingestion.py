@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .engines.base import Passage
 from .errors import IngestError
 from .ingest import DealFiles, SourceDocument, load_file, plan, source_id_for
 from .records import SourceRecord, now
 from .schema import Deal
+from .sections import warm
+from .sentences import split_passage
 from .store import Store
 from .vectors import Chunk
 
@@ -113,6 +116,9 @@ def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: st
         )
     )
     store.vectors.delete_stale(source_id, digest)
+    # The sentences every engine will read, embedded once here for the section classifier.
+    passage = Passage(source_id, doc.text, doc.kind, doc.title, doc.date, doc.author, meta=doc.meta)
+    warm([s.text for s in split_passage(passage)], store.records)
     return "updated" if existing else "added"
 
 

@@ -4,6 +4,7 @@ speakers and appositives ("our CFO Omar Haddad"), with side and role inferred.""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .engines.base import Passage
@@ -41,6 +42,22 @@ _VENDOR_SPEECH = re.compile(
     re.I,
 )
 _HONORIFIC = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
+# A person's name in a table cell: two to four capitalised words, nothing else.
+_TABLE_NAME = re.compile(
+    r"^(?:Dr\.? )?[A-Z][\w'’.-]{1,20}(?: (?:(?:de|van|von|der|da|di|le|la) )?[A-Z][\w'’.-]{1,25}){1,3}$"
+)
+# Labels a transcript gives when it does not know who spoke: not people.
+_PLACEHOLDER = re.compile(
+    r"^(?:speaker|participant|guest|unknown|caller|attendee|person)\s*[\w-]{0,3}$", re.I
+)
+
+
+def fold(name: str) -> str:
+    """The key two spellings of one name share: case and accents ignored ("Inês" = "Ines")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+
+
 VENDOR_TITLES = re.compile(
     r"\b(?:account executive|account manager|solutions? (?:engineer|consultant|architect)|sales|"
     r"customer success|csm|sdr|bdr|ae)\b",
@@ -105,20 +122,20 @@ class People:
     # --- merging ---------------------------------------------------------------
 
     def find(self, name: str) -> Person | None:
-        key = name.lower().strip()
+        key = fold(name)
         if key in self.people:
             return self.people[key]
         # A first name alone resolves when it is unambiguous.
         parts = key.split()
         if len(parts) == 1:
-            matches = [p for p in self.people.values() if p.first.lower() == parts[0]]
+            matches = [p for p in self.people.values() if fold(p.first) == parts[0]]
             if len(matches) == 1:
                 return matches[0]
         else:
             for p in self.people.values():
-                if len(p.name.split()) == 1 and p.name.lower() == parts[0]:
+                if len(p.name.split()) == 1 and fold(p.name) == parts[0]:
                     # Upgrade a first-name-only record to the full name.
-                    del self.people[p.name.lower()]
+                    del self.people[fold(p.name)]
                     p.name = name
                     self.people[key] = p
                     return p
@@ -135,12 +152,12 @@ class People:
     ) -> Person | None:
         name = " ".join(name.replace('"', "").split()).strip(" ,'")
         name = _HONORIFIC.sub("", name)
-        if not name or "@" in name or len(name) > 60 or not name[0].isupper():
+        if not name or "@" in name or len(name) > 60 or not name[0].isupper() or _PLACEHOLDER.match(name):
             return None
         person = self.find(name)
         if person is None:
             person = Person(name)
-            self.people[name.lower()] = person
+            self.people[fold(name)] = person
         person.title = person.title or (title.strip() if title else None)
         person.organization = person.organization or (org.strip() if org else None)
         person.email = person.email or email
@@ -169,6 +186,8 @@ class People:
                 title, org = _split_title_org(pm.group(2))
                 if title and _TITLE_WORDS.search(title):
                     self.add(pm.group(1), title=title, org=org, quote=(sid, line.strip()))
+        for line in text.split("\n"):
+            self._table_row(line, sid)
         if passage.kind == "email":
             self._scan_email(passage)
         if passage.kind == "transcript":
@@ -197,6 +216,15 @@ class People:
         as Account Executive, the deal owner's domain, or by making our commitments on a call;
         their email domains and organisation then mark everyone else from our side too."""
         spoken = {name: " ".join(lines) for name, lines in lines_by_speaker.items()}
+        # The deal owner is ours even when the CRM gives only a name: their email domain, once
+        # seen in a header or signature, is the vendor's.
+        owner_name = re.sub(r"\s*<[^>]*>", "", self.deal.owner or "").strip()
+        owner = self.find(owner_name) if owner_name else None
+        if owner is not None:
+            owner.side = Side.vendor
+            if domain := _domain(owner.email):
+                self.vendor_domains.add(domain)
+                self.vendor_orgs.add(_org_from_domain(domain).lower())
         for person in self.people.values():
             said = spoken.get(person.name, "")
             if (person.title and VENDOR_TITLES.search(person.title)) or _VENDOR_SPEECH.search(said):
@@ -209,6 +237,8 @@ class People:
             if person.side is Side.vendor:
                 continue
             side = self.side_for(person.email, person.organization, person.title)
+            if side is not Side.vendor and self._listed_with_vendor(person):
+                side = Side.vendor
             if side is Side.unknown and (person.name in spoken or person.organization):
                 side = Side.customer  # a named participant of a customer deal who is not ours
             person.side = side
@@ -223,6 +253,43 @@ class People:
         for person in self.people.values():
             if person.side is Side.vendor and person.organization is None and person.email:
                 person.organization = _org_from_domain(_domain(person.email) or "")
+
+    def _table_row(self, line: str, sid: str) -> None:
+        """A row of an attendee table (Markdown, pipes, or a docx table read as pipes): the
+        first cell that reads as a name is the person, the next cells their title and company."""
+        if line.count("|") < 2:
+            return
+        cells = [" ".join(c.split()) for c in line.strip().strip("|").split("|")]
+        for i, cell in enumerate(cells):
+            if _TABLE_NAME.match(cell) and not _TITLE_WORDS.search(cell):
+                rest = [c for c in cells[i + 1 :] if c and not set(c) <= set("-: ")]
+                self.add(
+                    cell,
+                    title=rest[0] if rest else None,
+                    org=rest[1] if len(rest) > 1 else None,
+                    quote=(sid, line.strip()),
+                )
+                return
+
+    def _listed_with_vendor(self, person: Person) -> bool:
+        """A table row of one person, or the parenthesis right after a name, that names our
+        company: "| Jonas Albers | Lumenfold SE |", "Jonas Albers (SE, Lumenfold)"."""
+        name = fold(person.name)
+        others = [fold(p.name) for p in self.people.values() if p is not person]
+        for _, line in person.quotes:
+            row = fold(line)
+            if name not in row:
+                continue
+            if "|" in line and not any(o in row for o in others):
+                context = row
+            else:
+                m = re.search(rf"{re.escape(name)}\s*\(([^)]{{0,80}})\)", row)
+                if m is None:
+                    continue
+                context = m.group(1)
+            if any(len(v) > 3 and re.search(rf"\b{re.escape(fold(v))}\b", context) for v in self.vendor_orgs):
+                return True
+        return False
 
     def _appositive(self, name: str, title: str, sid: str, sentence: str) -> None:
         title = title.strip()

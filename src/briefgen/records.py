@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS sources (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sources_deal ON sources(deal_id);
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    hash TEXT PRIMARY KEY,
+    vec BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS briefs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     deal_id TEXT NOT NULL,
@@ -260,6 +264,28 @@ class Records:
         if row:
             h.update(row["data"].encode())
         return h.hexdigest()[:16]
+
+    # --- sentence vectors ------------------------------------------------------
+
+    def get_sentence_vectors(self, hashes: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 500):
+                part = hashes[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for row in self._db.execute(
+                    f"SELECT hash, vec FROM sentence_vectors WHERE hash IN ({marks})", part
+                ):
+                    out[row["hash"]] = bytes(row["vec"])
+        return out
+
+    def put_sentence_vectors(self, items: dict[str, bytes]) -> None:
+        if not items:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO sentence_vectors(hash, vec) VALUES (?, ?)", list(items.items())
+            )
 
     # --- briefs ----------------------------------------------------------------
 

@@ -15,7 +15,8 @@ _INJECTION = re.compile(
     r"|\b(?:you are|act as|pretend to be)\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|language model|llm|chatbot|gpt)\b"
     r"|\bsystem prompt\b|\bnew instructions?\b|\binstructions? (?:to|for) (?:the )?(?:ai|assistant|model|llm)\b"
     r"|\b(?:ai|assistant|model|llm|summari[sz]er|bot)s?\s*(?:[:,]|reading this|that reads this|processing this)"
-    r"|\b(?:mark|rate|set|classify|report|label)\s+(?:this|the)\s+(?:deal|account|customer|brief|handoff|risk)"
+    r"|\b(?:to|for|dear|hey|attention|note to)\s+(?:any\s+|the\s+|all\s+|an?\s+)?(?:ai|automated)\s*(?:assistants?|models?|bots?|tools?|summari[sz]ers?|note-?takers?)?\b"
+    r"|\b(?:mark|rate|set|classify|report|label|describe|present|portray|call)\s+(?:this|the)\s+(?:deal|account|customer|brief|handoff|risk)"
     r"[\w\s-]{0,30}\s+as\b"
     r"|\b(?:reveal|print|output|list|include|show)\s+(?:all\s+)?(?:the\s+)?(?:other|all)\s+(?:deals?|customers?|accounts?)"
     r"|\bdo not (?:mention|report|include) (?:any )?(?:risks?|this)\b"
@@ -42,8 +43,12 @@ def is_injection(text: str) -> bool:
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _SECRET_PATTERNS = [
     re.compile(
-        r"\b(?:password|passwd|pwd|passcode|pin|secret|token|api[ _-]?key)\b\s*(?:is|:|=)\s*\S+", re.I
+        r"\b(?:password|passwort|kennwort|passwd|pwd|passcode|heslo|has\u0142o|senha|contrase\u00f1a|"
+        r"mot de passe|pin|secret|token|api[ _-]?key)\b[^\n:=]{0,24}?(?:\bis\b|:|=)\s*\S+",
+        re.I,
     ),
+    # Remote-access ids are credentials for the customer's machines.
+    re.compile(r"\b(?:anydesk|teamviewer)\b\s*(?:id)?\s*[:#]?\s*\d[\d ]{6,14}\d", re.I),
     re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}"),
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),

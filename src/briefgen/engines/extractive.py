@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 
 from .. import cues
-from ..dates import BY_DATE_RE, find_dates, parse_date
+from ..dates import BY_DATE_RE, find_dates, parse_date, spoken_numbers
 from ..people import People, Person, role_for
 from ..safety import find_secrets, is_injection
 from ..schema import (
@@ -32,16 +32,15 @@ from ..schema import (
     SuccessCriterion,
     TextItem,
 )
+from ..sections import LABELS, classify
 from ..sentences import Sentence, split_passage
 from .base import Engine, Passage
 
 MAX_ITEMS = 10
 
-_NUM = r"(?:~|about |around |roughly )?[$€]?\s?\d[\d,.]*\s?(?:[kKmM]\b|million|%|percent)?"
-_UNIT = (
-    r"(?:\s?(?:minutes?|mins?|hours?|days?|weeks?|months?|seconds?|orders?|cases?|requests?|tickets?"
-    r"|stoppages?|incidents?|errors?))?(?:\s?\b(?:per|a|each)\s(?:month|week|day|year|hour)\b)?"
-)
+_NUM = r"(?:~|about |around |roughly )?[$€]?\s?\d[\d,.]*(?:\s?(?:[kKmM]\b|million|%|percent))?"
+# The unit is whatever word follows the number ("5 errors", "12 hours"), then an optional rate.
+_UNIT = r"(?: (?!(?:by|in|per|and|or|to|from|at|on)\b)[a-z]{2,20}s?)?(?: (?:per|a|each) [a-z]{3,10})?"
 _VALUE = rf"(?:{_NUM}{_UNIT}|zero(?: [a-z]+){{0,2}})"
 _FROM_TO = re.compile(rf"\bfrom ({_VALUE}) to ({_VALUE})", re.I)
 _BASELINE = re.compile(
@@ -67,6 +66,53 @@ def _ev(s: Sentence) -> list[Evidence]:
 
 def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+# A sentence joins the section the classifier gives it only when it is this sure; below it the
+# sentence is left out (a missed item costs less than noise a CSM has to read past).
+MIN_CONFIDENCE = 0.3
+# At most this many sentences per section, the most certain first: a CSM reads a brief, not
+# every sentence that could belong in it.
+SECTION_CAPS = {
+    "goal": 5,
+    "success_criterion": 5,
+    "risk": 6,
+    "commitment": 6,
+    "timeline": 6,
+    "next_step": 3,
+    "open_question": 3,
+}
+SECOND_CONFIDENCE = 0.3
+# A heading that names a section ("## Risks") lowers the bar for sentences under it.
+HEADING_CONFIDENCE = 0.2
+_HEADING_LABEL = {
+    "goals": "goal",
+    "risks": "risk",
+    "next_steps": "next_step",
+    "open_questions": "open_question",
+}
+
+
+def _sections(sentences: list[Sentence]) -> dict[str, list[Sentence]]:
+    """Sentences by the section the classifier reads them as."""
+    scored: dict[str, list[tuple[float, Sentence]]] = {label: [] for label in LABELS}
+    for s, probs in zip(sentences, classify([s.text for s in sentences]), strict=True):
+        ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+        (label, p), (second, p2) = ranked[0], ranked[1]
+        heading = _HEADING_LABEL.get(_heading_section(s) or "")
+        if heading and heading != label and probs[heading] >= HEADING_CONFIDENCE:
+            label, p = heading, 1.0
+        if p >= MIN_CONFIDENCE:
+            scored[label].append((p, s))
+        # A sentence can be two things at once ("cut delays from 36 to 12 hours" is a goal and
+        # its measure): a close second reading places it in that section too.
+        if p2 >= SECOND_CONFIDENCE and second != label and second != "none":
+            scored[second].append((p2, s))
+    out: dict[str, list[Sentence]] = {}
+    for label, found in scored.items():
+        kept = sorted(found, key=lambda t: -t[0])[: SECTION_CAPS.get(label, len(found))]
+        out[label] = sorted((s for _, s in kept), key=lambda s: s.order)  # in the order they were said
+    return out
 
 
 def _heading_section(s: Sentence) -> str | None:
@@ -117,40 +163,24 @@ class ExtractiveEngine(Engine):
         side_of = {p.name: p.side for p in people.people.values()}
         for person in people.people.values():
             side_of[person.first] = person.side
-        criteria = self._criteria(usable, side_of)
-        criteria_keys = {_norm(c.evidence[0].quote) for c in criteria}
+        by_label = _sections(usable)
+        criteria = self._criteria(by_label["success_criterion"], side_of)
         goals = [
             Goal(text=s.text, evidence=_ev(s))
-            for s in usable
-            if (cues.GOAL.search(s.text) or _heading_section(s) == "goals")
-            and not s.text.endswith("?")
-            and not cues.COMMITMENT.search(s.text)
-            and not (cues.RISK.search(s.text) and not cues.GOAL.search(s.text))
+            for s in by_label["goal"]
+            if not s.text.endswith("?")
             # goals are the customer's: what our own people say on a call or in a mail is not one
             and side_of.get(s.speaker or "", Side.unknown) is not Side.vendor
         ]
-        goals = [g for g in goals if _norm(g.text) not in criteria_keys or cues.GOAL.search(g.text)]
         texts = {p.source_id: p.text for p in passages}
         by_order = {s.order: s for s in sentences}
-        risks = self._risks([_with_antecedent(s, by_order, texts) for s in usable], flagged, secret_hits)
-        commitments = self._commitments(usable, side_of)
-        timeline = self._timeline(usable)
-        questions = [
-            TextItem(text=s.text, evidence=_ev(s))
-            for s in usable
-            if (
-                s.text.rstrip().endswith("?")
-                and side_of.get(s.speaker or "", Side.customer) is not Side.vendor
-            )
-            or cues.OPEN_QUESTION.search(s.text)
-            or _heading_section(s) == "open_questions"
-        ]
-        next_steps = [
-            TextItem(text=s.text, evidence=_ev(s))
-            for s in usable
-            if (cues.NEXT_STEP.search(s.text) or _heading_section(s) == "next_steps")
-            and not cues.OPEN_QUESTION.search(s.text)
-        ]
+        risks = self._risks(
+            [_with_antecedent(s, by_order, texts) for s in by_label["risk"]], flagged, secret_hits
+        )
+        commitments = self._commitments(by_label["commitment"], side_of)
+        timeline = self._timeline(by_label["timeline"])
+        questions = [TextItem(text=s.text, evidence=_ev(s)) for s in by_label["open_question"]]
+        next_steps = [TextItem(text=s.text, evidence=_ev(s)) for s in by_label["next_step"]]
         changes = self._changes(usable)
         brief = Brief(
             deal_id=deal.deal_id,
@@ -232,13 +262,7 @@ class ExtractiveEngine(Engine):
     def _criteria(self, sentences: list[Sentence], side_of: dict[str, Side]) -> list[SuccessCriterion]:
         out: list[SuccessCriterion] = []
         for s in sentences:
-            text = s.text
-            if not (cues.METRIC_NUMBER.search(text) and cues.METRIC_VERB.search(text)):
-                continue
-            if cues.COMMITMENT.search(text) and not cues.GOAL.search(text):
-                continue
-            if _MONEY.search(text) and re.search(r"\b(?:price|pricing|per year|annual|seats?)\b", text, re.I):
-                continue  # a price, not a success metric
+            text = spoken_numbers(s.text)
             baseline = target = None
             m = _FROM_TO.search(text)
             if m:
@@ -260,10 +284,6 @@ class ExtractiveEngine(Engine):
                     )
                 if re.search(r"\bzero\b", text, re.I) and target is None:
                     target = "zero"
-            if target is None and baseline is None:
-                continue
-            if target is None:
-                continue  # a number without a target is context, not a criterion
             due = None
             dm = _DUE_END.search(text)
             if dm:
@@ -272,6 +292,9 @@ class ExtractiveEngine(Engine):
                 bd = BY_DATE_RE.search(text)
                 if bd:
                     due = bd.group(1)
+                else:
+                    found = find_dates(text, parse_date(s.date))
+                    due = found[0][0] if found else None
             if due:
                 parsed = parse_date(due) if re.search(r"\d{4}", due) else None
                 due = (
@@ -309,15 +332,6 @@ class ExtractiveEngine(Engine):
         out: list[Risk] = []
         for s in sentences:
             text = s.text
-            in_risk_heading = _heading_section(s) == "risks"
-            if not (cues.RISK.search(text) or in_risk_heading):
-                continue
-            if cues.NEXT_STEP.search(text) and not in_risk_heading:
-                continue
-            if cues.COMMITMENT.search(text) and not cues.RISK.search(text.split(",")[0]):
-                continue
-            if re.search(r"\bwent well\b", text, re.I):
-                continue
             category = _risk_category(text)
             severity = (
                 Severity.high
@@ -375,23 +389,12 @@ class ExtractiveEngine(Engine):
         out: list[Commitment] = []
         for s in sentences:
             text = s.text
-            if not cues.COMMITMENT.search(text):
-                continue
             speaker_side = side_of.get(s.speaker or "", Side.unknown)
             # The customer saying "we will" is not a promise sales made, unless it quotes one.
             if (
                 s.kind in ("email", "transcript")
                 and speaker_side is Side.customer
                 and not re.search(r"\byou (?:promised|committed|agreed|said you would)\b", text, re.I)
-            ):
-                continue
-            # Notes are written by sales: "we" is the vendor; without it, only explicit terms count.
-            if (
-                s.kind == "note"
-                and not re.search(r"\b(?:we|our|us)\b", text, re.I)
-                and not re.search(
-                    r"\b(?:promised|committed|agreed|included|free|no extra cost)\b", text, re.I
-                )
             ):
                 continue
             if text.endswith(("?", ":")):
@@ -411,8 +414,6 @@ class ExtractiveEngine(Engine):
     def _timeline(self, sentences: list[Sentence]) -> list[Milestone]:
         out: list[tuple[str, Milestone]] = []
         for s in sentences:
-            if not cues.MILESTONE.search(s.text):
-                continue
             dates = find_dates(s.text, parse_date(s.date))
             if not dates:
                 continue

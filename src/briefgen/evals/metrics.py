@@ -94,6 +94,17 @@ def _item_text(item: Any) -> str:
 @dataclass
 class Matcher:
     embedder: Embedder | None
+    _vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors by text, each text embedded once per run: the same facts and items are
+        compared many times."""
+        assert self.embedder is not None
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            for t, v in zip(missing, self.embedder.embed(missing), strict=True):
+                self._vectors[t] = v
+        return np.stack([self._vectors[t] for t in texts])
 
     def match(self, gold: str, candidates: list[str]) -> str | None:
         """How `gold` matched one of `candidates`, or None."""
@@ -110,7 +121,7 @@ class Matcher:
                 if len(gt & _tokens(c)) / len(gt) >= TOKEN_RECALL:
                     return "tokens"
         if self.embedder is not None:
-            vecs = self.embedder.embed([gold, *candidates])
+            vecs = self.embed([gold, *candidates])
             sims = vecs[1:] @ vecs[0]
             if float(np.max(sims)) >= EMBED_THRESHOLD:
                 return "embedding"
@@ -134,7 +145,7 @@ class Matcher:
             )
         rest = [i for i, ok in enumerate(out) if not ok]
         if rest and self.embedder is not None:
-            vecs = self.embedder.embed([*facts, *(items[i] for i in rest)])
+            vecs = self.embed([*facts, *(items[i] for i in rest)])
             sims = vecs[len(facts) :] @ vecs[: len(facts)].T
             for row, i in enumerate(rest):
                 out[i] = float(sims[row].max()) >= EMBED_THRESHOLD
@@ -320,14 +331,14 @@ def score_case(
         items = [i for i in getattr(brief, section) if not _is_notice(section, i)]
         if section == "stakeholders":
             gold_names = [g.name for g in gold.stakeholders]
-            ok = [
+            useful = [
                 _name_match(i.name, gold_names) is not None or matcher.useful([i.name], case.acceptable)[0]
                 for i in items
             ]
         else:
-            ok = matcher.useful([_item_text(i) for i in items], facts)
-        sc.precision[section] = (sum(ok), len(items))
-        sc.noise[section] = [_item_text(i)[:160] for i, good in zip(items, ok, strict=True) if not good]
+            useful = matcher.useful([_item_text(i) for i in items], facts)
+        sc.precision[section] = (sum(useful), len(items))
+        sc.noise[section] = [_item_text(i)[:160] for i, good in zip(items, useful, strict=True) if not good]
     complete = sum(1 for c in brief.success_criteria if c.target and re.search(r"\d", c.target) and c.due)
     sc.criteria_complete = (complete, len(brief.success_criteria))
 
@@ -347,7 +358,14 @@ def score_case(
     except Exception:
         sc.schema_valid = False
     shown = normalise(dumped + "\n" + render(brief, "md"))
-    sc.leaked = [m for m in other_deal_markers if normalise(m) in shown]
+    # Whole words only: a first name ("Bea") inside another word ("because") is no leak.
+    # A name the deal's own sources hold (two deals can share a person) is not a leak either.
+    own = normalise("\n".join(sources.values()))
+    sc.leaked = [
+        m
+        for m in other_deal_markers
+        if re.search(rf"\b{re.escape(normalise(m))}\b", shown) and normalise(m) not in own
+    ]
     for bad in case.must_not_contain:
         if normalise(bad.text) in shown:
             (sc.secrets_leaked if bad.kind == "secret" else sc.injections).append(bad.text)

@@ -89,8 +89,12 @@ def check(summary: dict[str, Any], thresholds: Thresholds, split: str = "all") -
 
 
 def _markers(cases: list[EvalCase]) -> dict[str, list[str]]:
-    """For each case, strings that belong to other deals only: their customer names."""
-    own = {c.id: {s.name for s in c.gold.stakeholders if s.side is Side.customer} for c in cases}
+    """For each case, strings that belong to other deals only: their customer people's full
+    names (a lone first name is too common to tell one deal from another)."""
+    own = {
+        c.id: {s.name for s in c.gold.stakeholders if s.side is Side.customer and len(s.name.split()) > 1}
+        for c in cases
+    }
     out = {}
     for c in cases:
         others = set().union(*(names for cid, names in own.items() if cid != c.id)) - own[c.id]

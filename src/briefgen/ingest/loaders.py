@@ -17,8 +17,9 @@ from typing import Any
 from ..dates import date_in_name, parse_date
 from ..errors import EmptySource, IngestError, UnreadableSource
 from .document import SourceDocument
-from .email_clean import clean_body
+from .email_clean import clean_body, split_signature
 from .text import decode_bytes, html_to_text, normalise_newlines, require_text
+from .threads import display_name, unwrap_thread
 
 Loader = Callable[[Path, bytes], list[SourceDocument]]
 
@@ -168,12 +169,58 @@ def _addresses(value: str | None) -> list[dict[str, str]]:
     return [{"name": n.strip(), "email": e.strip().lower()} for n, e in getaddresses([value]) if e]
 
 
-def email_document(msg: Message, path: Path, part: str = "") -> SourceDocument:
+def email_documents(msg: Message, path: Path, part: str = "") -> list[SourceDocument]:
+    """The message, and every message quoted or forwarded inside it as a source of its own."""
     body, content_type = _body_of(msg)
     if not body.strip():
         raise EmptySource(path, f"email{(' ' + part) if part else ''} has no readable body")
     subject = header(msg, "Subject")
     sender_name, sender_email = parseaddr(header(msg, "From"))
+    sender_name = display_name(sender_name)
+    own, quoted = unwrap_thread(body)
+    parent_date = _iso(header(msg, "Date")) or _iso_name(path)
+    docs = []
+    for n, q in enumerate(quoted, start=1):
+        q_clean = split_signature(q.text, q.author or "")
+        text = q_clean.body or q.text
+        if len(text.split()) < 3:
+            continue
+        who = q.author or q.email or "unknown sender"
+        docs.append(
+            SourceDocument(
+                "email",
+                f"{q.subject or subject or path.stem} ({'forwarded' if q.kind == 'forward' else 'quoted'}"
+                f" message from {who})",
+                text,
+                q.text,
+                date=q.date or parent_date,
+                author=q.author or q.email,
+                meta={
+                    "from": {"name": q.author or "", "email": q.email or ""},
+                    "signature": q_clean.signature,
+                    "quoted_in": header(msg, "Message-ID") or path.name,
+                    "subject": q.subject or subject,
+                },
+                part=f"{part}#q{n}",
+            )
+        )
+    if quoted and not clean_body(own, sender_name).body.strip():
+        return docs  # forwarded without a word of its own: the forwarded messages are the sources
+    top = _email_document(msg, path, part, own, content_type, subject, sender_name, sender_email)
+    top.raw = top.raw[: len(top.raw) - len(own)] + body  # the whole message, for display
+    return [top, *docs]
+
+
+def _email_document(
+    msg: Message,
+    path: Path,
+    part: str,
+    body: str,
+    content_type: str,
+    subject: str,
+    sender_name: str,
+    sender_email: str,
+) -> SourceDocument:
     cleaned = clean_body(body, sender_name)
     meta: dict[str, Any] = {
         "from": {"name": sender_name, "email": sender_email.lower()},
@@ -221,7 +268,7 @@ def load_eml(path: Path, data: bytes) -> list[SourceDocument]:
         raise UnreadableSource(path, f"malformed email ({type(exc).__name__})") from exc
     if not _looks_like_email(msg):
         raise UnreadableSource(path, "no email headers (From/Subject/Date) found")
-    return [email_document(msg, path)]
+    return email_documents(msg, path)
 
 
 def load_mbox(path: Path, data: bytes) -> list[SourceDocument]:
@@ -235,7 +282,7 @@ def load_mbox(path: Path, data: bytes) -> list[SourceDocument]:
         for index, message in enumerate(box):
             msg_id = str(message.get("Message-ID", "") or "").strip() or f"#{index}"
             try:
-                docs.append(email_document(message, path, part=msg_id))
+                docs.extend(email_documents(message, path, part=msg_id))
             except EmptySource:
                 continue
     finally:
@@ -272,7 +319,7 @@ def load_msg(path: Path, data: bytes) -> list[SourceDocument]:
         email.set_content(normalise_newlines(body) or " ")
     finally:
         message.close()
-    return [email_document(email, path)]
+    return email_documents(email, path)
 
 
 # --- transcripts -------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""Rebuilding an email thread: every quoted reply and forwarded message inside a body becomes a
+message of its own, with its own author and date.
+
+Deal terms often live only in the quoted part ("ok for us" above a quoted order form), so
+dropping quoted text drops the deal. `quotequail` finds the reply and forward headers (Gmail,
+Outlook, Apple Mail and their German, French, Spanish, Italian and Dutch forms); unwrapping is
+repeated for nested quotes. The same text quoted again further down a thread is left to the
+sentence-level deduplication every engine applies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from email.utils import parseaddr
+
+from ..dates import parse_date
+
+MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class QuotedMessage:
+    text: str
+    author: str | None
+    email: str | None
+    date: str | None  # ISO
+    subject: str | None
+    kind: str  # reply | forward
+
+
+def display_name(raw: str) -> str:
+    """ "Last, First" as "First Last"; anything else as written."""
+    name = raw.strip().strip('"').strip()
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        if last and first and len(last.split()) <= 2 and len(first.split()) <= 2:
+            return f"{first} {last}"
+    return name
+
+
+def _author(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    # Gmail's "On Tue, Oct 6, 2026 at 9:14 AM Jane Doe <jane@x.com> wrote:" leaves the time in
+    # the sender; the name is what follows the last "AM"/"PM" or the last comma.
+    # parseaddr splits an unquoted "Last, First <addr>" at its comma: take the address first.
+    m = re.match(r"^(.*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$", value.strip())
+    if m:
+        name, addr = m.group(1), m.group(2)
+    else:
+        name, addr = parseaddr(value)
+        if not addr and "<" not in value:
+            name = value
+    for marker in (" AM ", " PM ", " am ", " pm "):
+        if marker in f" {name} ":
+            name = f" {name} ".rsplit(marker, 1)[1]
+    return (display_name(name) or None), (addr.lower() or None)
+
+
+def _when(date_text: str, from_text: str) -> date | None:
+    # "On Tue, Nov 17, 2026 at 10:03 AM Dana wrote:" is split at its commas: the year and time
+    # arrive at the start of the sender.
+    year = re.match(r"\s*((?:19|20)\d\d)\b", from_text)
+    if year and not re.search(r"\b(?:19|20)\d\d\b", date_text):
+        date_text = f"{date_text}, {year.group(1)}"
+    import dateparser
+
+    # Reply headers come in the writer's language and order: "Am 02.03.2027 um 10:15",
+    # "Le mar. 9 févr. 2027". A dotted numeric date is day first wherever it is written.
+    settings = {"DATE_ORDER": "DMY"} if re.search(r"\b\d{1,2}\.\d{1,2}\.", date_text) else {}
+    try:
+        parsed = dateparser.parse(date_text, settings=settings)
+    except Exception:  # an odd header is an undated message, not a failed ingest
+        parsed = None
+    return parsed.date() if parsed else parse_date(date_text)
+
+
+def unwrap_thread(body: str) -> tuple[str, list[QuotedMessage]]:
+    """The sender's own text, and the messages quoted under it, newest first."""
+    import quotequail
+
+    layers: list[dict[str, str]] = []
+    current = body
+    for _ in range(MAX_DEPTH):
+        try:
+            found = quotequail.unwrap(current)
+        except Exception:  # a library failure leaves the body as it is
+            break
+        if not found or not found.get("text"):
+            break
+        layers.append(found)
+        current = found["text"]
+    if not layers:
+        return body, []
+    top = layers[0].get("text_top", "")
+    messages = []
+    for i, layer in enumerate(layers):
+        # A message's own words are what sits above the next quote inside it.
+        own = layers[i + 1].get("text_top", "") if i + 1 < len(layers) else layer["text"]
+        if not own.strip():
+            continue
+        author, addr = _author(layer.get("from"))
+        when = _when(layer.get("date") or "", layer.get("from") or "")
+        messages.append(
+            QuotedMessage(
+                text=own.strip(),
+                author=author,
+                email=addr,
+                date=when.isoformat() if when else None,
+                subject=layer.get("subject"),
+                kind=layer.get("type", "reply"),
+            )
+        )
+    return top, messages
