@@ -15,7 +15,7 @@ from .evidence import gather
 from .grounding import verify_brief
 from .handoff_risk import assess
 from .records import BriefRecord
-from .safety import mask_secrets, scrub_brief
+from .safety import mask_deal, mask_secrets, scrub_brief
 from .schema import Brief, HandoffRisk, Risk, RiskCategory, Severity, SourceRef
 from .sections import warm
 from .sentences import Sentence, split_passage
@@ -57,7 +57,9 @@ def write_brief(
     created_by: str | None = None,
 ) -> tuple[Brief, BriefRecord | None]:
     settings = settings or store.settings
-    deal = store.records.get_deal(deal_id)
+    # CRM fields are text people type: a password pasted into a deal note is masked before
+    # any engine, model or rendering sees it.
+    deal = mask_deal(store.records.get_deal(deal_id))
     if isinstance(engine, str):
         engine = get_engine(engine, settings)
     started = time.perf_counter()
@@ -97,8 +99,8 @@ def write_brief(
             kind=s.kind,
             title=mask_secrets(s.title),
             date=s.date,
-            path=s.relpath,
-            author=s.author,
+            path=mask_secrets(s.relpath),
+            author=mask_secrets(s.author) if s.author else None,
         )
         for s in evidence.sources
     ]

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from .engines.base import Passage
 from .schema import Deal, Role, Side
 
-_NAME = r"[A-Z][a-zà-ÿA-Z'’-]+(?:\s+(?:van|de|von|da|del)?\s*[A-Z][a-zà-ÿA-Z'’-]+){1,2}"
-_PAREN = re.compile(rf"({_NAME})\s*\(([^()\n]{{2,90}})\)")
+# Bounded and single-spaced: a run of spaces between capitalised words must not make the
+# engine try every split of it (tests/security/test_regex_time.py).
+_NAME = r"[A-Z][a-zà-ÿA-Z'’-]{1,30}(?: (?:(?:van|de|von|da|del) )?[A-Z][a-zà-ÿA-Z'’-]{1,30}){1,2}"
+_PAREN = re.compile(rf"({_NAME}) ?\(([^()\n]{{2,90}})\)")
 _ATTENDEE_LINE = re.compile(
     r"^\s*(?:attendees|participants|present|stakeholders|people|on the call)\s*:\s*(.+)$", re.I | re.M
 )
@@ -29,10 +31,10 @@ _APPOSITIVE_BEFORE = re.compile(
     rf"([A-Z][a-zà-ÿ'’-]+(?:\s+[A-Z][a-zà-ÿ'’-]+)?)\b"
 )
 _APPOSITIVE_AFTER = re.compile(
-    rf"\b({_NAME}),\s+(?:our|their|the)\s+({_ACRONYM_TITLES}|[A-Za-z ]{{3,40}}?(?:manager|director|lead|officer|head))\b"
+    rf"\b({_NAME}), (?:our|their|the) ({_ACRONYM_TITLES}|[A-Za-z ]{{3,40}}?(?:manager|director|lead|officer|head))\b"
 )
 _TAKEOVER = re.compile(
-    rf"\b({_NAME})\s+(?:will take over|takes over|is taking over|will own|will run|will lead|replaces)\b"
+    rf"\b({_NAME}) (?:will take over|takes over|is taking over|will own|will run|will lead|replaces)\b"
 )
 
 _VENDOR_SPEECH = re.compile(

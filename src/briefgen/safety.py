@@ -40,23 +40,41 @@ def is_injection(text: str) -> bool:
     return False
 
 
-_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+# Every pattern is linear: quantifiers are bounded or separated by a literal, never nested
+# without a bound (tests/security/test_regex_time.py runs them on adversarial input).
+_CARD = re.compile(r"\b(?:\d[ .-]{0,3}){12,18}\d\b")
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){3,7}(?:[ -]?[A-Za-z0-9]{1,3})?\b")
+_KEYWORD = (
+    r"(?:password|passwort|kennwort|passwd|pwd|pw|passcode|heslo|has\u0142o|senha|contrase\u00f1a|"
+    r"mot de passe|secret|client secret|secret access key|aws_secret_access_key|token|api[ _-]?key|access key)"
+)
 _SECRET_PATTERNS = [
+    # "the admin password for the portal is X", "pw = X", "Passwort: X", "it's X"
     re.compile(
-        r"\b(?:password|passwort|kennwort|passwd|pwd|passcode|heslo|has\u0142o|senha|contrase\u00f1a|"
-        r"mot de passe|pin|secret|token|api[ _-]?key)\b[^\n:=]{0,24}?(?:\bis\b|:|=)\s*\S+",
+        rf"\b{_KEYWORD}\b[^\n:=]{{0,30}}?(?:\b(?:is|es|ist|est|was|it'?s)\b|:|=)\s{{0,3}}[\"'“]?"
+        # the value looks made, not written: it holds a digit or a symbol
+        r"(?=[^\s\"'”]{0,200}[\d#!$%&*@_+=/])[^\s\"'”]{3,200}",
         re.I,
     ),
-    # Remote-access ids are credentials for the customer's machines.
-    re.compile(r"\b(?:anydesk|teamviewer)\b\s*(?:id)?\s*[:#]?\s*\d[\d ]{6,14}\d", re.I),
-    re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}"),
+    # "password Dental#2027": a keyword right before a value with a digit or a symbol
+    re.compile(r"\b(?:password|passwort|pwd|pw)\s(?=[^\s]{0,60}[\d#!$%&*@])[^\s,;]{6,60}", re.I),
+    re.compile(r"\bpin(?:\s?code)?\b[^\n\d]{0,12}\d{4,8}\b", re.I),
+    re.compile(r"\b(?:sk|pk|rk)[-_](?:live_|test_|proj-)?[A-Za-z0-9_-]{16,200}"),
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),
-    re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b"),  # IBAN
+    re.compile(r"\bAIza[0-9A-Za-z_-]{30,100}"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,200}\b"),
+    re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,200}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,2000}\.[A-Za-z0-9_-]{5,2000}\.[A-Za-z0-9_-]{5,2000}"),
+    re.compile(r"\bBearer\s[A-Za-z0-9._~+/-]{20,2000}=*"),
+    # credentials inside a URL: scheme://user:password@host
+    re.compile(r"\b[a-z][a-z0-9+.-]{1,15}://[^\s:/@]{1,64}:[^\s@/]{1,128}@", re.I),
+    re.compile(r"-----BEGIN [A-Z ]{0,30}PRIVATE KEY-----[^\n]{0,8000}"),
     re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),  # US SSN
-    re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*"),
+    # remote-access ids are credentials for the customer's machines
+    re.compile(r"\b(?:anydesk|teamviewer)\b\s{0,3}(?:id)?\s{0,3}[:#]?\s{0,3}\d[\d ]{6,14}\d", re.I),
 ]
+# A 40-character key (AWS secret access keys) has upper, lower and digits in one unbroken run.
+_KEY40 = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 
 
 def _luhn(digits: str) -> bool:
@@ -71,12 +89,28 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _iban_ok(value: str) -> bool:
+    raw = re.sub(r"[ -]", "", value).upper()
+    if not 15 <= len(raw) <= 34:
+        return False
+    moved = raw[4:] + raw[:4]
+    digits = "".join(str(int(c, 36)) for c in moved)
+    return int(digits) % 97 == 1
+
+
 def find_secrets(text: str) -> list[tuple[int, int]]:
     """Spans of likely secrets in `text`."""
     spans: list[tuple[int, int]] = []
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         if 13 <= len(digits) <= 19 and _luhn(digits):
+            spans.append(m.span())
+    for m in _IBAN.finditer(text):
+        if _iban_ok(m.group(0)):
+            spans.append(m.span())
+    for m in _KEY40.finditer(text):
+        v = m.group(0)
+        if any(c.isupper() for c in v) and any(c.islower() for c in v) and any(c.isdigit() for c in v):
             spans.append(m.span())
     for pattern in _SECRET_PATTERNS:
         spans.extend(m.span() for m in pattern.finditer(text))
@@ -90,13 +124,30 @@ def has_secret(text: str) -> bool:
 def mask_secrets(text: str) -> str:
     out, last = [], 0
     for start, end in find_secrets(text):
-        if start < last:
+        if end <= last:
             continue
+        start = max(start, last)  # overlapping spans: mask their union
         out.append(text[last:start])
         out.append("[REDACTED]")
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+def mask_value(value: Any) -> Any:
+    """Strings anywhere in a JSON-like value, masked."""
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, list):
+        return [mask_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_value(v) for k, v in value.items()}
+    return value
+
+
+def mask_deal(deal: Any) -> Any:
+    """A copy of a Deal with every text field masked."""
+    return type(deal).model_validate(mask_value(deal.model_dump()))
 
 
 _WORD = re.compile(r"[^\W_][\w'-]{2,}", re.U)

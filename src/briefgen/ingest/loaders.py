@@ -327,7 +327,7 @@ def load_msg(path: Path, data: bytes) -> list[SourceDocument]:
 _VTT_TIME = re.compile(r"^(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s+-->\s+")
 _VOICE = re.compile(r"<v(?:\.[^ >]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
 _SPEAKER_PREFIX = re.compile(r"^([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})\s*:\s+(.+)$")
-_TAG = re.compile(r"</?[^>]+>")
+_TAG = re.compile(r"</?[^<>]{1,500}>")  # stops at the next "<": linear on "<<<<"
 
 
 def _turns_to_document(
