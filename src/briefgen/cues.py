@@ -1,6 +1,8 @@
-"""The cue phrases the extractive engine and the handoff-risk rules look for.
+"""The cue phrases the handoff-risk rules, people and risk labels still look for.
 
-Kept in one place so that tuning them is a data change, reviewed against the eval suite.
+Sections no longer come from here: the section classifier (`sections.py`) decides which part of
+a brief a sentence belongs to. What remains labels an item once it is placed (risk category,
+severity, sentiment) and drives the handoff-risk rules.
 """
 
 from __future__ import annotations
@@ -17,42 +19,6 @@ GOAL = _re(
     r"hopes? to|plan to|trying to|so that|in order to|priority|needs? to (?:cut|reduce|improve|"
     r"increase|stop|get)|judge success|success (?:means|looks like))\b"
 )
-METRIC_NUMBER = _re(
-    r"(?:\$\s?\d[\d,.]*[kKmM]?|€\s?\d[\d,.]*|\bEUR\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:%|percent\b)"
-    r"|\b\d[\d,.]*\s*(?:minutes?|mins?|hours?|days?|weeks?|seconds?|ms)\b|\bzero\b"
-    r"|\b\d[\d,.]*\s*(?:orders|tickets|requests|cases|disputes|errors|incidents)\b"
-    r"|\b\d[\d,.]*\s+(?:per|a|each)\s+(?:month|week|day|year|hour)\b)"
-)
-METRIC_VERB = _re(
-    r"\b(?:reduce|cut|improve|increase|decrease|lower|raise|drop(?:ped)?|grow|under|below|less than|"
-    r"at least|target|goal|from \S+ .{0,20}to|wants?|get to|within|faster|judge success|measure)\b"
-)
-RISK = _re(
-    r"\b(?:concern(?:ed|s)?|worr(?:y|ied|ies)|risk(?:s|y)?|blocker|block(?:s|ed)?|skeptic(?:al)?|sceptic(?:al)?|"
-    r"leaving|left the company|resign(?:ed|ing)?|freeze|security review|compliance|hard gate|"
-    r"cannot approve|can't approve|must pass|slips?|delay(?:ed|s)?|churn|resist|attached to|"
-    r"competing|reorg(?:anisation|anization)?|budget cut|contingent|depends? on|not been part of|"
-    r"pushback|push back|hesitant|unhappy|frustrat(?:ed|ion)|audit|hipaa|gdpr|soc ?2|"
-    r"must stay under|otherwise|sign-off|must|cannot|can't|nobody|no one has been|replace me|"
-    r"needs? .{0,40} before|before (?:the )?(?:first \w+ )?goes? live|fail(?:ed|s)? adoption|"
-    r"monitor|privacy|union|works council)\b"
-)
-COMMITMENT = _re(
-    r"\b(?:we will|we'll|we commit(?:ted)?|committed to|promised|at no extra cost|no additional cost|"
-    r"free (?:for|of charge)|for free|included|includes?|agreed to|will deliver|we deliver|"
-    r"guarantee(?:d)?|will provide|dedicated|we agreed|will include|free for the first)\b"
-)
-OPEN_QUESTION = _re(r"\b(?:open question|tbd|to be confirmed|unclear|not (?:yet )?decided|unknown)\b")
-NEXT_STEP = _re(
-    r"\b(?:next steps?|action items?|follow[- ]up|will send|to send|to schedule|will schedule|"
-    r"send (?:the|a|over)|schedule (?:a|the)|please (?:make sure|send|share)|needs? the .{0,40}before)\b"
-)
-MILESTONE = _re(
-    r"\b(?:kick-?off|go-?live|go live|goes live|launch|cutover|cut over|rollout|roll out|"
-    r"business review|qbr|board meeting|training|pilot|onboarding|signature|sign by|"
-    r"review is booked|switch off|first business review|renewal)\b"
-)
-
 # Section headings in notes that say what follows.
 HEADING_SECTIONS = {
     "risk": "risks",
