@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -41,8 +42,17 @@ class _Notes:
         return ", ".join(bits)
 
 
+_MD_SYNTAX = re.compile(r"([\\`\[\]|])")
+_SCHEME = re.compile(r"\b(javascript|vbscript|data|file):", re.I)
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("\n", " ").replace("|", "\\|")
+    """Source text as inert Markdown: one line, no raw HTML, no links or code spans it did not
+    mean, no `javascript:` scheme for a renderer to follow."""
+    text = " ".join(text.split())
+    text = html.escape(text, quote=False)
+    text = _MD_SYNTAX.sub(r"\\\1", text)
+    return _SCHEME.sub(r"\1&#58;", text)
 
 
 def to_markdown(brief: Brief) -> str:
@@ -51,18 +61,23 @@ def to_markdown(brief: Brief) -> str:
     def fn(item: Item) -> str:
         return "".join(f"[^{n}]" for n in notes.refs(item))
 
-    out: list[str] = [f"# Handoff brief: {brief.account or brief.deal_id}", ""]
+    out: list[str] = [f"# Handoff brief: {_md_escape(brief.account or brief.deal_id)}", ""]
     deal = brief.deal
     facts = [f"Deal `{brief.deal_id}`"]
     for key, label in (("stage", "stage"), ("close_date", "closed"), ("owner", "AE")):
         if deal.get(key):
-            facts.append(f"{label}: {str(deal[key]).split('<')[0].strip()}")
+            facts.append(f"{label}: {_md_escape(str(deal[key]).split('<')[0].strip())}")
     facts.append(f"engine: {brief.engine}")
     facts.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
-    out += ["_" + " · ".join(facts) + "_", "", brief.summary, ""]
+    out += ["_" + " · ".join(facts) + "_", "", _md_escape(brief.summary), ""]
 
     hr = brief.handoff_risk
-    out += [f"## Handoff risk: {hr.level.value.upper()}", "", f"**Recommendation:** {hr.recommendation}", ""]
+    out += [
+        f"## Handoff risk: {hr.level.value.upper()}",
+        "",
+        f"**Recommendation:** {_md_escape(hr.recommendation)}",
+        "",
+    ]
     for f in hr.factors:
         out.append(f"- **{f.factor.replace('_', ' ')}**: {_md_escape(f.detail)}{fn(f)}")
     out.append("")
@@ -123,16 +138,21 @@ def to_markdown(brief: Brief) -> str:
         section(
             "What changed during the deal",
             brief.changes,
-            lambda c: f"**{c.field}**: {c.previous} → {c.current} (later value applies)",
+            lambda c: (
+                f"**{_md_escape(c.field)}**: {_md_escape(c.previous)} → {_md_escape(c.current)} "
+                "(later value applies)"
+            ),
         )
     section("Open questions", brief.open_questions, lambda q: _md_escape(q.text))
     section("Next steps", brief.next_steps, lambda q: _md_escape(q.text))
     if brief.unknowns:
-        out += ["## Not known from the sources", ""] + [f"- {u}" for u in brief.unknowns] + [""]
+        out += ["## Not known from the sources", ""] + [f"- {_md_escape(u)}" for u in brief.unknowns] + [""]
     if brief.sources:
         out += ["## Sources", ""]
         for src in brief.sources:
-            out.append(f"- `{src.id}` {src.title} ({src.kind}{', ' + src.date if src.date else ''})")
+            out.append(
+                f"- `{src.id}` {_md_escape(src.title)} ({src.kind}{', ' + src.date if src.date else ''})"
+            )
         out.append("")
     for n, ev in enumerate(notes.order, 1):
         out.append(f'[^{n}]: "{_md_escape(ev.quote)}" — {_md_escape(notes.source_label(ev.source_id))}')

@@ -91,3 +91,21 @@ def test_no_secret_reaches_any_output(
     assert "quokka!2291" not in shown and "4111 1111 1111 1111" not in shown
     if engine == "model":
         assert calls, "the model was asked"
+
+
+def test_markdown_output_is_inert() -> None:
+    from briefgen.schema import Brief, Goal, HandoffRisk, Severity
+
+    hostile = "<script>alert(1)</script> see [the form](javascript:alert(1))\n# not a heading"
+    brief = Brief(
+        deal_id="d",
+        account="<img src=x onerror=alert(1)>",
+        summary=hostile,
+        goals=[Goal(text=hostile)],
+        handoff_risk=HandoffRisk(level=Severity.low, recommendation=hostile),
+        engine="extractive",
+    )
+    md = render(brief, "md")
+    assert "<script" not in md and "<img" not in md
+    assert "](javascript:" not in md and "javascript:" not in md.lower()
+    assert "\n# not a heading" not in md  # source newlines do not start Markdown blocks
