@@ -267,3 +267,13 @@ def test_pdf_text(tmp_path: Path) -> None:
     [doc] = load_file(p, LIMIT)
     assert "Discount is 15 percent." in doc.text
     assert doc.date == "2026-11-01"
+
+
+def test_html_table_cells_stay_apart() -> None:
+    from briefgen.ingest.text import html_to_text
+
+    text = html_to_text(
+        "<table><tr><th>Phase</th><th>Sites</th><th>Start</th></tr>"
+        "<tr><td>Pilot</td><td>3</td><td>12 Apr 2027</td></tr></table>"
+    )
+    assert "Pilot | 3 | 12 Apr 2027" in text and "Phase | Sites | Start" in text

@@ -77,3 +77,46 @@ def test_outlook_header_blocks() -> None:
     assert top.strip() == "Approved on our side."
     assert (msg.author, msg.date, msg.kind) == ("Chidi Okafor", "2027-01-11", "forward")
     assert display_name("Lindqvist, Sofia") == "Sofia Lindqvist"
+
+
+def test_neighbours_stay_inside_their_source() -> None:
+    from briefgen.sections import neighbours_in_order
+
+    assert neighbours_in_order(["a", "a", "b", None, "b"]) == [[1], [0], [], [], []]
+
+
+def test_context_changes_what_a_vague_line_means() -> None:
+    """A line that says little alone is read with the sentences around it."""
+    from briefgen.sections import features
+
+    texts = [
+        "Their HR system has no API and nobody there knows how to export from it.",
+        "That's going to be the hard part.",
+    ]
+    alone = features(texts[1:])
+    together = features(texts, [[1], [0]])
+    assert alone.shape[1] == together.shape[1]
+    assert not np.allclose(alone[0], together[1])
+    assert np.allclose(alone[0][:390], together[1][:390])  # its own embedding and shape unchanged
+
+
+def test_wrapped_mail_lines_are_one_sentence_and_stay_verbatim() -> None:
+    from briefgen.engines.base import Passage
+    from briefgen.sentences import split_passage
+
+    body = (
+        "Hi Tomasz,\n\n"
+        "Rotterdam moves to wave 2 because the customs broker integration is not\n"
+        "ready, and their finance lead will only sign off once it is tested in the\n"
+        "sandbox. Thanks for your patience.\n"
+        "- kickoff: 4 May\n"
+        "- training for the depot team\n"
+    )
+    got = [s.text for s in split_passage(Passage("s1", body, "email", "t"))]
+    assert got[0] == (
+        "Rotterdam moves to wave 2 because the customs broker integration is not\n"
+        "ready, and their finance lead will only sign off once it is tested in the\n"
+        "sandbox."
+    )
+    assert "kickoff: 4 May" in got and "training for the depot team" in got
+    assert all(t in body for t in got)

@@ -80,6 +80,8 @@ def write_brief(
         fallback_reason = f"{engine.name}: {exc}"
         brief = ExtractiveEngine(settings.vendor_domains).write(deal, evidence.passages)
         brief.engine = f"extractive (fallback from {engine.name})"
+    for _, item in brief.items():
+        item.tidy_text()
     brief.deal = deal.model_dump(exclude_none=True)
     brief.account = brief.account or deal.account
     texts = {s.source_id: s.citable for s in evidence.sources}

@@ -82,6 +82,16 @@ class Item(BaseModel):
             out += [e.quote for e in self.evidence]
         return out
 
+    def tidy_text(self) -> None:
+        """Collapse the line breaks a wrapped source leaves in an item's own text; its quotes
+        keep them, being the source's words."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name != "email" and isinstance(value, str) and not isinstance(value, Enum):
+                setattr(self, name, " ".join(value.split()))
+            elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                setattr(self, name, [" ".join(v.split()) for v in value])
+
 
 class Goal(Item):
     text: str

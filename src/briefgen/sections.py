@@ -125,12 +125,32 @@ def warm(texts: list[str], records: VectorRecords, embedder: Embedder | None = N
     return len(missing)
 
 
-def features(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+def features(
+    texts: list[str], neighbours: list[list[int]] | None = None, embedder: Embedder | None = None
+) -> np.ndarray:
+    """Per sentence: its embedding, its shape, and the mean embedding of the sentences around it
+    in the same source (`neighbours[i]` are indices into `texts`; a sentence read alone is its
+    own context). A line like "That's the hard part" is only a risk next to what it refers to."""
+    width = 384 + len(shape_features(""))
     if not texts:
-        return np.zeros((0, 384 + len(shape_features(""))), dtype=np.float32)
-    vectors = _CACHE.embed(embedder or default_embedder(), texts)
+        return np.zeros((0, width + 384), dtype=np.float32)
+    vectors = _CACHE.embed(embedder or default_embedder(), texts).astype(np.float32)
     shapes = np.array([shape_features(t) for t in texts], dtype=np.float32)
-    return np.hstack([vectors.astype(np.float32), shapes])
+    context = vectors.copy()
+    for i, near in enumerate(neighbours or []):
+        if near:
+            context[i] = vectors[near].mean(axis=0)
+    return np.hstack([vectors, shapes, context])
+
+
+def neighbours_in_order(groups: list[str | None]) -> list[list[int]]:
+    """The sentence before and after each one within the same group (a source, a document);
+    `None` marks a sentence that stands alone."""
+    out: list[list[int]] = []
+    for i, g in enumerate(groups):
+        near = [j for j in (i - 1, i + 1) if g is not None and 0 <= j < len(groups) and groups[j] == g]
+        out.append(near)
+    return out
 
 
 KNN_K = 15
@@ -202,12 +222,14 @@ def model() -> SectionModel:
         return _model
 
 
-def classify(texts: list[str], embedder: Embedder | None = None) -> list[dict[str, float]]:
+def classify(
+    texts: list[str], neighbours: list[list[int]] | None = None, embedder: Embedder | None = None
+) -> list[dict[str, float]]:
     """Per sentence, the probability of each label."""
     if not texts:
         return []
     m = model()
-    p = m.proba(features(texts, embedder))
+    p = m.proba(features(texts, neighbours, embedder))
     return [dict(zip(m.labels, row.tolist(), strict=True)) for row in p]
 
 
@@ -236,12 +258,20 @@ def knn_proba(
 
 
 def fit(
-    x: np.ndarray, y: np.ndarray, n_labels: int, l2: float = 1e-4, steps: int = 600, lr: float = 0.05
+    x: np.ndarray,
+    y: np.ndarray,
+    n_labels: int,
+    l2: float = 1e-4,
+    steps: int = 600,
+    lr: float = 0.05,
+    balanced: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression by Adam on the full batch, classes weighted equally."""
+    """Multinomial logistic regression by Adam on the full batch. By default each sentence
+    counts once, so the model keeps the bank's prior (most sentences of a real deal carry no
+    finding); `balanced` weighs the classes equally instead."""
     n, d = x.shape
     counts = np.bincount(y, minlength=n_labels).astype(np.float64)
-    sample_w = (n / (n_labels * np.maximum(counts, 1)))[y]
+    sample_w = (n / (n_labels * np.maximum(counts, 1)))[y] if balanced else np.ones(n)
     onehot = np.eye(n_labels)[y]
     w = np.zeros((d, n_labels))
     b = np.zeros(n_labels)
@@ -286,7 +316,8 @@ def bank_hash(rows: list[dict[str, Any]]) -> str:
 
 def train(folder: Path, out: Path = MODEL_PATH, report: bool = True) -> dict[str, Any]:
     rows = load_bank(folder)
-    x = features([r["text"] for r in rows])
+    # Sentences written as documents carry their neighbours; the bank's single lines do not.
+    x = features([r["text"] for r in rows], neighbours_in_order([r.get("doc") for r in rows]))
     y = np.array([LABELS.index(r["label"]) for r in rows])
     writers = sorted({r["writer"] for r in rows})
     held: dict[str, float] = {}
@@ -309,10 +340,13 @@ def train(folder: Path, out: Path = MODEL_PATH, report: bool = True) -> dict[str
         }
         for i, label in enumerate(LABELS)
     }
+    documents = [w for w in writers if any(r["writer"] == w and r.get("doc") for r in rows)]
     result = {
         "sentences": len(rows),
         "held_out_writer_accuracy": held,
         "mean": float(np.mean(list(held.values()))),
+        # Writers who wrote whole deal documents: the closest to what the engine reads.
+        "documents_mean": float(np.mean([held[w] for w in documents])) if documents else None,
         "per_label": per_label,
     }
     if report:

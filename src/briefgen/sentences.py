@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .engines.base import Passage
@@ -15,6 +16,15 @@ _HEADER_LINE = re.compile(
 )
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _HEADING = re.compile(r"^\s*#+\s*(.+?)\s*#*\s*$")
+# A line that stops mid-sentence: no closing punctuation, or it ends on a comma or a word
+# that cannot end a clause.
+_OPEN_END = re.compile(
+    r"(?:,|\b(?:a|an|the|and|or|but|to|of|for|with|in|on|at|by|from|that|which|who|if|as|is|are|"
+    r"was|were|be|we|our|their|your|my|this|these|will|would|can|could|should|not|than|so))$",
+    re.I,
+)
+# Mail clients wrap prose at 66–80 characters; a note's own line is usually shorter.
+WRAP_MIN = 40
 
 
 @dataclass(frozen=True)
@@ -28,11 +38,36 @@ class Sentence:
     order: int  # position across the deal's sources, oldest source first
 
 
+def _continues(line: str, nxt: str) -> bool:
+    """Is `nxt` the rest of `line`, broken by a mail client's line wrap?"""
+    if not nxt or _BULLET.match(nxt) or _HEADING.match(nxt) or _HEADER_LINE.match(nxt):
+        return False
+    if line.endswith((".", "!", "?", ":", ";")):
+        return False
+    if len(line) < WRAP_MIN:
+        # A short line continues only when it stops on a word no clause ends with.
+        return nxt[0].islower() and bool(_OPEN_END.search(line)) and not line.endswith(",")
+    return nxt[0].islower() or bool(_OPEN_END.search(line))
+
+
+def _lines(text: str, joinable: bool) -> Iterator[str]:
+    """The source's lines, a wrapped paragraph given as one line that keeps its own line
+    breaks, so that what is quoted stays verbatim."""
+    raw = text.split("\n")
+    i = 0
+    while i < len(raw):
+        start = i
+        while joinable and i + 1 < len(raw) and _continues(raw[i].strip(), raw[i + 1].strip()):
+            i += 1
+        yield "\n".join(raw[start : i + 1])
+        i += 1
+
+
 def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
     out: list[Sentence] = []
     heading = ""
     order = order_start
-    for raw_line in passage.text.split("\n"):
+    for raw_line in _lines(passage.text, joinable=passage.kind != "transcript"):
         line = raw_line.strip()
         if not line:
             continue

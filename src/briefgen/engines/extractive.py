@@ -32,7 +32,7 @@ from ..schema import (
     SuccessCriterion,
     TextItem,
 )
-from ..sections import LABELS, classify
+from ..sections import LABELS, classify, neighbours_in_order
 from ..sentences import Sentence, split_passage
 from .base import Engine, Passage
 
@@ -96,7 +96,8 @@ _HEADING_LABEL = {
 def _sections(sentences: list[Sentence]) -> dict[str, list[Sentence]]:
     """Sentences by the section the classifier reads them as."""
     scored: dict[str, list[tuple[float, Sentence]]] = {label: [] for label in LABELS}
-    for s, probs in zip(sentences, classify([s.text for s in sentences]), strict=True):
+    near = neighbours_in_order([s.source_id for s in sentences])
+    for s, probs in zip(sentences, classify([s.text for s in sentences], near), strict=True):
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         (label, p), (second, p2) = ranked[0], ranked[1]
         heading = _HEADING_LABEL.get(_heading_section(s) or "")

@@ -99,6 +99,7 @@ class _HTMLText(HTMLParser):
         self.parts: list[str] = []
         self.skip_depth = 0
         self.hidden_depth = 0
+        self.cells = 0  # cells seen in the current table row
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
@@ -113,6 +114,13 @@ class _HTMLText(HTMLParser):
             self.parts.append("\n")
         if tag == "li":
             self.parts.append("- ")
+        if tag == "tr":
+            self.cells = 0
+        elif tag in ("td", "th"):
+            # Cells of one row stay one line, kept apart as a Markdown table row would be.
+            if self.cells:
+                self.parts.append(" | ")
+            self.cells += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP and self.skip_depth:
