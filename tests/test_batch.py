@@ -95,7 +95,7 @@ def test_csv_bad_rows_are_their_own_failures_with_true_line_numbers(store: Store
         "never-ingested,Ghost Co,1000\n"  # line 5
         ",Nameless,5\n"  # line 6
         "brightside-bakery,Brightside Bäckerei,lots\n"  # line 7
-        'brightside-bakery,"Brightside Café,\nMain St",2 400\n'.encode("cp1252")  # line 8, two lines
+        'brightside-bakery,"Brightside Café,\nMain St",2400\n'.encode("cp1252")  # line 8, two lines
     )
     selected = deals_from_csv(store, csv_file)
     assert selected.ids == ["helix-health", "brightside-bakery"]

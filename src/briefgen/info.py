@@ -21,8 +21,8 @@ def folder_bytes(folder: Path) -> int:
 
 
 def deal_rows(settings: Settings) -> list[dict[str, Any]]:
-    """The store's deals, or none when the store was never created (it is not created here)."""
-    if not (settings.home / DB_NAME).exists():
+    """The store's deals, or none when the data home does not exist (it is not created here)."""
+    if not settings.home.exists():
         return []
     from .records import Records
 
