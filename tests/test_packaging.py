@@ -13,7 +13,7 @@ from .conftest import ROOT
 
 
 @pytest.mark.slow
-def test_wheel_ships_the_prompts(tmp_path: Path) -> None:
+def test_wheel_ships_the_prompts_and_the_examples(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
         capture_output=True,
@@ -26,4 +26,9 @@ def test_wheel_ships_the_prompts(tmp_path: Path) -> None:
     for prompt in (ROOT / "prompts").glob("*.md"):
         assert f"briefgen/_prompts/{prompt.name}" in names
     assert "briefgen/py.typed" in names
+    # The example deals, so that `briefgen demo` works from a plain pip install.
+    examples = {
+        p.relative_to(ROOT / "ingest").as_posix() for p in (ROOT / "ingest").rglob("*") if p.is_file()
+    }
+    assert examples and {f"briefgen/_examples/{e}" for e in examples} <= names
     assert not any(n.startswith(("tests/", "ingest/", "evals/")) for n in names)

