@@ -142,3 +142,26 @@ def test_eval_command_gates_on_thresholds(tmp_path: Path) -> None:
     failed = subprocess.run([*cmd, "--thresholds", str(strict)], capture_output=True, text=True, timeout=300)
     assert failed.returncode == 1
     assert "FAIL extractive/heldout: coverage" in failed.stdout
+
+
+@pytest.mark.slow
+def test_matcher_agrees_with_people() -> None:
+    """The matcher behind coverage and precision, checked against (fact, item) pairs people
+    judged: it must agree with them and find about as many matches as they did, so that
+    neither figure is inflated or deflated."""
+    import json
+
+    from briefgen.embeddings import default_embedder
+    from briefgen.evals.metrics import Matcher
+
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "evals" / "matcher_judgements.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(rows) >= 1000
+    matcher = Matcher(default_embedder())
+    said = [matcher.match(r["fact"], [r["item"]]) is not None for r in rows]
+    judged = [r["verdict"] == "yes" for r in rows]
+    agree = sum(a == b for a, b in zip(said, judged, strict=True)) / len(rows)
+    assert agree >= 0.87, agree
+    assert abs(sum(said) - sum(judged)) <= 0.15 * sum(judged), (sum(said), sum(judged))

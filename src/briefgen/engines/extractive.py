@@ -83,6 +83,8 @@ SECTION_CAPS = {
     "open_question": 3,
 }
 SECOND_CONFIDENCE = 0.3
+ESSENTIAL = ("goal", "success_criterion")
+ESSENTIAL_CONFIDENCE = 0.2
 # A heading that names a section ("## Risks") lowers the bar for sentences under it.
 HEADING_CONFIDENCE = 0.2
 _HEADING_LABEL = {
@@ -96,6 +98,7 @@ _HEADING_LABEL = {
 def _sections(sentences: list[Sentence]) -> dict[str, list[Sentence]]:
     """Sentences by the section the classifier reads them as."""
     scored: dict[str, list[tuple[float, Sentence]]] = {label: [] for label in LABELS}
+    best: dict[str, tuple[float, Sentence] | None] = dict.fromkeys(ESSENTIAL)
     near = neighbours_in_order([s.source_id for s in sentences])
     for s, probs in zip(sentences, classify([s.text for s in sentences], near), strict=True):
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
@@ -105,10 +108,20 @@ def _sections(sentences: list[Sentence]) -> dict[str, list[Sentence]]:
             label, p = heading, 1.0
         if p >= MIN_CONFIDENCE:
             scored[label].append((p, s))
+        for name, q in ((label, p), (second, p2)):
+            held = best.get(name)
+            if name in best and (held is None or q > held[0]):
+                best[name] = (q, s)
         # A sentence can be two things at once ("cut delays from 36 to 12 hours" is a goal and
         # its measure): a close second reading places it in that section too.
         if p2 >= SECOND_CONFIDENCE and second != label and second != "none":
             scored[second].append((p2, s))
+    # A CSM needs the customer's goals and measures most: when none is sure enough, the
+    # likeliest sentence still counts if the classifier ranks that section first or second.
+    for label in ESSENTIAL:
+        likeliest = best[label]
+        if not scored[label] and likeliest is not None and likeliest[0] >= ESSENTIAL_CONFIDENCE:
+            scored[label].append(likeliest)
     out: dict[str, list[Sentence]] = {}
     for label, found in scored.items():
         kept = sorted(found, key=lambda t: -t[0])[: SECTION_CAPS.get(label, len(found))]
@@ -173,6 +186,14 @@ class ExtractiveEngine(Engine):
             # goals are the customer's: what our own people say on a call or in a mail is not one
             and side_of.get(s.speaker or "", Side.unknown) is not Side.vendor
         ]
+        if not goals:
+            # A target the customer set is the outcome they bought for: when nothing else
+            # states a goal, their own measures do.
+            goals = [
+                Goal(text=" ".join(c.evidence[0].quote.split()), evidence=c.evidence)
+                for c in criteria
+                if c.stated_by_customer and c.evidence
+            ][:3]
         texts = {p.source_id: p.text for p in passages}
         by_order = {s.order: s for s in sentences}
         risks = self._risks(

@@ -2,8 +2,15 @@
 
 Matching a gold fact to a brief item, in order (the first that succeeds is recorded):
   1. normalised containment either way;
-  2. token recall: at least TOKEN_RECALL of the gold fact's content words appear in the item;
+  2. token recall: at least TOKEN_RECALL of the gold fact's content words (cut to their first
+     STEM letters, so "evaluation" meets "eval" and "resigned" meets "resigns") appear in the item;
   3. embedding cosine similarity (all-MiniLM-L6-v2) of at least EMBED_THRESHOLD.
+
+The two limits were chosen against 1,166 (gold fact, brief item) pairs judged by people
+(`evals/matcher_judgements.jsonl`): with them the matcher agrees with the judges on 89.5% of
+pairs and finds about as many matches as they did, so coverage and precision are neither
+inflated nor, as with the earlier limits (0.6 and 0.72: half the judged matches missed),
+deflated. `tests/test_evals.py` keeps that agreement.
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ from ..render import render
 from ..schema import Brief
 from .dataset import EvalCase
 
-TOKEN_RECALL = 0.6
-EMBED_THRESHOLD = 0.72
+TOKEN_RECALL = 0.4
+EMBED_THRESHOLD = 0.74
+STEM = 5
 TEXT_SECTIONS = ("goals", "risks", "commitments", "timeline")
 # Sections whose every item is judged useful (matches a gold fact or an acceptable line) or noise.
 PRECISION_SECTIONS = (
@@ -84,7 +92,7 @@ _STOP = set(
 
 
 def _tokens(text: str) -> set[str]:
-    return {t for t in re.findall(r"[a-z0-9$€%]+", normalise(text)) if t not in _STOP}
+    return {t[:STEM] for t in re.findall(r"[a-z0-9$€%]+", normalise(text)) if t not in _STOP}
 
 
 def _item_text(item: Any) -> str:
