@@ -191,3 +191,24 @@ def test_endpoint_down_or_failing_falls_back_to_extractive(
     )
     assert brief2.engine == "extractive (fallback from openai:smollm2)"
     assert "cannot reach the model endpoint" in (brief2.provenance.fallback_reason or "")
+
+
+def test_json_schema_is_sent_strict(
+    server: LlamaServer, bakery: Store, monkeypatch: pytest.MonkeyPatch, allow_models: None
+) -> None:
+    """On the wire, the json_schema method asks for OpenAI's strict mode with a schema that
+    strict mode accepts."""
+
+    def refuse(n: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:
+        return 400, {}, b'{"error": {"message": "not today"}}'
+
+    with FaultProxy(server.port, refuse) as proxy:
+        settings = _settings(bakery, proxy.url, monkeypatch)
+        monkeypatch.setenv("BRIEFGEN_LLM_METHOD", "json_schema")
+        engine = get_engine("openai", Settings.from_env(bakery.settings.home))
+        write_brief(bakery, "brightside-bakery", engine, settings, save=False)
+    fmt = proxy.completions[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    schema = fmt["json_schema"]["schema"]
+    assert schema["additionalProperties"] is False
+    assert sorted(schema["required"]) == sorted(schema["properties"])

@@ -18,6 +18,7 @@ from .. import prompts
 from ..draft import Draft, draft_schema, to_brief
 from ..errors import ModelError
 from ..models.base import ChatModel, Message
+from ..models.strict_schema import drop_nulls
 from ..safety import mask_secrets
 from ..schema import Brief, Deal
 from .base import Engine, Passage
@@ -64,7 +65,7 @@ def parse_draft(text: str) -> Draft:
     data = json.loads(body[start : end + 1], strict=False)
     if isinstance(data, dict) and "properties" in data and "summary" not in data:
         data = data["properties"]  # some models echo the schema's shape
-    return Draft.model_validate(data)
+    return Draft.model_validate(drop_nulls(data))
 
 
 class LLMEngine(Engine):

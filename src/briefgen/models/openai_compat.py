@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from ..errors import ConfigError, MethodUnsupported, ModelError
 from . import base
 from .base import ChatModel, Completion, Message, with_retries
+from .strict_schema import strict_schema
 
 METHODS = ("json_schema", "json_object_schema", "json_object", "tools")
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -203,7 +204,7 @@ class OpenAICompatModel(ChatModel):
                 if method == "json_schema":
                     fmt: dict[str, Any] = {
                         "type": "json_schema",
-                        "json_schema": {"name": "brief", "schema": schema},
+                        "json_schema": {"name": "brief", "schema": strict_schema(schema), "strict": True},
                     }
                 elif method == "json_object_schema":
                     fmt = {"type": "json_object", "schema": schema}
