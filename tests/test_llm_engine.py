@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from briefgen.config import Settings
+from briefgen.draft import draft_schema
 from briefgen.engines import available, get_engine, resolve
-from briefgen.engines.llm import LLMEngine, parse_draft
+from briefgen.engines.llm import LLMEngine, outline, parse_draft
 from briefgen.errors import ConfigError, ModelError
 from briefgen.generate import write_brief
 from briefgen.ingestion import ingest_paths
@@ -53,6 +54,24 @@ def test_prompt_keeps_sources_out_of_the_system_message(helix: Store, tmp_path: 
     assert "She said 'we need SSO' today." in user["content"]
 
 
+def test_prompt_puts_what_every_deal_shares_first(helix: Store) -> None:
+    """Instructions and schema come before the deal, so servers that cache a prompt's prefix
+    (llama.cpp, vLLM, OpenAI) reuse it from one brief to the next."""
+    ingest_paths(helix, [EXAMPLES / "brightside-bakery"])
+    model = FunctionModel(lambda m, s: json.dumps({"summary": "x"}))
+    write_brief(helix, "helix-health", LLMEngine(model), save=False)
+    write_brief(helix, "brightside-bakery", LLMEngine(model), save=False)
+    first = "".join(m["content"] for m in model.calls[0])
+    second = "".join(m["content"] for m in model.calls[1])
+    shared = 0
+    while shared < min(len(first), len(second)) and first[shared] == second[shared]:
+        shared += 1
+    schema = outline() if model.enforces_schema else json.dumps(draft_schema(), separators=(",", ":"))
+    schema_ends = first.index(schema) + len(schema)
+    assert schema_ends < first.index("Deal: helix-health")
+    assert shared >= schema_ends  # instructions and schema: one cacheable prefix
+
+
 def test_valid_answer_is_grounded_reattributed_and_trimmed(helix: Store) -> None:
     src = _sources(helix, "helix-health")
     mbox_ids = [sid for sid, t in src.items() if "annual price is $84,000" in t]
@@ -88,7 +107,7 @@ def test_valid_answer_is_grounded_reattributed_and_trimmed(helix: Store) -> None
     assert brief.goals[0].evidence[0].source_id in set(src) - {srt_id}
     assert brief.provenance.dropped_unverified == 1
     assert brief.provenance.reattributed == 1
-    assert brief.provenance.prompt_version == "brief-2026.11.1"
+    assert brief.provenance.prompt_version == "brief-2026.12.1"
     assert brief.provenance.usage["input_tokens"] > 0
     # the rules still apply: the model said "low", the deal's evidence says otherwise
     assert brief.handoff_risk.level.value == "high"

@@ -83,7 +83,7 @@ def test_cli_brief_with_the_openai_engine(server: LlamaServer, tmp_path: Path) -
     memory = json.loads((tmp_path / "home" / "llm_methods.json").read_text())
     assert memory == {f"{server.url}|smollm2": "json_object_schema"}
     assert prov["usage"]["input_tokens"] > 500 and prov["usage"]["output_tokens"] > 0
-    assert prov["latency_ms"] > 0 and prov["prompt_version"] == "brief-2026.11.1"
+    assert prov["latency_ms"] > 0 and prov["prompt_version"] == "brief-2026.12.1"
     sources = {s.id for s in brief.sources}
     for _, item in brief.items():
         assert all(e.source_id in sources for e in item.evidence)
