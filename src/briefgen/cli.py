@@ -639,6 +639,28 @@ def _interrupted() -> None:
 
 
 def main() -> None:
+    try:
+        _main()
+    except SystemExit as exc:
+        if _abandoned_model_calls():
+            # A model call given up at its deadline is still blocked in a socket read on a
+            # daemon thread; finalising the interpreter under it can abort the process
+            # ("exception not rethrown") and lose the exit code, so leave without finalising.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else EXIT_FAILED if exc.code else EXIT_OK)
+        raise
+
+
+def _abandoned_model_calls() -> bool:
+    import threading
+
+    return any(
+        t.daemon and t.is_alive() and t.name.startswith("briefgen-deadline-") for t in threading.enumerate()
+    )
+
+
+def _main() -> None:
     args = sys.argv[1:]
     if not args or args == ["model"]:
         args = [*args, "--help"]  # help, and success: asking what the command does is not an error

@@ -27,7 +27,7 @@ def call_within(call: Callable[[], T], seconds: float, what: str) -> T:
         except BaseException as exc:  # handed to the caller's thread as is
             error.append(exc)
 
-    worker = threading.Thread(target=run, name=f"briefgen-{what}", daemon=True)
+    worker = threading.Thread(target=run, name=f"briefgen-deadline-{what}", daemon=True)
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
