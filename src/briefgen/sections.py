@@ -258,27 +258,18 @@ def knn_proba(
 
 
 def fit(
-    x: np.ndarray,
-    y: np.ndarray,
-    n_labels: int,
-    l2: float = 1e-4,
-    steps: int = 600,
-    lr: float = 0.05,
-    balanced: bool = False,
+    x: np.ndarray, y: np.ndarray, n_labels: int, l2: float = 1e-4, steps: int = 600, lr: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression by Adam on the full batch. By default each sentence
-    counts once, so the model keeps the bank's prior (most sentences of a real deal carry no
-    finding); `balanced` weighs the classes equally instead."""
+    """Multinomial logistic regression by Adam on the full batch. Each sentence counts once, so
+    the model keeps the bank's prior: most sentences of a real deal carry no finding."""
     n, d = x.shape
-    counts = np.bincount(y, minlength=n_labels).astype(np.float64)
-    sample_w = (n / (n_labels * np.maximum(counts, 1)))[y] if balanced else np.ones(n)
     onehot = np.eye(n_labels)[y]
     w = np.zeros((d, n_labels))
     b = np.zeros(n_labels)
     m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
     for t in range(1, steps + 1):
         p = _softmax(x @ w + b)
-        g = (p - onehot) * sample_w[:, None] / n
+        g = (p - onehot) / n
         gw = x.T @ g + l2 * w
         gb = g.sum(axis=0)
         m_w, v_w = 0.9 * m_w + 0.1 * gw, 0.999 * v_w + 0.001 * gw**2
