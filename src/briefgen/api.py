@@ -25,6 +25,8 @@ from .jobs import JobQueue
 from .render import render
 from .schema import Deal
 from .store import Store
+from .uploads import UploadWorkers
+from .versions import review_of, with_review
 from .webauth import FormGuard, check_key
 from .webhooks import (
     ACK,
@@ -116,6 +118,7 @@ class App:
         self.queue = JobQueue(self.store.records)
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.uploads_workers = UploadWorkers(self.store, self.queue, settings.workers)
 
     def start(self) -> None:
         resumed = self.queue.resume_interrupted()
@@ -130,8 +133,11 @@ class App:
             )
             t.start()
             self.threads.append(t)
+        if self.settings.workers > 0:  # 0: accept and persist, run nothing (maintenance)
+            self.uploads_workers.start()
 
     def shutdown(self) -> None:
+        self.uploads_workers.shutdown()
         self.stop.set()
         self.queue.wake.set()
         for t in self.threads:
@@ -334,18 +340,17 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
     @api.get("/v1/briefs/{brief_id}", dependencies=[Depends(bearer)])
     def get_brief(brief_id: int, format: str = "json") -> Any:
         record = core().store.records.get_brief(brief_id)
+        brief = with_review(record)
         if format == "json":
             return {
                 "id": record.id,
+                **review_of(record).model_dump(),
                 "deal_id": record.deal_id,
-                "version": record.version,
-                "status": record.status,
-                "created_at": record.created_at,
-                "brief": record.brief.model_dump(mode="json"),
+                "brief": brief.model_dump(mode="json"),
             }
         if format in ("md", "html"):
             return Response(
-                render(record.brief, format), media_type="text/markdown" if format == "md" else "text/html"
+                render(brief, format), media_type="text/markdown" if format == "md" else "text/html"
             )
         raise HTTPException(400, "format must be json, md or html")
 
@@ -356,20 +361,24 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
         return {
             "deal_id": deal_id,
             "briefs": [
-                {
-                    "id": r.id,
-                    "version": r.version,
-                    "engine": r.engine,
-                    "status": r.status,
-                    "created_at": r.created_at,
-                }
-                for r in c.store.records.briefs(deal_id)
+                {"id": r.id, "engine": r.engine, **review_of(r).model_dump()}
+                for r in c.store.records.brief_versions(deal_id)
             ],
         }
 
     @api.get("/v1/jobs/{job_id}", dependencies=[Depends(bearer)])
     def get_job(job_id: int) -> dict[str, Any]:
-        return core().queue.get(job_id).public()
+        queue = core().queue
+        out = queue.get(job_id).public()
+        progress = queue.progress(job_id)
+        if progress is not None:
+            out["progress"] = {
+                "done": progress.done,
+                "total": progress.total,
+                "note": progress.note,
+                "report": progress.report,
+            }
+        return out
 
     if settings.max_body_bytes > 0:
         api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
@@ -377,9 +386,13 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
         import gradio as gr
 
         from .ui import build, style
+        from .uploads import upload_limit
 
         ui_store = Store(settings)
-        api = gr.mount_gradio_app(api, build(settings, ui_store), path="/ui", show_error=True, **style())
+        form = build(settings, ui_store, JobQueue(ui_store.records), start_workers=False)
+        api = gr.mount_gradio_app(
+            api, form, path="/ui", show_error=True, max_file_size=upload_limit(settings), **style()
+        )
         api.add_middleware(FormGuard, settings=settings)
     # Outermost: a request for a host name this server does not serve never reaches anything.
     api.add_middleware(TrustedHostMiddleware, allowed_hosts=list(_host_patterns(settings.allowed_hosts)))

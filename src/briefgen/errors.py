@@ -8,6 +8,7 @@
     │   └── UnreadableSource   the file could not be read or decoded
     ├── StoreError             the vector store or the record database failed
     ├── NotFound               a deal, brief or source id that does not exist
+    ├── Conflict               an action on a version someone else has since changed or replaced
     ├── EngineError            an engine could not write a brief
     │   └── ModelError         a language model call failed (retryable or not)
     │       └── MethodUnsupported  the endpoint refuses this structured-output method
@@ -54,6 +55,10 @@ class StoreError(BriefgenError):
 
 
 class NotFound(BriefgenError):
+    pass
+
+
+class Conflict(BriefgenError):
     pass
 
 

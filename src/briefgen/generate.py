@@ -12,12 +12,12 @@ from .engines import get_engine
 from .engines.base import Engine
 from .engines.extractive import ExtractiveEngine
 from .errors import BriefgenError
-from .evidence import gather
-from .grounding import verify_brief
+from .evidence import Gathered, gather
+from .grounding import GroundingReport, verify_brief
 from .handoff_risk import assess
 from .records import BriefRecord
 from .safety import mask_deal, mask_secrets, scrub_brief
-from .schema import Brief, HandoffRisk, Risk, RiskCategory, Severity, SourceRef
+from .schema import Brief, Deal, HandoffRisk, Risk, RiskCategory, Severity, SourceRef, Unknown
 from .sections import warm
 from .sentences import Sentence, split_passage
 from .store import Store
@@ -31,11 +31,9 @@ def _merge_handoff(engine_view: HandoffRisk, rules_view: HandoffRisk) -> Handoff
     factors = list(rules_view.factors)
     known = {f.factor for f in factors}
     factors += [f for f in engine_view.factors if f.factor not in known]
-    level = (
-        max(engine_view.level, rules_view.level, key=lambda s: rank[s])
-        if engine_view.factors
-        else rules_view.level
-    )
+    level: Severity | Unknown = rules_view.level
+    if engine_view.factors and isinstance(engine_view.level, Severity) and isinstance(level, Severity):
+        level = max(engine_view.level, level, key=lambda s: rank[s])
     return HandoffRisk(level=level, factors=factors, recommendation=rules_view.recommendation)
 
 
@@ -49,41 +47,28 @@ def _injection_risk(count: int) -> Risk:
     )
 
 
-def write_brief(
-    store: Store,
-    deal_id: str,
-    engine: Engine | str = "auto",
-    settings: Settings | None = None,
-    save: bool = True,
-    created_by: str | None = None,
-) -> tuple[Brief, BriefRecord | None]:
-    settings = settings or store.settings
+def read_deal(
+    store: Store, deal_id: str, budget_chars: int | None = None
+) -> tuple[Deal, Gathered, list[Sentence]]:
+    """The deal's CRM fields (secrets masked), its gathered passages and their numbered sentences:
+    what an engine reads and what the brief is checked against."""
     # CRM fields are text people type: a password pasted into a deal note is masked before
     # any engine, model or rendering sees it.
     deal = mask_deal(store.records.get_deal(deal_id))
-    if isinstance(engine, str):
-        engine = get_engine(engine, settings)
-    started = time.perf_counter()
-    evidence = gather(store, deal_id, getattr(engine, "evidence_budget_chars", None))
+    evidence = gather(store, deal_id, budget_chars)
     sentences: list[Sentence] = []
     for p in evidence.passages:
         sentences.extend(split_passage(p, len(sentences)))
-    # The section classifier reads sentence vectors; most were stored at ingest.
-    warm([s.text for s in sentences], store.records)
-    fallback_reason = None
-    try:
-        if isinstance(engine, ExtractiveEngine):
-            brief = engine.write(deal, evidence.passages)
-        else:
-            brief = call_within(lambda: engine.write(deal, evidence.passages), settings.deadline, engine.name)
-    except BriefgenError as exc:
-        if isinstance(engine, ExtractiveEngine):
-            raise
-        # A brief is never lost because a model failed: the extractive engine writes it.
-        log.warning("engine %s failed for %s: %s; falling back to extractive", engine.name, deal_id, exc)
-        fallback_reason = f"{engine.name}: {exc}"
-        brief = ExtractiveEngine(settings.vendor_domains).write(deal, evidence.passages)
-        brief.engine = f"extractive (fallback from {engine.name})"
+    return deal, evidence, sentences
+
+
+def assemble(
+    brief: Brief, deal: Deal, evidence: Gathered, sentences: list[Sentence]
+) -> tuple[GroundingReport, int, int]:
+    """Everything after the engine, for a written brief and an edited one alike: tidy text,
+    verify every quote against its source, scrub injected text and secrets, assess handoff
+    risk, list sources and unknowns, write the summary. Returns the grounding report and the
+    counts of items dropped as injected text and as secrets."""
     for _, item in brief.items():
         item.tidy_text()
     brief.deal = deal.model_dump(exclude_none=True)
@@ -95,6 +80,8 @@ def write_brief(
         brief.risks.insert(0, _injection_risk(injected))
     brief.handoff_risk = _merge_handoff(brief.handoff_risk, assess(brief, sentences))
     if not evidence.sources:
+        # Nothing to judge by: the risk is not known, which is not the same as low.
+        brief.handoff_risk.level = Unknown.unknown
         brief.handoff_risk.recommendation = (
             "No documents yet: ask the account executive for call notes and emails before kickoff; "
             "the brief will be regenerated when they arrive."
@@ -112,12 +99,45 @@ def write_brief(
     ]
     brief.unknowns = unknowns(brief)
     brief.summary = write_summary(brief)
+    return report, injected, secrets
+
+
+def write_brief(
+    store: Store,
+    deal_id: str,
+    engine: Engine | str = "auto",
+    settings: Settings | None = None,
+    save: bool = True,
+    created_by: str | None = None,
+) -> tuple[Brief, BriefRecord | None]:
+    settings = settings or store.settings
+    if isinstance(engine, str):
+        engine = get_engine(engine, settings)
+    started = time.perf_counter()
+    deal, evidence, sentences = read_deal(store, deal_id, getattr(engine, "evidence_budget_chars", None))
+    # The section classifier reads sentence vectors; most were stored at ingest.
+    warm([s.text for s in sentences], store.records)
+    fallback_reason = None
+    try:
+        if isinstance(engine, ExtractiveEngine):
+            brief = engine.write(deal, evidence.passages)
+        else:
+            brief = call_within(lambda: engine.write(deal, evidence.passages), settings.deadline, engine.name)
+    except BriefgenError as exc:
+        if isinstance(engine, ExtractiveEngine):
+            raise
+        # A brief is never lost because a model failed: the extractive engine writes it.
+        log.warning("engine %s failed for %s: %s; falling back to extractive", engine.name, deal_id, exc)
+        fallback_reason = f"{engine.name}: {exc}"
+        brief = ExtractiveEngine(settings.vendor_domains).write(deal, evidence.passages)
+        brief.engine = f"extractive (fallback from {engine.name})"
+    report, injected, secrets = assemble(brief, deal, evidence, sentences)
     prov = brief.provenance
+    prov.dropped_injection = injected  # type: ignore[attr-defined]
+    prov.dropped_secret = secrets  # type: ignore[attr-defined]
     prov.evidence_mode = evidence.mode
     prov.passages = len(evidence.passages)
     prov.dropped_unverified += report.dropped_unverified
-    prov.dropped_injection = injected  # type: ignore[attr-defined]
-    prov.dropped_secret = secrets  # type: ignore[attr-defined]
     prov.reattributed += report.reattributed
     prov.fallback_reason = prov.fallback_reason or fallback_reason
     prov.latency_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -33,6 +33,12 @@ class FileDone:
     chunks: int  # chunks this file added
 
 
+# Steps inside one file, for a progress display: (what, done, total).
+Step = Callable[[str, int, int], None]
+_EMBED_BATCH = 64
+_SENTENCE_BATCH = 256
+
+
 @dataclass
 class IngestReport:
     deals: list[str] = field(default_factory=list)
@@ -84,8 +90,16 @@ def _chunk_metadata(deal_id: str, source_id: str, doc: SourceDocument, text: str
     return meta
 
 
-def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: str, path: Path | None) -> str:
-    """Store one source; returns 'added', 'updated' or 'unchanged'."""
+def ingest_document(
+    store: Store,
+    deal_id: str,
+    doc: SourceDocument,
+    relpath: str,
+    path: Path | None,
+    step: Step | None = None,
+) -> str:
+    """Store one source; returns 'added', 'updated' or 'unchanged'. A large source is embedded
+    in batches, and `step` hears after each one."""
     source_id = source_id_for(deal_id, relpath, doc.part)
     digest = doc.content_hash
     existing = store.records.get_source(source_id)
@@ -105,7 +119,10 @@ def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: st
     # Order matters for crash safety: new chunks first, then the record that makes
     # them current, then removal of the old ones. Readers only trust chunks whose
     # hash matches the record, so every intermediate state is consistent.
-    store.vectors.add(chunks)
+    for start in range(0, len(chunks), _EMBED_BATCH):
+        store.vectors.add(chunks[start : start + _EMBED_BATCH])
+        if step:
+            step("passages embedded", min(start + _EMBED_BATCH, len(chunks)), len(chunks))
     stamp = now()
     store.records.put_source(
         SourceRecord(
@@ -129,7 +146,11 @@ def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: st
     store.vectors.delete_stale(source_id, digest)
     # The sentences every engine will read, embedded once here for the section classifier.
     passage = Passage(source_id, doc.text, doc.kind, doc.title, doc.date, doc.author, meta=doc.meta)
-    warm([s.text for s in split_passage(passage)], store.records)
+    texts = [s.text for s in split_passage(passage)]
+    for start in range(0, len(texts), _SENTENCE_BATCH):
+        warm(texts[start : start + _SENTENCE_BATCH], store.records)
+        if step:
+            step("sentences read", min(start + _SENTENCE_BATCH, len(texts)), len(texts))
     return "updated" if existing else "added"
 
 
@@ -139,12 +160,15 @@ def ingest_group(
     report: IngestReport,
     progress: Callable[[FileDone], None] | None = None,
     files_total: int = 0,
+    step: Step | None = None,
 ) -> None:
     deal = group.deal or Deal(deal_id=group.deal_id)
     store.records.upsert_deal(deal.model_copy(update={"deal_id": group.deal_id}))
     report.deals.append(group.deal_id)
     for path in group.files:
         chunks_before = report.chunks
+        if step:
+            step(f"reading {path.name}", 0, 0)
         try:
             docs = load_file(path, store.settings.max_file_bytes)
         except IngestError as exc:
@@ -152,7 +176,7 @@ def ingest_group(
             docs = []
         relpath = _relpath(path, group.root)
         for doc in docs:
-            outcome = ingest_document(store, group.deal_id, doc, relpath, path)
+            outcome = ingest_document(store, group.deal_id, doc, relpath, path, step)
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome != "unchanged":
                 rec = store.records.get_source(source_id_for(group.deal_id, relpath, doc.part))
@@ -167,10 +191,11 @@ def ingest_paths(
     paths: list[Path],
     deal_id: str | None = None,
     progress: Callable[[FileDone], None] | None = None,
+    step: Step | None = None,
 ) -> IngestReport:
     groups, problems = plan(paths, deal_id)
     report = IngestReport(skipped=[Skipped(p.path, p.reason) for p in problems])
     total = sum(len(g.files) for g in groups)
     for group in groups:
-        ingest_group(store, group, report, progress, total)
+        ingest_group(store, group, report, progress, total, step)
     return report

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,                 -- brief | deliver
+    kind TEXT NOT NULL,                 -- brief | deliver | ingest | ingest-large
     deal_id TEXT NOT NULL,
     status TEXT NOT NULL,               -- pending | running | done | failed
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -43,6 +43,14 @@ CREATE TABLE IF NOT EXISTS events (
     received_at TEXT NOT NULL,
     PRIMARY KEY (source, event_id)
 );
+CREATE TABLE IF NOT EXISTS job_progress (
+    job_id INTEGER PRIMARY KEY,
+    done INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '',
+    report TEXT,
+    updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS triggers (
     deal_id TEXT NOT NULL,
     stage TEXT NOT NULL,
@@ -51,6 +59,25 @@ CREATE TABLE IF NOT EXISTS triggers (
     PRIMARY KEY (deal_id, stage)
 );
 """
+
+
+# What the brief worker takes; uploads from the form have workers of their own.
+BRIEF_KINDS = ("brief", "deliver")
+
+
+@dataclass
+class Progress:
+    """How far a running job is, in the job's own unit, and what it is doing."""
+
+    done: int
+    total: int
+    note: str
+    report: str | None
+    updated_at: str
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None
 
 
 @dataclass
@@ -184,11 +211,13 @@ class JobQueue:
             raise NotFound(f"no job with id {job_id}")
         return _job(row)
 
-    def claim(self) -> Job | None:
+    def claim(self, kinds: tuple[str, ...] = BRIEF_KINDS) -> Job | None:
+        marks = ",".join("?" * len(kinds))
         with self.records.transaction() as db:
             row = db.execute(
-                "SELECT * FROM jobs WHERE status='pending' AND not_before<=? ORDER BY id LIMIT 1",
-                (time.time(),),
+                f"SELECT * FROM jobs WHERE status='pending' AND not_before<=? AND kind IN ({marks}) "
+                "ORDER BY id LIMIT 1",
+                (time.time(), *kinds),
             ).fetchone()
             if row is None:
                 return None
@@ -217,6 +246,23 @@ class JobQueue:
                     "UPDATE jobs SET status='pending', error=?, not_before=?, updated_at=? WHERE id=?",
                     (error, time.time() + retry_in, now(), job_id),
                 )
+
+    def set_progress(self, job_id: int, done: int, total: int, note: str, report: str | None = None) -> None:
+        with self.records.transaction() as db:
+            db.execute(
+                """INSERT INTO job_progress(job_id, done, total, note, report, updated_at) VALUES (?,?,?,?,?,?)
+                   ON CONFLICT(job_id) DO UPDATE SET done=excluded.done, total=excluded.total,
+                   note=excluded.note, report=COALESCE(excluded.report, job_progress.report),
+                   updated_at=excluded.updated_at""",
+                (job_id, done, total, note, report, now()),
+            )
+
+    def progress(self, job_id: int) -> Progress | None:
+        with self.records.transaction() as db:
+            row = db.execute(
+                "SELECT done, total, note, report, updated_at FROM job_progress WHERE job_id=?", (job_id,)
+            ).fetchone()
+        return Progress(**dict(row)) if row else None
 
     def resume_interrupted(self) -> int:
         """Jobs left running by a process that died go back to the queue."""

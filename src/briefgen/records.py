@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import NotFound, StoreError
+from .errors import Conflict, NotFound, StoreError
 from .schema import Brief, Deal
 
 _SCHEMA = """
@@ -108,6 +108,31 @@ class BriefRecord:
     created_by: str | None = None
     reviewed_by: str | None = None
     reviewed_at: str | None = None
+
+
+@dataclass
+class BriefInfo:
+    """A stored version without its body: what a version list shows."""
+
+    id: int
+    deal_id: str
+    version: int
+    engine: str
+    status: str
+    note: str | None
+    created_at: str
+    created_by: str | None
+    reviewed_by: str | None
+    reviewed_at: str | None
+
+    @property
+    def seen(self) -> str:
+        """What a reviewer saw of this version's review state; a review naming another
+        value acts on a version someone has reviewed since."""
+        return f"{self.status}|{self.reviewed_at or ''}"
+
+
+_INFO_COLUMNS = "id, deal_id, version, engine, status, note, created_at, created_by, reviewed_by, reviewed_at"
 
 
 class Records:
@@ -352,6 +377,90 @@ class Records:
             )
             if cur.rowcount == 0:
                 raise NotFound(f"no brief with id {brief_id}")
+
+    def brief_versions(self, deal_id: str) -> list[BriefInfo]:
+        """Every version of a deal's brief, oldest first, without reading the bodies."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_INFO_COLUMNS} FROM briefs WHERE deal_id=? ORDER BY version", (deal_id,)
+            ).fetchall()
+        return [BriefInfo(**dict(r)) for r in rows]
+
+    def brief_info(self, brief_id: int) -> BriefInfo:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_INFO_COLUMNS} FROM briefs WHERE id=?", (brief_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no brief with id {brief_id}")
+        return BriefInfo(**dict(row))
+
+    def deal_table(self) -> list[dict[str, Any]]:
+        """Every deal with its CRM fields, source count and latest brief version: the form's
+        deal list."""
+        with self._lock:
+            rows = self._db.execute(
+                """SELECT d.deal_id, d.data, d.updated_at,
+                          (SELECT COUNT(*) FROM sources s WHERE s.deal_id=d.deal_id) AS sources
+                   FROM deals d ORDER BY d.deal_id"""
+            ).fetchall()
+            latest = {
+                r["deal_id"]: BriefInfo(**dict(r))
+                for r in self._db.execute(
+                    f"""SELECT {_INFO_COLUMNS} FROM briefs b WHERE version =
+                        (SELECT MAX(version) FROM briefs x WHERE x.deal_id=b.deal_id)"""
+                )
+            }
+        out = []
+        for r in rows:
+            data = json.loads(r["data"])
+            out.append(
+                {
+                    "deal_id": r["deal_id"],
+                    "account": data.get("account"),
+                    "stage": data.get("stage"),
+                    "owner": data.get("owner"),
+                    "close_date": data.get("close_date"),
+                    "sources": r["sources"],
+                    "updated_at": r["updated_at"],
+                    "last_brief": latest.get(r["deal_id"]),
+                }
+            )
+        return out
+
+    def review_brief(
+        self, brief_id: int, status: str, note: str | None, reviewed_by: str | None, seen: str
+    ) -> BriefInfo:
+        """Set a version's review status, only if it is still the deal's latest version and
+        its review state is still what the reviewer saw (`BriefInfo.seen`); checked and written
+        in one transaction, so two reviewers cannot both act on the same state."""
+        with self.transaction() as db:
+            row = db.execute(f"SELECT {_INFO_COLUMNS} FROM briefs WHERE id=?", (brief_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no brief with id {brief_id}")
+            info = BriefInfo(**dict(row))
+            newer = db.execute(
+                "SELECT version, created_by, created_at FROM briefs WHERE deal_id=? AND version>? "
+                "ORDER BY version DESC LIMIT 1",
+                (info.deal_id, info.version),
+            ).fetchone()
+            if newer is not None:
+                by = f" by {newer['created_by']}" if newer["created_by"] else ""
+                raise Conflict(
+                    f"version {info.version} of {info.deal_id} is out of date: version {newer['version']} "
+                    f"was saved{by} at {newer['created_at']}; open it first"
+                )
+            if info.seen != seen:
+                by = f" by {info.reviewed_by}" if info.reviewed_by else ""
+                raise Conflict(
+                    f"version {info.version} of {info.deal_id} was {info.status}{by} at "
+                    f"{info.reviewed_at} since you opened it; open it again first"
+                )
+            stamp = now()
+            db.execute(
+                "UPDATE briefs SET status=?, note=?, reviewed_by=?, reviewed_at=? WHERE id=?",
+                (status, note, reviewed_by, stamp, brief_id),
+            )
+        info.status, info.note, info.reviewed_by, info.reviewed_at = status, note, reviewed_by, stamp
+        return info
 
 
 def _source(row: sqlite3.Row) -> SourceRecord:
