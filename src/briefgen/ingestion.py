@@ -35,7 +35,7 @@ class FileDone:
 
 # Steps inside one file, for a progress display: (what, done, total).
 Step = Callable[[str, int, int], None]
-_EMBED_BATCH = 64
+_EMBED_BATCH = 16
 _SENTENCE_BATCH = 256
 
 
@@ -72,12 +72,15 @@ def split_text(text: str, size: int, overlap: int) -> list[tuple[int, str]]:
     return [(int(d.metadata.get("start_index", 0)), d.page_content) for d in docs]
 
 
-def _chunk_metadata(deal_id: str, source_id: str, doc: SourceDocument, text: str) -> dict[str, str]:
+def _chunk_metadata(
+    deal_id: str, source_id: str, doc: SourceDocument, text: str, digest: str
+) -> dict[str, str]:
     meta = {
         "deal_id": deal_id,
         "source_id": source_id,
         "kind": doc.kind,
-        "content_hash": doc.content_hash,
+        # Passed in: the document's hash reads all of its text, once per source, not per chunk.
+        "content_hash": digest,
     }
     if doc.date:
         meta["date"] = doc.date
@@ -112,13 +115,15 @@ def ingest_document(
         Chunk(
             id=f"{source_id}:{digest[:12]}:{i}",
             text=piece,
-            metadata={**_chunk_metadata(deal_id, source_id, doc, piece), "start": start},
+            metadata={**_chunk_metadata(deal_id, source_id, doc, piece, digest), "start": start},
         )
         for i, (start, piece) in enumerate(pieces)
     ]
     # Order matters for crash safety: new chunks first, then the record that makes
     # them current, then removal of the old ones. Readers only trust chunks whose
     # hash matches the record, so every intermediate state is consistent.
+    if step:
+        step("passages embedded", 0, len(chunks))
     for start in range(0, len(chunks), _EMBED_BATCH):
         store.vectors.add(chunks[start : start + _EMBED_BATCH])
         if step:

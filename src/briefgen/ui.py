@@ -39,7 +39,7 @@ from .render import render
 from .schema import Brief, Side
 from .store import Store
 from .uploads import UploadWorkers, queue_upload, size_text, upload_limit
-from .versions import describe, find_version, review, with_review
+from .versions import describe, find_version, review, when, with_review
 from .webauth import user_from_cookies
 
 SECTIONS: list[tuple[str, str, Callable[[Any], str]]] = [
@@ -115,7 +115,7 @@ def deal_rows(store: Store, query: str = "") -> list[list[str]]:
         brief = "none"
         if last is not None:
             brief = f"v{last.version} {last.status}" + (f" ({last.reviewed_by})" if last.reviewed_by else "")
-            brief += f" · {last.created_at[:10]}"
+            brief += f" · {when(last.created_at)}"
         sources = str(d["sources"]) if d["sources"] else "none · handoff risk unknown"
         rows.append(
             [
@@ -130,6 +130,33 @@ def deal_rows(store: Store, query: str = "") -> list[list[str]]:
         )
     words = (query or "").casefold().split()
     return [r for r in rows if all(any(w in c.casefold() for c in r) for w in words)]
+
+
+def table_html(
+    headers: list[str], rows: list[list[str]], links: list[str] | None = None, empty: str = ""
+) -> str:
+    """A plain table that wraps instead of cutting columns; the first cell of a row links to
+    `links[i]` when given."""
+    if not rows:
+        return f"<p class='bg-none'>{html.escape(empty)}</p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for n, row in enumerate(rows):
+        cells = [html.escape(c) for c in row]
+        if links:
+            cells[0] = f"<a href='{html.escape(links[n])}'>{cells[0]}</a>"
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<table class='bg-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def deals_html(store: Store, query: str = "") -> str:
+    rows = deal_rows(store, query)
+    return table_html(
+        DEAL_HEADERS,
+        rows,
+        [version_link(r[0]) for r in rows],
+        "No deal matches." if query else "No deals yet: create one below.",
+    )
 
 
 def deal_choices(store: Store) -> list[tuple[str, str]]:
@@ -296,17 +323,18 @@ def version_rows(versions: list[BriefInfo]) -> list[list[str]]:
             v.engine,
             v.status,
             v.created_by or "",
-            v.created_at,
+            when(v.created_at),
             v.reviewed_by or "",
-            v.reviewed_at or "",
+            when(v.reviewed_at),
             v.note or "",
         ]
         for v in reversed(versions)
     ]
 
 
-def version_link(deal_id: str, version: int) -> str:
-    return "?" + urlencode({"deal": deal_id, "version": version})
+def version_link(deal_id: str, version: int | None = None) -> str:
+    """The page's address for a deal (its default version) or one version of it."""
+    return "?" + urlencode({"deal": deal_id} if version is None else {"deal": deal_id, "version": version})
 
 
 def open_version(store: Store, deal_id: str, version: int | None = None) -> dict[str, Any]:
@@ -320,7 +348,12 @@ def open_version(store: Store, deal_id: str, version: int | None = None) -> dict
     recs = store.records.sources(deal_id)
     view: dict[str, Any] = {
         "deal_id": deal_id,
-        "versions": version_rows(versions),
+        "versions": table_html(
+            VERSION_HEADERS,
+            version_rows(versions),
+            [version_link(deal_id, v.version) for v in reversed(versions)],
+            "No versions yet.",
+        ),
         "version_choices": [(f"version {v.version} · {v.status}", v.version) for v in reversed(versions)],
         "info": info,
     }
@@ -332,7 +365,7 @@ def open_version(store: Store, deal_id: str, version: int | None = None) -> dict
             overview=f"## {html.escape(deal_id)}\nNo brief yet: press **Generate new version**."
             + ("" if recs else "\n\nNo documents either: handoff risk is **unknown** until files are added."),
             people="",
-            stakeholders=[],
+            stakeholders="",
             evidence="",
             json="",
             markdown="",
@@ -350,7 +383,11 @@ def open_version(store: Store, deal_id: str, version: int | None = None) -> dict
         link=version_link(deal_id, info.version),
         overview=overview_md(brief, info),
         people=people_html(brief),
-        stakeholders=stakeholder_rows(brief),
+        stakeholders=table_html(
+            ["Name", "Title", "Organization", "Side", "Role", "Sentiment", "Motivations"],
+            stakeholder_rows(brief),
+            empty="No stakeholders found.",
+        ),
         evidence=evidence_html(brief, sources, titles),
         json=render(brief, "json"),
         markdown=render(brief, "md"),
@@ -396,7 +433,7 @@ def set_status(
     cur = _current(current)
     info = review(store.records, int(cur["brief_id"]), accept, reason, user, str(cur["seen"]))
     who = f" by {info.reviewed_by}" if info.reviewed_by else ""
-    message = f"Version {info.version} {info.status}{who} at {info.reviewed_at}" + (
+    message = f"Version {info.version} {info.status}{who} on {when(info.reviewed_at)}" + (
         f": {info.note}" if info.note else "."
     )
     return message, open_version(store, info.deal_id, info.version)
@@ -473,6 +510,11 @@ padding:.4rem .6rem;margin:.3rem 0}.bg-role{font-weight:600}.bg-items li{margin:
 .bg-ev{margin:.3rem 0 .6rem 1rem}.bg-src{font-size:.8rem;opacity:.7}.bg-quote mark{background:#ffe58a;color:#111}
 .bg-none{opacity:.6;font-style:italic}
 #version-link a{font-weight:600}
+.bg-table{border-collapse:collapse;width:100%;font-size:.85rem}
+.bg-table th,.bg-table td{border:1px solid var(--border-color-primary);padding:.25rem .4rem;text-align:left;
+vertical-align:top;overflow-wrap:anywhere}
+.bg-table th{background:var(--block-background-fill)}
+.bg-scroll{max-height:320px;overflow-y:auto}
 """
 
 _PUSH_URL = """(link) => { if (link) { history.replaceState(null, "", link); } }"""
@@ -515,22 +557,18 @@ def build(
                 "# briefgen\nHandoff briefs from what sales learned, every line traceable to its source."
             )
             whoami = gr.Markdown(elem_id="whoami")
+        with gr.Accordion("Deals", open=True, elem_id="deal-list"):
+            search = gr.Textbox(
+                placeholder="Search: deal, account, status, AE, date, brief status",
+                show_label=False,
+                elem_id="deal-search",
+            )
+            deals = gr.HTML(elem_id="deals", elem_classes=["bg-scroll"])
         with gr.Row():
-            with gr.Column(scale=2, min_width=400):
-                gr.Markdown("### Deals")
-                search = gr.Textbox(
-                    placeholder="Search: deal, account, status, AE, date",
-                    show_label=False,
-                    elem_id="deal-search",
-                )
-                deals = gr.Dataframe(
-                    headers=DEAL_HEADERS,
-                    interactive=False,
-                    wrap=True,
-                    max_height=300,
-                    elem_id="deals",
-                )
-                deal = gr.Dropdown(choices=[], label="Deal", elem_id="deal-select")
+            with gr.Column(scale=2, min_width=360):
+                # Choices come with each page load; a deal id the list has not shown yet is
+                # still taken (opening it checks that it exists).
+                deal = gr.Dropdown(choices=[], label="Deal", elem_id="deal-select", allow_custom_value=True)
                 with gr.Accordion("New deal, or add files to a deal", open=False, elem_id="create-deal"):
                     new_id = gr.Textbox(label="Deal id", elem_id="new-deal-id")
                     with gr.Row():
@@ -557,11 +595,15 @@ def build(
                 go = gr.Button("Generate new version", variant="primary", elem_id="generate-btn")
             with gr.Column(scale=3):
                 gr.Markdown("### Versions")
-                versions = gr.Dataframe(
-                    headers=VERSION_HEADERS, interactive=False, wrap=True, max_height=220, elem_id="versions"
-                )
+                versions = gr.HTML(elem_id="versions", elem_classes=["bg-scroll"])
                 with gr.Row():
-                    version = gr.Dropdown(choices=[], label="Open version", elem_id="version-select", scale=2)
+                    version = gr.Dropdown(
+                        choices=[],
+                        label="Open version",
+                        elem_id="version-select",
+                        scale=2,
+                        allow_custom_value=True,
+                    )
                     link = gr.Markdown(elem_id="version-link")
                     link_value = gr.Textbox(visible="hidden", elem_id="version-url")
                 overview = gr.Markdown("Choose a deal.", elem_id="overview")
@@ -572,12 +614,7 @@ def build(
                 status = gr.Markdown(elem_id="status")
                 with gr.Tab("Stakeholders"):
                     people = gr.HTML(elem_id="people")
-                    table = gr.Dataframe(
-                        headers=["Name", "Title", "Organization", "Side", "Role", "Sentiment", "Motivations"],
-                        interactive=False,
-                        elem_id="stakeholders",
-                        wrap=True,
-                    )
+                    table = gr.HTML(elem_id="stakeholders")
                 with gr.Tab("Brief and evidence"):
                     evidence = gr.HTML(elem_id="evidence")
                 with gr.Tab("Edit items", elem_id="edit-tab"):
@@ -701,7 +738,7 @@ def build(
             ]
 
         def deal_updates(query: str = "") -> tuple[Any, Any]:
-            return deal_rows(store, query), gr.update(choices=deal_choices(store))
+            return deals_html(store, query), gr.update(choices=deal_choices(store))
 
         def on_load(request: gr.Request) -> list[Any]:
             user = who(request)
@@ -721,24 +758,19 @@ def build(
         demo.load(on_load, None, [whoami, deals, deal, status, *opened]).then(
             None, link_value, None, js=_PUSH_URL
         )
-        search.change(lambda q: deal_rows(store, q), search, deals, concurrency_limit=None)
+        search.change(lambda q: deals_html(store, q), search, deals, concurrency_limit=None)
 
         def on_open_deal(deal_id: str) -> list[Any]:
             return ["", *unpack(guarded(open_version)(store, deal_id))]
 
-        def on_pick_row(evt: gr.SelectData) -> Any:
-            row = evt.row_value if evt.row_value else None
-            return gr.update(value=row[0]) if row else gr.update()
-
-        deal.input(on_open_deal, deal, [status, *opened]).then(None, link_value, None, js=_PUSH_URL)
-        deals.select(on_pick_row, None, deal).then(on_open_deal, deal, [status, *opened]).then(
+        deal.input(on_open_deal, deal, [status, *opened], api_name="open_deal").then(
             None, link_value, None, js=_PUSH_URL
         )
 
         def on_open_version(deal_id: str, n: int | None) -> list[Any]:
             return ["", *unpack(guarded(open_version)(store, deal_id, int(n) if n is not None else None))]
 
-        version.input(on_open_version, [deal, version], [status, *opened]).then(
+        version.input(on_open_version, [deal, version], [status, *opened], api_name="open_version").then(
             None, link_value, None, js=_PUSH_URL
         )
 
@@ -751,7 +783,7 @@ def build(
             progress(0.1, desc="Reading the deal's sources")
             view = guarded(generate)(store, deal_id, engine_name, who(request))
             progress(1.0, desc="Done")
-            rows = deal_rows(store)
+            rows = deals_html(store)
             return [rows, f"Version {view['version']} written.", *unpack(view)]
 
         go.click(on_generate, [deal, engine], [deals, status, *opened], concurrency_limit=4).then(
@@ -761,12 +793,12 @@ def build(
         def on_review(accept_it: bool) -> Callable[..., list[Any]]:
             def run(cur: dict[str, Any] | None, why: str, request: gr.Request) -> list[Any]:
                 message, view = guarded(set_status)(store, cur, accept_it, why, who(request))
-                return [deal_rows(store), message, *unpack(view)]
+                return [deals_html(store), message, *unpack(view)]
 
             return run
 
-        accept.click(on_review(True), [current, reason], [deals, status, *opened])
-        send_back.click(on_review(False), [current, reason], [deals, status, *opened])
+        accept.click(on_review(True), [current, reason], [deals, status, *opened], api_name="accept")
+        send_back.click(on_review(False), [current, reason], [deals, status, *opened], api_name="send_back")
 
         # --- item editing ---------------------------------------------------------------
 
@@ -820,15 +852,19 @@ def build(
             return run
 
         edit_inputs = [draft, saved, section, item, pick, *field_list]
-        update_btn.click(on_change_item(False), edit_inputs, [draft, item, draft_view])
-        add_btn.click(on_change_item(True), edit_inputs, [draft, item, draft_view])
+        update_btn.click(
+            on_change_item(False), edit_inputs, [draft, item, draft_view], api_name="update_item"
+        )
+        add_btn.click(on_change_item(True), edit_inputs, [draft, item, draft_view], api_name="add_item")
 
         def on_remove(d: str | None, s: str | None, sec: str, index: int | None) -> list[Any]:
             new = guarded(drop_item)(d, sec, index)
             brief = Brief.model_validate_json(new)
             return [new, gr.update(choices=item_choices(brief, sec), value=None), draft_md(new, s, sec)]
 
-        remove_btn.click(on_remove, [draft, saved, section, item], [draft, item, draft_view])
+        remove_btn.click(
+            on_remove, [draft, saved, section, item], [draft, item, draft_view], api_name="remove_item"
+        )
         clear_btn.click(
             lambda: [
                 gr.update(value=None),
@@ -842,12 +878,12 @@ def build(
         def on_save(cur: dict[str, Any] | None, d: str | None, request: gr.Request) -> list[Any]:
             view = guarded(save_draft)(store, cur, d, who(request))
             return [
-                deal_rows(store),
+                deals_html(store),
                 f"Saved as version {view['version']} (grounded and summarised again).",
                 *unpack(view),
             ]
 
-        save.click(on_save, [current, draft], [deals, status, *opened]).then(
+        save.click(on_save, [current, draft], [deals, status, *opened], api_name="save_version").then(
             None, link_value, None, js=_PUSH_URL
         )
 
@@ -889,11 +925,12 @@ def build(
             [new_id, files, account, amount, currency, close_date, owner, stage, jobs],
             [ingest_report, jobs, timer, deals, deal, files, upload_status],
             concurrency_limit=None,
+            api_name="on_ingest",
         )
 
         def on_tick(job_ids: list[int], query: str) -> list[Any]:
             lines, running = job_lines(queue, job_ids)
-            rows = deal_rows(store, query)
+            rows = deals_html(store, query)
             return [lines, gr.Timer(active=running), rows]
 
         timer.tick(on_tick, [jobs, search], [upload_status, timer, deals], concurrency_limit=None)

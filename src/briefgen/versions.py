@@ -3,6 +3,8 @@ back, when and why, and the review carried into every rendering of a stored vers
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from .errors import ConfigError
 from .records import BriefInfo, BriefRecord, Records
 from .schema import Brief, Review
@@ -59,12 +61,22 @@ def review(
     )
 
 
+def when(stamp: str | None) -> str:
+    """A stored UTC timestamp as people read it: 2026-11-20 14:05 UTC."""
+    if not stamp:
+        return ""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return stamp
+
+
 def describe(info: BriefInfo) -> str:
     """One line: version, status, who and when."""
     line = f"version {info.version} · {info.status}"
     if info.reviewed_by or info.reviewed_at:
-        line += f" by {info.reviewed_by or 'unknown'} at {info.reviewed_at}"
+        line += f" by {info.reviewed_by or 'unknown'} on {when(info.reviewed_at)}"
     if info.note:
         line += f" ({info.note})"
-    made = f" · written by {info.created_by}" if info.created_by else ""
-    return line + f"{made} at {info.created_at} · engine {info.engine}"
+    made = f" by {info.created_by}" if info.created_by else ""
+    return line + f" · written{made} on {when(info.created_at)} · engine {info.engine}"
