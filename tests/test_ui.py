@@ -381,7 +381,9 @@ def test_a_large_upload_does_not_block_a_small_one(tmp_path: Path) -> None:
             "request", lambda r: posted.append(r.url) if r.method == "POST" and "/upload?" in r.url else None
         )
         large.locator("#upload input[type=file]").set_input_files(str(over))
-        expect(large.get_by_text("exceed the maximum allowed size of 24")).to_be_visible(timeout=10_000)
+        refused = large.get_by_text("exceed the maximum allowed size of 24")
+        expect(refused).to_be_visible(timeout=10_000)
+        refused.scroll_into_view_if_needed()
         large.screenshot(path=str(SHOTS / "upload-refused.png"), full_page=False)
         assert posted == []  # refused in the page: nothing was sent
         # both uploads at once
@@ -400,8 +402,6 @@ def test_a_large_upload_does_not_block_a_small_one(tmp_path: Path) -> None:
         counted = re.compile(r"[\d,]+ of [\d,]+ (passages embedded|sentences read)")
         expect(status).to_contain_text(counted, timeout=120_000)
         first = _progress_count(status.inner_text())
-        status.scroll_into_view_if_needed()
-        large.screenshot(path=str(SHOTS / "upload-progress.png"), full_page=False)
         later = first
         for _ in range(240):  # the count moves on while the file is still being read
             large.wait_for_timeout(500)
@@ -410,6 +410,8 @@ def test_a_large_upload_does_not_block_a_small_one(tmp_path: Path) -> None:
                 break
         assert first is not None and later is not None and later > first, status.inner_text()
         assert "done" not in status.inner_text()
+        status.scroll_into_view_if_needed()
+        large.screenshot(path=str(SHOTS / "upload-progress.png"), full_page=False)
         # the three files are a deal the other user can open at once
         small.reload()
         expect(small.locator("#deals")).to_contain_text("acme-two", timeout=30_000)
