@@ -253,3 +253,36 @@ def test_auto_engine_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         get_engine("openai", Settings.from_env(tmp_path))
     with pytest.raises(ConfigError, match="unknown engine"):
         get_engine("gpt9", settings)
+
+
+def test_assist_mode_shows_the_offline_findings_by_number(
+    helix: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def keep_first_risk(messages: list[Any], schema: Any) -> str:
+        prompt = messages[-1]["content"]
+        line = next(x for x in prompt.splitlines() if x.startswith("risks: "))
+        first = line.removeprefix("risks: ").split(", ")[0].split("+")[0]
+        return json.dumps({"risks": [{"description": "kept from the candidates", "ids": [first]}]})
+
+    model = FunctionModel(keep_first_risk)
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(model, assist=True), save=False)
+    prompt = model.calls[0][-1]["content"]
+    offline, _ = write_brief(helix, "helix-health", "extractive", save=False)
+    # the candidates name the offline engine's risks by the numbers the sources carry
+    numbered = {n: text for _, n, text in numbered_sentences(prompt)}
+    line = next(x for x in prompt.splitlines() if x.startswith("risks: "))
+    first = line.removeprefix("risks: ").split(", ")[0].split("+")[0]
+    assert any(
+        numbered[first] in r.evidence[0].quote or r.evidence[0].quote in numbered[first]
+        for r in offline.risks
+    )
+    assert prompt.index("rule-based reader") > prompt.index("</source>")
+    kept = [r for r in brief.risks if r.description == "kept from the candidates"]
+    assert kept and kept[0].evidence[0].quote.startswith(numbered[first][:20])
+    assert brief.provenance.llm_mode == "assist"
+    one_pass = FunctionModel(lambda m, s: json.dumps({"goals": []}))
+    write_brief(helix, "helix-health", LLMEngine(one_pass), save=False)
+    assert "rule-based reader" not in one_pass.calls[0][-1]["content"]
+    monkeypatch.setenv("BRIEFGEN_LLM_MODE", "sometimes")
+    with pytest.raises(ConfigError, match="BRIEFGEN_LLM_MODE must be one of assist, one-pass"):
+        Settings.from_env(helix.settings.home)

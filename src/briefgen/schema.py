@@ -192,6 +192,7 @@ class Provenance(BaseModel):
     structured_output: str | None = None
     repaired: bool = False
     retries: int = 0
+    llm_mode: str | None = None  # "assist" (reviewed the offline findings) or "one-pass"
 
 
 class Brief(BaseModel):

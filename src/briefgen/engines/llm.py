@@ -48,6 +48,31 @@ def numbered(p: Passage, sentences: list[Sentence], citable: set[int]) -> str:
     return "".join(out)
 
 
+def candidates(reading: Reading) -> str:
+    """The offline reader's findings as sentence numbers per section, for the model to review."""
+    from ..findings import SECTIONS
+    from .extractive import ExtractiveEngine
+
+    found = ExtractiveEngine().find(reading)
+    lines = []
+    for section in SECTIONS:
+        items = found.in_section(section)
+        if section == "stakeholders":
+            refs = [
+                f"{f.fields['name']} ({f.fields.get('side', 'unknown')}"
+                + (f", {f.fields['title']}" if f.fields.get("title") else "")
+                + ")"
+                for f in items
+            ]
+        else:
+            refs = [
+                "+".join(sid(s) for s in (reading.sentence(i) for i in f.ids) if s is not None) for f in items
+            ]
+        lines.append(f"{section}: {', '.join(r for r in refs if r) or '(none)'}")
+    body = mask_secrets("\n".join(lines))
+    return "\n" + prompts.load("brief.candidates").render(candidates=body)
+
+
 def _source_block(p: Passage, body: str, mask: bool) -> str:
     text = mask_secrets(body) if mask else body
     # Small models break on unescaped double quotes inside JSON strings; grounding treats the
@@ -98,8 +123,10 @@ class LLMEngine(Engine):
         mask: bool = True,
         max_items: int = 6,
         max_chars: int = 400,
+        assist: bool = False,
     ) -> None:
         self.model = model
+        self.assist = assist
         self.max_items = max_items
         self.max_chars = max_chars
         self.name = model.name
@@ -128,6 +155,7 @@ class LLMEngine(Engine):
                     source_count=len({p.source_id for p in reading.passages}),
                     evidence_note=note,
                     sources="\n\n".join(blocks),
+                    candidates=candidates(reading) if self.assist else "",
                     schema=outline()
                     if self.model.enforces_schema
                     else json.dumps(draft_schema(), separators=(",", ":")),
@@ -177,6 +205,7 @@ class LLMEngine(Engine):
             "structured_output": completion.method,
             "repaired": repaired,
             "retries": getattr(self.model, "retries", 0),
+            "llm_mode": "assist" if self.assist else "one-pass",
         }
         return findings
 
