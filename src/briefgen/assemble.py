@@ -31,6 +31,9 @@ from .schema import (
 from .sentences import Sentence
 
 MAX_ITEMS = 10
+# How sure the classifier must be that a sentence states the deal's terms for its amount to count
+# as the deal's price.
+TERMS_CONFIDENCE = 0.5
 _INSTRUCTION_LEAD = 2  # words of an injected instruction quoted: enough to find it, too few to repeat it
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -182,7 +185,7 @@ def assemble(reading: Reading, findings: Findings) -> Brief:
         timeline=timeline[:MAX_ITEMS],
         open_questions=sections.get("open_questions", [])[:MAX_ITEMS],
         next_steps=sections.get("next_steps", [])[-MAX_ITEMS:],
-        changes=revisions(reading.usable),
+        changes=revisions(reading.usable, reading.likely("terms", TERMS_CONFIDENCE)),
         handoff_risk=HandoffRisk(
             level=findings.handoff_level or Severity.low, factors=factors, recommendation=""
         ),

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .findings import Finding, Findings
+from .findings import SECTIONS, Finding, Findings
 from .reading import Reading, parse_sid
 from .schema import Severity
 
@@ -128,16 +128,6 @@ def draft_schema(max_items: int = MAX_ITEMS, max_chars: int = 400) -> dict[str, 
     return dict(bound(Draft.model_json_schema()))
 
 
-_SECTIONS = (
-    "goals",
-    "stakeholders",
-    "success_criteria",
-    "risks",
-    "commitments",
-    "timeline",
-    "open_questions",
-    "next_steps",
-)
 # The field a section's own words are in, where it is not `text`.
 _TEXT_FIELD = {"risks": "description", "success_criteria": "metric", "stakeholders": "name"}
 
@@ -164,7 +154,7 @@ def _finding(section: str, item: _Cited, unparsed: list[int]) -> Finding:
 def to_findings(draft: Draft, reading: Reading, engine: str) -> Findings:
     """Sentence numbers are taken as given here; `assemble` drops the ones the deal lacks."""
     unparsed = [0]
-    items = [_finding(section, item, unparsed) for section in _SECTIONS for item in getattr(draft, section)]
+    items = [_finding(section, item, unparsed) for section in SECTIONS for item in getattr(draft, section)]
     for factor in draft.handoff_risk.factors:
         f = _finding("handoff_risk", factor, unparsed)
         items.append(f)

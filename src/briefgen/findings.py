@@ -10,19 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import Evidence, Severity
+from .schema import ITEM_SECTIONS, Evidence, Severity
 
-# Brief sections a finding can belong to, in the order a brief shows them.
-SECTIONS: tuple[str, ...] = (
-    "goals",
-    "stakeholders",
-    "success_criteria",
-    "risks",
-    "commitments",
-    "timeline",
-    "open_questions",
-    "next_steps",
-)
+# Brief sections an engine finds, in the order a brief shows them; `changes` are the deal's
+# revisions, read by rules for every engine.
+SECTIONS: tuple[str, ...] = tuple(s for s in ITEM_SECTIONS if s != "changes")
 
 
 @dataclass

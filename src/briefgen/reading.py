@@ -16,6 +16,7 @@ from .passage import Passage
 from .people import People
 from .safety import find_secrets, is_injection
 from .schema import Deal, Side
+from .sections import classify, neighbours_in_order
 from .sentences import Sentence, split_passage
 
 _SID = re.compile(r"\d+")
@@ -49,6 +50,7 @@ class Reading:
     people: People
     side_of: dict[str, Side] = field(default_factory=dict)  # full and first names
     by_passage: list[list[Sentence]] = field(default_factory=list)  # each passage's sentences
+    _sections: list[dict[str, float]] | None = field(default=None, repr=False)
 
     def sentence(self, order: int) -> Sentence | None:
         return self.sentences[order] if 0 <= order < len(self.sentences) else None
@@ -56,6 +58,19 @@ class Reading:
     @property
     def citable(self) -> set[int]:
         return {s.order for s in self.usable}
+
+    @property
+    def sections(self) -> list[dict[str, float]]:
+        """Per usable sentence, the probability of each section label, read in context (its
+        neighbours in the same source); computed once, on first use."""
+        if self._sections is None:
+            near = neighbours_in_order([s.source_id for s in self.usable])
+            self._sections = classify([s.text for s in self.usable], near)
+        return self._sections
+
+    def likely(self, label: str, floor: float) -> set[int]:
+        """Numbers of the usable sentences at least `floor` likely to be `label`."""
+        return {s.order for s, p in zip(self.usable, self.sections, strict=True) if p[label] >= floor}
 
 
 def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ...] = ()) -> Reading:

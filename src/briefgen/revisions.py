@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from .dates import find_dates
+from .amounts import find_money, key
+from .dates import find_dates, parse_date
 from .schema import Change, Evidence
 from .sentences import Sentence
 
-_MONEY = re.compile(r"(?:[$€]\s?\d[\d,]*(?:\.\d+)?[kKmM]?|\bEUR\s?\d[\d,]*)")
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
 
 
@@ -18,27 +18,31 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
-def revisions(sentences: list[Sentence]) -> list[Change]:
-    slots: dict[str, list[tuple[str, Sentence]]] = defaultdict(list)
+def revisions(sentences: list[Sentence], terms: set[int]) -> list[Change]:
+    """`terms`: the sentences that state the deal's own commercial terms (by the section
+    classifier), so that a competitor's quote or a budget figure is not read as our price."""
+    # (value as shown, value as compared, sentence) per fact
+    slots: dict[str, list[tuple[str, str, Sentence]]] = defaultdict(list)
     for s in sentences:
         text = s.text
-        if re.search(r"\b(?:price|pricing|priced|annual|per year|quote)\b", text, re.I):
-            money = _MONEY.findall(text)
+        if s.order in terms and re.search(r"\b(?:price|pricing|priced|annual|per year|quote)\b", text, re.I):
+            money = find_money(text)
             if money:
-                slots["price"].append((money[-1], s))
+                slots["price"].append((money[-1].phrase, key(money[-1]), s))
         term = _TERM.search(text)
         if term:
-            slots["term"].append((f"{term.group(1)} months", s))
+            months = f"{term.group(1)} months"
+            slots["term"].append((months, months, s))
         if re.search(r"\bgo[- ]?live\b", text, re.I):
-            dates = [v for _, v in find_dates(text) if v]
+            dates = [v for _, v in find_dates(text, parse_date(s.date)) if v]
             if dates and not re.search(r"\b(?:first|the rest)\b", text, re.I):
-                slots["go-live date"].append((dates[0].isoformat(), s))
+                slots["go-live date"].append((dates[0].isoformat(), dates[0].isoformat(), s))
     changes: list[Change] = []
     for field_name, values in slots.items():
-        ordered = sorted(values, key=lambda v: (v[1].date or "", v[1].order))
-        first_value, first = ordered[0]
-        last_value, last = ordered[-1]
-        if _norm(first_value) != _norm(last_value):
+        ordered = sorted(values, key=lambda v: (v[2].date or "", v[2].order))
+        first_value, first_key, first = ordered[0]
+        last_value, last_key, last = ordered[-1]
+        if _norm(first_key) != _norm(last_key):
             changes.append(
                 Change(
                     field=field_name,

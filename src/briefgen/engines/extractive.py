@@ -14,7 +14,7 @@ from ..findings import Finding, Findings
 from ..item_fields import criterion_fields
 from ..reading import Reading
 from ..schema import Side
-from ..sections import LABELS, classify, neighbours_in_order
+from ..sections import LABELS
 from ..sentences import Sentence
 from ..stakeholders import stakeholders
 from .base import Engine
@@ -46,12 +46,11 @@ _HEADING_LABEL = {
 }
 
 
-def _sections(sentences: list[Sentence]) -> dict[str, list[Sentence]]:
+def _sections(reading: Reading) -> dict[str, list[Sentence]]:
     """Sentences by the section the classifier reads them as."""
     scored: dict[str, list[tuple[float, Sentence]]] = {label: [] for label in LABELS}
     best: dict[str, tuple[float, Sentence] | None] = dict.fromkeys(ESSENTIAL)
-    near = neighbours_in_order([s.source_id for s in sentences])
-    for s, probs in zip(sentences, classify([s.text for s in sentences], near), strict=True):
+    for s, probs in zip(reading.usable, reading.sections, strict=True):
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         (label, p), (second, p2) = ranked[0], ranked[1]
         heading = _HEADING_LABEL.get(_heading_section(s) or "")
@@ -95,7 +94,7 @@ class ExtractiveEngine(Engine):
 
     def find(self, reading: Reading) -> Findings:
         side_of = reading.side_of
-        by_label = _sections(reading.usable)
+        by_label = _sections(reading)
         out = Findings(engine=self.name)
         for person in stakeholders(reading.people, reading.usable):
             fields = person.model_dump(exclude={"evidence"})
