@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .engines.base import Passage
 from .errors import ConfigError
-from .generate import assemble, read_deal
+from .generate import finish, load_deal
 from .grounding import Verifier
+from .passage import Passage
 from .records import BriefRecord
 from .schema import (
     Brief,
@@ -254,7 +254,7 @@ def save_version(
     brief.provenance = base.brief.provenance.model_copy(deep=True)
     brief.provenance.edited_from = base.version  # type: ignore[attr-defined]
     brief.generated_at = datetime.now(UTC)
-    deal, evidence, sentences = read_deal(store, brief.deal_id)
+    deal, evidence, reading = load_deal(store, brief.deal_id)
     verifier = Verifier({s.source_id: s.citable for s in evidence.sources})
     for section, item in brief.items():
         for ev in item.evidence:
@@ -265,7 +265,7 @@ def save_version(
                 )
     # Warnings the pipeline wrote without a quote (text aimed at a model was removed) stay.
     notices = [r for r in brief.risks if not r.evidence]
-    assemble(brief, deal, evidence, sentences)
+    finish(brief, deal, evidence, reading.sentences)
     brief.risks = [n for n in notices if n not in brief.risks] + brief.risks
     record = store.records.add_brief(brief, store.records.sources_hash(brief.deal_id), user)
     return brief, record

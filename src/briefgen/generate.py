@@ -1,11 +1,12 @@
-"""Writing a brief for a deal: gather evidence -> engine -> verify citations -> assess
-handoff risk -> summary -> store a new version."""
+"""Writing a brief for a deal: gather evidence -> read the deal -> engine findings -> assemble
+-> verify citations -> assess handoff risk -> summary -> store a new version."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from .assemble import assemble
 from .config import Settings
 from .deadline import call_within
 from .engines import get_engine
@@ -15,11 +16,12 @@ from .errors import BriefgenError
 from .evidence import Gathered, gather
 from .grounding import GroundingReport, verify_brief
 from .handoff_risk import assess
+from .reading import Reading, read_deal
 from .records import BriefRecord
 from .safety import mask_deal, mask_secrets, scrub_brief
 from .schema import Brief, Deal, HandoffRisk, Risk, RiskCategory, Severity, SourceRef, Unknown
 from .sections import warm
-from .sentences import Sentence, split_passage
+from .sentences import Sentence
 from .store import Store
 from .summary import unknowns, write_summary
 
@@ -47,28 +49,26 @@ def _injection_risk(count: int) -> Risk:
     )
 
 
-def read_deal(
-    store: Store, deal_id: str, budget_chars: int | None = None
-) -> tuple[Deal, Gathered, list[Sentence]]:
-    """The deal's CRM fields (secrets masked), its gathered passages and their numbered sentences:
-    what an engine reads and what the brief is checked against."""
+def load_deal(
+    store: Store, deal_id: str, budget_chars: int | None = None, settings: Settings | None = None
+) -> tuple[Deal, Gathered, Reading]:
+    """The deal's CRM fields (secrets masked), its gathered passages and its reading: what an
+    engine reads, and what a brief of the deal is checked against."""
+    settings = settings or store.settings
     # CRM fields are text people type: a password pasted into a deal note is masked before
     # any engine, model or rendering sees it.
     deal = mask_deal(store.records.get_deal(deal_id))
     evidence = gather(store, deal_id, budget_chars)
-    sentences: list[Sentence] = []
-    for p in evidence.passages:
-        sentences.extend(split_passage(p, len(sentences)))
-    return deal, evidence, sentences
+    return deal, evidence, read_deal(deal, evidence.passages, settings.vendor_domains)
 
 
-def assemble(
+def finish(
     brief: Brief, deal: Deal, evidence: Gathered, sentences: list[Sentence]
 ) -> tuple[GroundingReport, int, int]:
-    """Everything after the engine, for a written brief and an edited one alike: tidy text,
-    verify every quote against its source, scrub injected text and secrets, assess handoff
-    risk, list sources and unknowns, write the summary. Returns the grounding report and the
-    counts of items dropped as injected text and as secrets."""
+    """Everything after the findings are assembled, for a written brief and an edited one
+    alike: tidy text, verify every quote against its source, scrub injected text and secrets,
+    assess handoff risk, list sources and unknowns, write the summary. Returns the grounding
+    report and the counts of items dropped as injected text and as secrets."""
     for _, item in brief.items():
         item.tidy_text()
     brief.deal = deal.model_dump(exclude_none=True)
@@ -114,30 +114,34 @@ def write_brief(
     if isinstance(engine, str):
         engine = get_engine(engine, settings)
     started = time.perf_counter()
-    deal, evidence, sentences = read_deal(store, deal_id, getattr(engine, "evidence_budget_chars", None))
+    deal, evidence, reading = load_deal(
+        store, deal_id, getattr(engine, "evidence_budget_chars", None), settings
+    )
     # The section classifier reads sentence vectors; most were stored at ingest.
-    warm([s.text for s in sentences], store.records)
+    warm([s.text for s in reading.sentences], store.records)
     fallback_reason = None
     try:
         if isinstance(engine, ExtractiveEngine):
-            brief = engine.write(deal, evidence.passages)
+            findings = engine.find(reading)
         else:
-            brief = call_within(lambda: engine.write(deal, evidence.passages), settings.deadline, engine.name)
+            chosen = engine
+            findings = call_within(lambda: chosen.find(reading), settings.deadline, engine.name)
     except BriefgenError as exc:
         if isinstance(engine, ExtractiveEngine):
             raise
         # A brief is never lost because a model failed: the extractive engine writes it.
         log.warning("engine %s failed for %s: %s; falling back to extractive", engine.name, deal_id, exc)
         fallback_reason = f"{engine.name}: {exc}"
-        brief = ExtractiveEngine(settings.vendor_domains).write(deal, evidence.passages)
-        brief.engine = f"extractive (fallback from {engine.name})"
-    report, injected, secrets = assemble(brief, deal, evidence, sentences)
+        findings = ExtractiveEngine(settings.vendor_domains).find(reading)
+        findings.engine = f"extractive (fallback from {engine.name})"
+    brief = assemble(reading, findings)
+    report, injected, secrets = finish(brief, deal, evidence, reading.sentences)
     prov = brief.provenance
-    prov.dropped_injection = injected  # type: ignore[attr-defined]
-    prov.dropped_secret = secrets  # type: ignore[attr-defined]
     prov.evidence_mode = evidence.mode
     prov.passages = len(evidence.passages)
     prov.dropped_unverified += report.dropped_unverified
+    prov.dropped_injection = injected
+    prov.dropped_secret = secrets
     prov.reattributed += report.reattributed
     prov.fallback_reason = prov.fallback_reason or fallback_reason
     prov.latency_ms = round((time.perf_counter() - started) * 1000, 1)
