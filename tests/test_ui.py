@@ -384,7 +384,7 @@ def test_a_large_upload_does_not_block_a_small_one(tmp_path: Path) -> None:
         refused = large.get_by_text("exceed the maximum allowed size of 24")
         expect(refused).to_be_visible(timeout=10_000)
         refused.scroll_into_view_if_needed()
-        large.screenshot(path=str(SHOTS / "upload-refused.png"), full_page=False)
+        large.screenshot(path=str(SHOTS / "upload-refused.png"), full_page=True)
         assert posted == []  # refused in the page: nothing was sent
         # both uploads at once
         large.locator("#upload input[type=file]").set_input_files(str(big))
@@ -411,7 +411,7 @@ def test_a_large_upload_does_not_block_a_small_one(tmp_path: Path) -> None:
         assert first is not None and later is not None and later > first, status.inner_text()
         assert "done" not in status.inner_text()
         status.scroll_into_view_if_needed()
-        large.screenshot(path=str(SHOTS / "upload-progress.png"), full_page=False)
+        large.screenshot(path=str(SHOTS / "upload-progress.png"), full_page=True)
         # the three files are a deal the other user can open at once
         small.reload()
         expect(small.locator("#deals")).to_contain_text("acme-two", timeout=30_000)
