@@ -66,12 +66,14 @@ def split_text(text: str, size: int, overlap: int) -> list[tuple[int, str]]:
     return [(int(d.metadata.get("start_index", 0)), d.page_content) for d in docs]
 
 
-def _chunk_metadata(deal_id: str, source_id: str, doc: SourceDocument, text: str) -> dict[str, str]:
+def _chunk_metadata(
+    deal_id: str, source_id: str, doc: SourceDocument, text: str, digest: str
+) -> dict[str, str]:
     meta = {
         "deal_id": deal_id,
         "source_id": source_id,
         "kind": doc.kind,
-        "content_hash": doc.content_hash,
+        "content_hash": digest,
     }
     if doc.date:
         meta["date"] = doc.date
@@ -87,7 +89,7 @@ def _chunk_metadata(deal_id: str, source_id: str, doc: SourceDocument, text: str
 def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: str, path: Path | None) -> str:
     """Store one source; returns 'added', 'updated' or 'unchanged'."""
     source_id = source_id_for(deal_id, relpath, doc.part)
-    digest = doc.content_hash
+    digest = doc.content_hash  # once per source: hashing per chunk grew with size x chunks
     existing = store.records.get_source(source_id)
     if existing is not None and existing.content_hash == digest:
         # A previous run may have died between writing new chunks and deleting old ones.
@@ -98,7 +100,7 @@ def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: st
         Chunk(
             id=f"{source_id}:{digest[:12]}:{i}",
             text=piece,
-            metadata={**_chunk_metadata(deal_id, source_id, doc, piece), "start": start},
+            metadata={**_chunk_metadata(deal_id, source_id, doc, piece, digest), "start": start},
         )
         for i, (start, piece) in enumerate(pieces)
     ]
