@@ -7,6 +7,7 @@
     │   ├── EmptySource        the file holds no usable text
     │   └── UnreadableSource   the file could not be read or decoded
     ├── StoreError             the vector store or the record database failed
+    │   └── StoreFull          no space left to store what was sent
     ├── NotFound               a deal, brief or source id that does not exist
     ├── EngineError            an engine could not write a brief
     │   └── ModelError         a language model call failed (retryable or not)
@@ -50,6 +51,10 @@ class UnreadableSource(IngestError):
 
 
 class StoreError(BriefgenError):
+    pass
+
+
+class StoreFull(StoreError):
     pass
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import NotFound, StoreError
+from .errors import NotFound, StoreError, StoreFull
 from .schema import Brief, Deal
 
 _SCHEMA = """
@@ -63,6 +63,14 @@ CREATE TABLE IF NOT EXISTS briefs (
 """
 # Columns added after the first release: added in place to an older database.
 _ADDED_COLUMNS = {"briefs": ("created_by TEXT", "reviewed_by TEXT", "reviewed_at TEXT")}
+
+
+def store_error(path: Path, exc: Exception) -> StoreError:
+    """A database failure as briefgen's error; a full disk is its own kind (HTTP 507)."""
+    text = str(exc)
+    if "disk is full" in text or "No space left" in text:
+        return StoreFull(f"record database {path}: {text}")
+    return StoreError(f"record database {path}: {text}")
 
 
 def now() -> str:
@@ -146,34 +154,29 @@ class Records:
                 with self._db:
                     yield self._db
             except sqlite3.Error as exc:
-                raise StoreError(f"record database {self.path}: {exc}") from exc
+                raise store_error(self.path, exc) from exc
 
     # --- deals -----------------------------------------------------------------
 
     def upsert_deal(self, deal: Deal, replace_fields: bool = True) -> Deal:
         with self.transaction() as db:
-            row = db.execute("SELECT data FROM deals WHERE deal_id=?", (deal.deal_id,)).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
-                    (
-                        deal.deal_id,
-                        json.dumps(deal.model_dump(exclude_none=True), sort_keys=True),
-                        now(),
-                        now(),
-                    ),
-                )
-                return deal
-            current = json.loads(row["data"])
-            incoming = deal.model_dump(exclude_none=True)
-            merged = {**current, **incoming} if replace_fields else {**incoming, **current}
-            if merged == current:
-                return Deal.model_validate(current)
-            db.execute(
-                "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
-                (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
-            )
-            return Deal.model_validate(merged)
+            return upsert_deal(db, deal, replace_fields)
+
+    @contextmanager
+    def immediate(self) -> Iterator[sqlite3.Connection]:
+        """A transaction that takes the write lock at its start, so what it reads is still true
+        when it writes (Python's sqlite3 otherwise begins a transaction at the first write)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.rollback()
+                    raise
+                self._db.commit()
+            except sqlite3.Error as exc:
+                raise store_error(self.path, exc) from exc
 
     def get_deal(self, deal_id: str) -> Deal:
         with self._lock:
@@ -352,6 +355,32 @@ class Records:
             )
             if cur.rowcount == 0:
                 raise NotFound(f"no brief with id {brief_id}")
+
+
+def upsert_deal(db: sqlite3.Connection, deal: Deal, replace_fields: bool = True) -> Deal:
+    """Insert a deal or merge its fields, inside the caller's transaction."""
+    row = db.execute("SELECT data FROM deals WHERE deal_id=?", (deal.deal_id,)).fetchone()
+    if row is None:
+        db.execute(
+            "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
+            (
+                deal.deal_id,
+                json.dumps(deal.model_dump(exclude_none=True), sort_keys=True),
+                now(),
+                now(),
+            ),
+        )
+        return deal
+    current = json.loads(row["data"])
+    incoming = deal.model_dump(exclude_none=True)
+    merged = {**current, **incoming} if replace_fields else {**incoming, **current}
+    if merged == current:
+        return Deal.model_validate(current)
+    db.execute(
+        "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
+        (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
+    )
+    return Deal.model_validate(merged)
 
 
 def _source(row: sqlite3.Row) -> SourceRecord:
