@@ -24,7 +24,15 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__
 from .config import Settings
-from .errors import BriefgenError, ConfigError, IngestError, NotFound, StoreError, StoreFull
+from .errors import (
+    BriefgenError,
+    ConfigError,
+    IngestError,
+    NotFound,
+    StoreError,
+    StoreFull,
+    without_paths,
+)
 from .generate import write_brief
 from .ingest import LOADERS, check_deal_id
 from .ingestion import ingest_paths
@@ -324,7 +332,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
         message = f"{Path(exc.path).name}: {exc.reason}" if isinstance(exc, IngestError) else str(exc)
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc)
-        return JSONResponse({"detail": without_paths(message, settings)}, status_code=status)
+        return JSONResponse({"detail": without_paths(message, settings.home)}, status_code=status)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -433,7 +441,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             "updated": report.updated,
             "unchanged": report.unchanged,
             "skipped": [
-                {"file": Path(s.path).name, "reason": without_paths(s.reason, settings)}
+                {"file": Path(s.path).name, "reason": without_paths(s.reason, settings.home)}
                 for s in report.skipped
             ],
             "requeued_jobs": requeued,
@@ -506,16 +514,6 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
     # Outermost: a request for a host name this server does not serve never reaches anything.
     api.add_middleware(TrustedHostMiddleware, allowed_hosts=list(_host_patterns(settings.allowed_hosts)))
     return api
-
-
-def without_paths(message: str, settings: Settings) -> str:
-    """An error as a client may see it: the server's own folders left out."""
-    for folder in sorted({str(settings.home.resolve()), str(settings.home)}, key=len, reverse=True):
-        message = message.replace(folder + "/", "").replace(folder, "the data home")
-    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name, message)
-
-
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"()]{1,255}/){1,40}[^\s/:'\"()]{0,255}")
 
 
 def _host_patterns(hosts: tuple[str, ...]) -> list[str]:

@@ -20,6 +20,7 @@ it as one line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -79,3 +80,14 @@ class ModelError(EngineError):
 
 class MethodUnsupported(ModelError):
     pass
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"()]{1,255}/){1,40}[^\s/:'\"()]{0,255}")
+
+
+def without_paths(message: str, home: Path) -> str:
+    """An error as someone on the other side of a server may see it: the server's folders left
+    out (a file keeps its name)."""
+    for folder in sorted({str(home.resolve()), str(home)}, key=len, reverse=True):
+        message = message.replace(folder + "/", "").replace(folder, "the data home")
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name, message)

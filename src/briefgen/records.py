@@ -119,9 +119,12 @@ class BriefRecord:
 
 
 class Records:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self._lock = threading.RLock()
+        if read_only:
+            self._db = _open_read_only(path)
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
@@ -381,6 +384,22 @@ def upsert_deal(db: sqlite3.Connection, deal: Deal, replace_fields: bool = True)
         (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
     )
     return Deal.model_validate(merged)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """For commands that only read: a store on read-only media (or another user's) opens too.
+    A WAL database there cannot get its shared-memory file, so it is read as immutable."""
+    uri = path.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "immutable=1"):
+        try:
+            db = sqlite3.connect(f"{uri}?{query}", uri=True, check_same_thread=False, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.execute("SELECT COUNT(*) FROM deals").fetchone()
+            return db
+        except sqlite3.Error as exc:
+            last = exc
+    raise StoreError(f"cannot read the record database {path}: {last}")
 
 
 def _source(row: sqlite3.Row) -> SourceRecord:

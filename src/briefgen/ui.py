@@ -3,8 +3,10 @@ do the work and are tested directly; `build` only wires them to components."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import gradio as gr
 from . import _offline  # noqa: F401  (analytics off before gradio is imported)
 from .config import Settings
 from .engines import available, resolve
-from .errors import BriefgenError, ConfigError
+from .errors import BriefgenError, ConfigError, without_paths
 from .generate import write_brief
 from .grounding import normalise, verify_brief
 from .ingest import check_deal_id
@@ -292,15 +294,50 @@ def set_status(
     return f"Version {record.version} {record.status}{who}" + (f": {record.note}" if record.note else ".")
 
 
-def download_files(store: Store, brief_id: int | None) -> tuple[str, str]:
+class Downloads:
+    """Where the form writes download files: one folder per process, removed when the process
+    ends (a new folder per brief was never removed). Gradio copies a returned file into its own
+    cache at once, so a file older than `keep_s` is removed as new ones are written."""
+
+    def __init__(self, keep_s: float = 600.0) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="briefgen-dl-")
+        self.folder = Path(self._dir.name)
+        self.keep_s = keep_s
+
+    def write(self, name: str, text: str, now: float | None = None) -> Path:
+        self.prune(now)
+        path = self.folder / name
+        tmp = path.with_name(f".{name}.part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def prune(self, now: float | None = None) -> None:
+        cutoff = (time.time() if now is None else now) - self.keep_s
+        for p in self.folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()
+
+    def close(self) -> None:
+        self._dir.cleanup()
+
+
+_downloads: Downloads | None = None
+
+
+def download_files(store: Store, brief_id: int | None, downloads: Downloads | None = None) -> tuple[str, str]:
+    global _downloads
     if brief_id is None:
         raise ConfigError("generate a brief first")
+    if downloads is None:
+        _downloads = _downloads or Downloads()
+        downloads = _downloads
     record = store.records.get_brief(brief_id)
-    folder = Path(tempfile.mkdtemp(prefix="briefgen-dl-"))
     stem = f"{record.deal_id}-v{record.version}"
-    (folder / f"{stem}.json").write_text(render(record.brief, "json"), encoding="utf-8")
-    (folder / f"{stem}.md").write_text(render(record.brief, "md"), encoding="utf-8")
-    return str(folder / f"{stem}.json"), str(folder / f"{stem}.md")
+    json_path = downloads.write(f"{stem}.json", render(record.brief, "json"))
+    md_path = downloads.write(f"{stem}.md", render(record.brief, "md"))
+    return str(json_path), str(md_path)
 
 
 _CSS = """
@@ -320,8 +357,8 @@ def build(settings: Settings | None = None, store: Store | None = None) -> Any:
         def run(*args: Any) -> Any:
             try:
                 return fn(*args)
-            except BriefgenError as exc:  # shown in the page, in words
-                raise gr.Error(str(exc)) from None
+            except BriefgenError as exc:  # shown in the page, in words, without server folders
+                raise gr.Error(without_paths(str(exc), settings.home)) from None
 
         return run
 
