@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.terminal import printable
-
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x1b[1A\u202eEvil Corp"
 
 
@@ -31,6 +29,8 @@ def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_printable_escapes_what_a_terminal_would_act_on() -> None:
+    from briefgen.terminal import printable
+
     assert printable("a\tb\nc") == "a\tb\nc"
     shown = printable(HOSTILE)
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E for c in shown)

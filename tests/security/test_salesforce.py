@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from briefgen.webhooks import BadInput, TooLarge, Unauthorized, parse_salesforce
+import briefgen.webhooks as webhooks
+from briefgen.webhooks import BadInput, Unauthorized, parse_salesforce
 
 from .live import AUTH, serve, settings
 
@@ -67,7 +68,7 @@ def test_utf16_and_other_encodings_are_refused_before_parsing() -> None:
 
 @pytest.mark.usefixtures("no_parser")
 def test_a_large_message_is_refused_before_parsing() -> None:
-    with pytest.raises(TooLarge):
+    with pytest.raises(webhooks.TooLarge):
         parse(message(rest="<x/>" * 400_000))
 
 
