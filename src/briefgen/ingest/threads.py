@@ -23,7 +23,7 @@ MAX_DEPTH = 12
 # run). So it is given at most MAX_LINES lines in all, with such runs broken every RUN lines
 # by an invisible mark it cannot read as a header (taken out of what it returns). A real
 # header block is a few lines; what lies past the budget stays in the innermost message.
-MAX_LINES = 2000
+MAX_LINES = 800
 RUN = 40
 _MARK = "\u2063"
 _HEADER_LIKE = re.compile(r"\*?[-\w ]{1,200}:")
