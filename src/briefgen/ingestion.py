@@ -79,7 +79,6 @@ def _chunk_metadata(
         "deal_id": deal_id,
         "source_id": source_id,
         "kind": doc.kind,
-        # Passed in: the document's hash reads all of its text, once per source, not per chunk.
         "content_hash": digest,
     }
     if doc.date:
@@ -104,7 +103,7 @@ def ingest_document(
     """Store one source; returns 'added', 'updated' or 'unchanged'. A large source is embedded
     in batches, and `step` hears after each one."""
     source_id = source_id_for(deal_id, relpath, doc.part)
-    digest = doc.content_hash
+    digest = doc.content_hash  # once per source: hashing per chunk grew with size x chunks
     existing = store.records.get_source(source_id)
     if existing is not None and existing.content_hash == digest:
         # A previous run may have died between writing new chunks and deleting old ones.

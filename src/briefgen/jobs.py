@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import NotFound
-from .records import Records, now
+from .records import Records, now, upsert_deal
+from .schema import Deal
 
 log = logging.getLogger(__name__)
 
@@ -149,37 +150,81 @@ class JobQueue:
         event_id: str,
         deal_id: str,
         stage: str,
-        sources_hash: str,
+        sources_hash: str | None = None,
         payload: dict[str, Any] | None = None,
-    ) -> tuple[Job, bool]:
-        """One brief per CRM event and per (deal, stage); returns (job, created)."""
-        with self.records.transaction() as db:
+        deal: Deal | None = None,
+        files: list[str] | None = None,
+    ) -> tuple[Job, str]:
+        """Record a CRM event and the work it asks for, in one transaction with the deal's record.
+
+        Returns (job, action): "duplicate" for an event id seen before (a replay: nothing of it
+        is recorded again) or for a second event for the same deal and stage with nothing new;
+        else "queued". An event's documents are always ingested, once: they join the deal's
+        pending brief job, or make a new one when none is pending."""
+        with self.records.immediate() as db:
             seen = db.execute(
                 "SELECT job_id FROM events WHERE source=? AND event_id=?", (source, event_id)
             ).fetchone()
             if seen is not None:
-                return self.get(int(seen["job_id"])), False
-            current = db.execute(
-                "SELECT job_id, sources_hash FROM triggers WHERE deal_id=? AND stage=?", (deal_id, stage)
-            ).fetchone()
-            created = current is None or current["sources_hash"] != sources_hash
-            if created:
-                job_id = self._insert(
-                    db, "brief", deal_id, {**(payload or {}), "trigger": f"{source}:{stage}"}
-                )
-                db.execute(
-                    "INSERT OR REPLACE INTO triggers(deal_id, stage, job_id, sources_hash) VALUES (?,?,?,?)",
-                    (deal_id, stage, job_id, sources_hash),
-                )
+                job_id = int(seen["job_id"])
+                action = "duplicate"
             else:
-                job_id = int(current["job_id"])
-            db.execute(
-                "INSERT INTO events(source, event_id, deal_id, job_id, received_at) VALUES (?,?,?,?,?)",
-                (source, event_id, deal_id, job_id, now()),
-            )
-        if created:
+                if deal is not None:
+                    upsert_deal(db, deal)
+                if sources_hash is None:  # what the deal holds with this event's fields
+                    sources_hash = self.records.sources_hash(deal_id)
+                job_id, action = self._work_for(db, source, deal_id, stage, sources_hash, payload, files)
+                db.execute(
+                    "INSERT INTO events(source, event_id, deal_id, job_id, received_at) VALUES (?,?,?,?,?)",
+                    (source, event_id, deal_id, job_id, now()),
+                )
+        if action == "queued":
             self.wake.set()
-        return self.get(job_id), created
+        return self.get(job_id), action
+
+    def _work_for(
+        self,
+        db: sqlite3.Connection,
+        source: str,
+        deal_id: str,
+        stage: str,
+        sources_hash: str,
+        payload: dict[str, Any] | None,
+        files: list[str] | None,
+    ) -> tuple[int, str]:
+        current = db.execute(
+            "SELECT job_id, sources_hash FROM triggers WHERE deal_id=? AND stage=?", (deal_id, stage)
+        ).fetchone()
+        if files:
+            pending = db.execute(
+                "SELECT id, payload FROM jobs WHERE kind='brief' AND deal_id=? AND status='pending' "
+                "ORDER BY id DESC LIMIT 1",
+                (deal_id,),
+            ).fetchone()
+            if pending is not None:  # not claimed yet: the job ingests these files too
+                merged = json.loads(pending["payload"])
+                merged["ingest"] = [*(merged.get("ingest") or []), *files]
+                db.execute(
+                    "UPDATE jobs SET payload=?, updated_at=? WHERE id=?",
+                    (json.dumps(merged), now(), pending["id"]),
+                )
+                return int(pending["id"]), "queued"
+        elif current is not None and current["sources_hash"] == sources_hash:
+            return int(current["job_id"]), "duplicate"
+        job_id = self._insert(
+            db, "brief", deal_id, {**(payload or {}), "ingest": files or [], "trigger": f"{source}:{stage}"}
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO triggers(deal_id, stage, job_id, sources_hash) VALUES (?,?,?,?)",
+            (deal_id, stage, job_id, sources_hash),
+        )
+        return job_id, "queued"
+
+    def settle(self, job_id: int, sources_hash: str) -> None:
+        """After a job ingested its files: the triggers it serves record what the deal now holds,
+        so a later event with nothing new is a duplicate."""
+        with self.records.transaction() as db:
+            db.execute("UPDATE triggers SET sources_hash=? WHERE job_id=?", (sources_hash, job_id))
 
     def stages_for(self, deal_id: str) -> list[tuple[str, str]]:
         with self.records.transaction() as db:
@@ -190,7 +235,7 @@ class JobQueue:
 
     def retrigger(self, deal_id: str, stage: str, sources_hash: str) -> Job | None:
         """New documents for a deal that was already briefed for `stage`: brief it again."""
-        with self.records.transaction() as db:
+        with self.records.immediate() as db:
             row = db.execute(
                 "SELECT sources_hash FROM triggers WHERE deal_id=? AND stage=?", (deal_id, stage)
             ).fetchone()
@@ -213,7 +258,7 @@ class JobQueue:
 
     def claim(self, kinds: tuple[str, ...] = BRIEF_KINDS) -> Job | None:
         marks = ",".join("?" * len(kinds))
-        with self.records.transaction() as db:
+        with self.records.immediate() as db:
             row = db.execute(
                 f"SELECT * FROM jobs WHERE status='pending' AND not_before<=? AND kind IN ({marks}) "
                 "ORDER BY id LIMIT 1",
@@ -227,11 +272,12 @@ class JobQueue:
             )
         return self.get(int(row["id"]))
 
-    def finish(self, job_id: int, brief_id: int | None = None) -> None:
+    def finish(self, job_id: int, brief_id: int | None = None, note: str | None = None) -> None:
+        """Done; `note` says what was done only in part (a document that could not be read)."""
         with self.records.transaction() as db:
             db.execute(
-                "UPDATE jobs SET status='done', brief_id=COALESCE(?, brief_id), error=NULL, updated_at=? WHERE id=?",
-                (brief_id, now(), job_id),
+                "UPDATE jobs SET status='done', brief_id=COALESCE(?, brief_id), error=?, updated_at=? WHERE id=?",
+                (brief_id, note, now(), job_id),
             )
 
     def fail(self, job_id: int, error: str, retry_in: float | None = None) -> None:

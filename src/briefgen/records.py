@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import Conflict, NotFound, StoreError
+from .errors import Conflict, NotFound, StoreError, StoreFull
 from .schema import Brief, Deal
 
 _SCHEMA = """
@@ -63,6 +63,14 @@ CREATE TABLE IF NOT EXISTS briefs (
 """
 # Columns added after the first release: added in place to an older database.
 _ADDED_COLUMNS = {"briefs": ("created_by TEXT", "reviewed_by TEXT", "reviewed_at TEXT")}
+
+
+def store_error(path: Path, exc: Exception) -> StoreError:
+    """A database failure as briefgen's error; a full disk is its own kind (HTTP 507)."""
+    text = str(exc)
+    if "disk is full" in text or "No space left" in text:
+        return StoreFull(f"record database {path}: {text}")
+    return StoreError(f"record database {path}: {text}")
 
 
 def now() -> str:
@@ -136,9 +144,12 @@ _INFO_COLUMNS = "id, deal_id, version, engine, status, note, created_at, created
 
 
 class Records:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self._lock = threading.RLock()
+        if read_only:
+            self._db = _open_read_only(path)
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
@@ -171,34 +182,29 @@ class Records:
                 with self._db:
                     yield self._db
             except sqlite3.Error as exc:
-                raise StoreError(f"record database {self.path}: {exc}") from exc
+                raise store_error(self.path, exc) from exc
 
     # --- deals -----------------------------------------------------------------
 
     def upsert_deal(self, deal: Deal, replace_fields: bool = True) -> Deal:
         with self.transaction() as db:
-            row = db.execute("SELECT data FROM deals WHERE deal_id=?", (deal.deal_id,)).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
-                    (
-                        deal.deal_id,
-                        json.dumps(deal.model_dump(exclude_none=True), sort_keys=True),
-                        now(),
-                        now(),
-                    ),
-                )
-                return deal
-            current = json.loads(row["data"])
-            incoming = deal.model_dump(exclude_none=True)
-            merged = {**current, **incoming} if replace_fields else {**incoming, **current}
-            if merged == current:
-                return Deal.model_validate(current)
-            db.execute(
-                "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
-                (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
-            )
-            return Deal.model_validate(merged)
+            return upsert_deal(db, deal, replace_fields)
+
+    @contextmanager
+    def immediate(self) -> Iterator[sqlite3.Connection]:
+        """A transaction that takes the write lock at its start, so what it reads is still true
+        when it writes (Python's sqlite3 otherwise begins a transaction at the first write)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.rollback()
+                    raise
+                self._db.commit()
+            except sqlite3.Error as exc:
+                raise store_error(self.path, exc) from exc
 
     def get_deal(self, deal_id: str) -> Deal:
         with self._lock:
@@ -432,7 +438,7 @@ class Records:
         """Set a version's review status, only if it is still the deal's latest version and
         its review state is still what the reviewer saw (`BriefInfo.seen`); checked and written
         in one transaction, so two reviewers cannot both act on the same state."""
-        with self.transaction() as db:
+        with self.immediate() as db:
             row = db.execute(f"SELECT {_INFO_COLUMNS} FROM briefs WHERE id=?", (brief_id,)).fetchone()
             if row is None:
                 raise NotFound(f"no brief with id {brief_id}")
@@ -461,6 +467,48 @@ class Records:
             )
         info.status, info.note, info.reviewed_by, info.reviewed_at = status, note, reviewed_by, stamp
         return info
+
+
+def upsert_deal(db: sqlite3.Connection, deal: Deal, replace_fields: bool = True) -> Deal:
+    """Insert a deal or merge its fields, inside the caller's transaction."""
+    row = db.execute("SELECT data FROM deals WHERE deal_id=?", (deal.deal_id,)).fetchone()
+    if row is None:
+        db.execute(
+            "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
+            (
+                deal.deal_id,
+                json.dumps(deal.model_dump(exclude_none=True), sort_keys=True),
+                now(),
+                now(),
+            ),
+        )
+        return deal
+    current = json.loads(row["data"])
+    incoming = deal.model_dump(exclude_none=True)
+    merged = {**current, **incoming} if replace_fields else {**incoming, **current}
+    if merged == current:
+        return Deal.model_validate(current)
+    db.execute(
+        "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
+        (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
+    )
+    return Deal.model_validate(merged)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """For commands that only read: a store on read-only media (or another user's) opens too.
+    A WAL database there cannot get its shared-memory file, so it is read as immutable."""
+    uri = path.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "immutable=1"):
+        try:
+            db = sqlite3.connect(f"{uri}?{query}", uri=True, check_same_thread=False, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.execute("SELECT COUNT(*) FROM deals").fetchone()
+            return db
+        except sqlite3.Error as exc:
+            last = exc
+    raise StoreError(f"cannot read the record database {path}: {last}")
 
 
 def _source(row: sqlite3.Row) -> SourceRecord:

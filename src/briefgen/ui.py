@@ -5,8 +5,10 @@ and are tested directly; `build` only wires them to components."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from .editing import (
 )
 from .editing import save_version as save_edited
 from .engines import available, resolve
-from .errors import BriefgenError, ConfigError
+from .errors import BriefgenError, ConfigError, without_paths
 from .generate import write_brief
 from .grounding import normalise
 from .jobs import JobQueue
@@ -491,16 +493,52 @@ def draft_md(draft: str | None, saved: str | None, section: str) -> str:
     return f"{head}\n\n**{title}** in the draft:\n\n{body}"
 
 
-def download_files(store: Store, brief_id: int | None) -> tuple[str, str]:
+class Downloads:
+    """Where the form writes download files: one folder per process, removed when the process
+    ends (a new folder per brief was never removed). Gradio copies a returned file into its own
+    cache at once, so a file older than `keep_s` is removed as new ones are written."""
+
+    def __init__(self, keep_s: float = 600.0) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="briefgen-dl-")
+        self.folder = Path(self._dir.name)
+        self.keep_s = keep_s
+
+    def write(self, name: str, text: str, now: float | None = None) -> Path:
+        self.prune(now)
+        path = self.folder / name
+        tmp = path.with_name(f".{name}.part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def prune(self, now: float | None = None) -> None:
+        cutoff = (time.time() if now is None else now) - self.keep_s
+        for p in self.folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()
+
+    def close(self) -> None:
+        self._dir.cleanup()
+
+
+_downloads: Downloads | None = None
+
+
+def download_files(store: Store, brief_id: int | None, downloads: Downloads | None = None) -> tuple[str, str]:
+    """The version as JSON and Markdown files, its review included."""
+    global _downloads
     if brief_id is None:
         raise ConfigError("open a version first")
+    if downloads is None:
+        _downloads = _downloads or Downloads()
+        downloads = _downloads
     record = store.records.get_brief(brief_id)
     brief = with_review(record)
-    folder = Path(tempfile.mkdtemp(prefix="briefgen-dl-"))
     stem = f"{record.deal_id}-v{record.version}"
-    (folder / f"{stem}.json").write_text(render(brief, "json"), encoding="utf-8")
-    (folder / f"{stem}.md").write_text(render(brief, "md"), encoding="utf-8")
-    return str(folder / f"{stem}.json"), str(folder / f"{stem}.md")
+    json_path = downloads.write(f"{stem}.json", render(brief, "json"))
+    md_path = downloads.write(f"{stem}.md", render(brief, "md"))
+    return str(json_path), str(md_path)
 
 
 _CSS = """
@@ -539,8 +577,8 @@ def build(
         def run(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except BriefgenError as exc:  # shown in the page, in words
-                raise gr.Error(str(exc)) from None
+            except BriefgenError as exc:  # shown in the page, in words, without server folders
+                raise gr.Error(without_paths(str(exc), settings.home)) from None
 
         return run
 

@@ -52,11 +52,17 @@ class Worker:
 
     def _brief(self, job: Job) -> None:
         files = [Path(f) for f in job.payload.get("ingest") or []]
+        note = None
         if files:
-            ingest_paths(self.store, files, job.deal_id)
+            report = ingest_paths(self.store, files, job.deal_id)
+            self.queue.settle(job.id, self.store.records.sources_hash(job.deal_id))
+            if report.skipped:  # said on the job, never dropped in silence
+                note = "not ingested: " + "; ".join(
+                    f"{Path(s.path).name}: {s.reason}" for s in report.skipped
+                )
         _, record = write_brief(self.store, job.deal_id, self.store.settings.engine)
         assert record is not None
-        self.queue.finish(job.id, record.id)
+        self.queue.finish(job.id, record.id, note)
         if self.store.settings.callback_url:
             self.queue.enqueue("deliver", job.deal_id, {"brief_id": record.id})
 
