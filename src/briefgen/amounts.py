@@ -12,7 +12,9 @@ _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "R
 _CODES = r"USD|EUR|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|JPY|INR|BRL|MXN|ZAR|IDR"
 _CURRENCY = rf"(?:R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
 # Digits with thousands separators (",", ".", "'", thin or plain space) and a decimal part.
-_NUMBER = r"\d{1,3}(?:[,.'’  ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+# Bounded, and started only where a run of digits starts, so that a long run of digits is read
+# in linear time (tests/security/test_regex_time.py).
+_NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:[,.'’  ]\d{3}){1,5}(?:[.,]\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?)"
 _SCALE = r"(?:\s?(?:[kK]\b|[mM]\b|million\b|mio\.?|Mio\.?|bn\b|billion\b|lakh\b|crore\b))?"
 MONEY_RE = re.compile(
     rf"(?P<pre>{_CURRENCY})\s?(?P<n1>{_NUMBER})(?P<s1>{_SCALE})"
