@@ -10,6 +10,7 @@ from typing import Any
 from . import __version__
 from .config import Settings
 from .engines import available, resolve
+from .errors import StoreError
 
 DB_NAME = "briefgen.sqlite3"
 
@@ -22,6 +23,10 @@ def folder_bytes(folder: Path) -> int:
 
 def deal_rows(settings: Settings) -> list[dict[str, Any]]:
     """The store's deals, or none when the data home does not exist (it is not created here)."""
+    if settings.home.exists() and not settings.home.is_dir():
+        raise StoreError(
+            f"cannot open the record database {settings.home / DB_NAME}: {settings.home} is not a folder"
+        )
     if not (settings.home / DB_NAME).exists():
         return []
     from .records import Records
