@@ -35,7 +35,8 @@ def parse_sid(value: object) -> int | None:
     return int(m.group()) - 1 if m else None
 
 
-def _norm(text: str) -> str:
+def text_key(text: str) -> str:
+    """What two spellings of one sentence or value share: case, punctuation and spacing ignored."""
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
@@ -95,7 +96,7 @@ def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ..
         if spans:
             secret_hits.append((s, (spans[0][0], spans[-1][1])))
             continue
-        key = _norm(s.text)
+        key = text_key(s.text)
         if key in seen:
             continue
         seen.add(key)

@@ -8,14 +8,11 @@ from collections import defaultdict
 
 from .amounts import find_money, key
 from .dates import find_dates, parse_date
+from .reading import text_key
 from .schema import Change, Evidence
 from .sentences import Sentence
 
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
 
 
 def revisions(sentences: list[Sentence], terms: set[int]) -> list[Change]:
@@ -42,7 +39,7 @@ def revisions(sentences: list[Sentence], terms: set[int]) -> list[Change]:
         ordered = sorted(values, key=lambda v: (v[2].date or "", v[2].order))
         first_value, first_key, first = ordered[0]
         last_value, last_key, last = ordered[-1]
-        if _norm(first_key) != _norm(last_key):
+        if text_key(first_key) != text_key(last_key):
             changes.append(
                 Change(
                     field=field_name,
