@@ -4,8 +4,6 @@ acknowledged at once; a background worker writes the briefs. Thin: it calls the 
 from __future__ import annotations
 
 import logging
-import re
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,14 +33,14 @@ from .webhooks import (
     parse_hubspot,
     parse_pipedrive,
     parse_salesforce,
+    safe_filename,
     verify_basic,
     verify_generic,
     verify_hubspot,
 )
-from .worker import Worker
+from .worker import WorkerPool
 
 log = logging.getLogger(__name__)
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
 class BodyLimit:
@@ -98,44 +96,22 @@ async def _too_large(send: Callable[[dict[str, Any]], Awaitable[None]], limit: i
     await send({"type": "http.response.body", "body": body})
 
 
-def safe_filename(name: str) -> str:
-    """A bare file name: no folders, no traversal, no control characters."""
-    base = Path(name.replace("\\", "/")).name
-    base = _SAFE_NAME.sub("_", base).strip(" .")
-    if not base:
-        raise BadInput(f"unusable file name {name!r}")
-    return base[:120]
-
-
 class App:
-    """What the routes share: settings, store, job queue, workers."""
+    """What the routes share: settings, store, job queue, and the workers of this process
+    (none on an API-only replica, `--workers 0`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings)
-        self.queue = JobQueue(self.store.records)
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
+        self.queue = JobQueue(self.store.records, settings.job_lease)
+        self.pool = WorkerPool(self.store, self.queue, settings.workers)
 
     def start(self) -> None:
-        resumed = self.queue.resume_interrupted()
-        if resumed:
-            log.warning("resumed %d job(s) interrupted by a restart", resumed)
-        for i in range(self.settings.workers):
-            t = threading.Thread(
-                target=Worker(self.store, self.queue).run_forever,
-                args=(self.stop,),
-                name=f"briefgen-worker-{i}",
-                daemon=True,
-            )
-            t.start()
-            self.threads.append(t)
+        if self.settings.workers > 0:
+            self.pool.start()
 
     def shutdown(self) -> None:
-        self.stop.set()
-        self.queue.wake.set()
-        for t in self.threads:
-            t.join(timeout=30)
+        self.pool.shutdown()
 
     def uploads(self, deal_id: str) -> Path:
         return self.settings.home / "uploads" / deal_id
@@ -158,20 +134,16 @@ class App:
             except ConfigError as exc:
                 raise BadInput(str(exc)) from exc
             self.store.records.upsert_deal(Deal(deal_id=ev.deal_id, account=ev.account, stage=ev.stage))
-            files = []
-            for doc in ev.documents:
-                folder = self.uploads(ev.deal_id)
-                folder.mkdir(parents=True, exist_ok=True)
-                path = folder / safe_filename(doc["name"])
-                path.write_text(doc["content"], encoding="utf-8")
-                files.append(str(path))
+            # The documents travel in the job, not on this node's disk: any worker on any
+            # machine can take it, and a replica that dies after acknowledging loses nothing.
+            docs = [{"name": safe_filename(d["name"]), "content": d["content"]} for d in ev.documents]
             job, created = self.queue.trigger(
                 ev.source,
                 ev.event_id,
                 ev.deal_id,
                 "won",
-                self.store.records.sources_hash(ev.deal_id) + str(len(files)),
-                {"ingest": files},
+                self.store.records.sources_hash(ev.deal_id) + str(len(docs)),
+                {"documents": docs},
             )
             out.append(
                 {
@@ -247,7 +219,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             "status": "ok",
             "version": __version__,
             "jobs": c.queue.counts(),
-            "workers": sum(t.is_alive() for t in c.threads),
+            "workers": c.pool.alive(),
         }
 
     # --- webhooks ---------------------------------------------------------------

@@ -7,6 +7,7 @@
     │   ├── EmptySource        the file holds no usable text
     │   └── UnreadableSource   the file could not be read or decoded
     ├── StoreError             the vector store or the record database failed
+    │   └── LeaseLost          a worker's hold on a job expired and another worker took it
     ├── NotFound               a deal, brief or source id that does not exist
     ├── EngineError            an engine could not write a brief
     │   └── ModelError         a language model call failed (retryable or not)
@@ -50,6 +51,10 @@ class UnreadableSource(IngestError):
 
 
 class StoreError(BriefgenError):
+    pass
+
+
+class LeaseLost(StoreError):
     pass
 
 

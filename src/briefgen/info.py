@@ -9,9 +9,9 @@ from typing import Any
 
 from . import __version__
 from .config import Settings
+from .database import SQLITE_NAME as DB_NAME
+from .database import redacted
 from .engines import available, resolve
-
-DB_NAME = "briefgen.sqlite3"
 
 
 def folder_bytes(folder: Path) -> int:
@@ -22,11 +22,11 @@ def folder_bytes(folder: Path) -> int:
 
 def deal_rows(settings: Settings) -> list[dict[str, Any]]:
     """The store's deals, or none when the data home does not exist (it is not created here)."""
-    if not settings.home.exists():
+    if not settings.database_url and not settings.home.exists():
         return []
     from .records import Records
 
-    records = Records(settings.home / DB_NAME)
+    records = Records.open(settings.home, settings.database_url)
     try:
         return records.list_deals()
     finally:
@@ -46,6 +46,9 @@ def describe(settings: Settings) -> dict[str, Any]:
             "briefs": sum(int(r["briefs"]) for r in rows),
             "bytes": folder_bytes(settings.home),
             "chroma": settings.chroma_url or str((settings.home / "chroma").resolve()),
+            "database": redacted(settings.database_url)
+            if settings.database_url
+            else str((settings.home / DB_NAME).resolve()),
         },
         "engines": {**available(settings), "auto": resolve("auto", settings)},
         "model": {

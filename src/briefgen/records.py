@@ -1,14 +1,14 @@
-"""The SQLite record beside the vector store: deals, sources, and every brief version.
+"""The record beside the vector store: deals, sources, and every brief version.
 
-Each write is one transaction, so a process killed mid-write leaves the previous
-state intact (SQLite's journal rolls the partial write back on next open).
+It lives in a SQLite file in the data home, or in PostgreSQL when `BRIEFGEN_DATABASE_URL`
+is set (see `database.py`); the tables are in `tables.py`. Each write is one transaction, so
+a process killed mid-write leaves the previous state intact.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,53 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import NotFound, StoreError
-from .schema import Brief, Deal
+from sqlalchemy import Connection, RowMapping, func, select
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deals (
-    deal_id TEXT PRIMARY KEY,
-    data TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sources (
-    source_id TEXT PRIMARY KEY,
-    deal_id TEXT NOT NULL REFERENCES deals(deal_id),
-    relpath TEXT NOT NULL,
-    path TEXT,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    date TEXT,
-    author TEXT,
-    content_hash TEXT NOT NULL,
-    text TEXT NOT NULL,
-    raw TEXT NOT NULL,
-    meta TEXT NOT NULL,
-    chunks INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sources_deal ON sources(deal_id);
-CREATE TABLE IF NOT EXISTS sentence_vectors (
-    hash TEXT PRIMARY KEY,
-    vec BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS briefs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    deal_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    engine TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'draft',
-    note TEXT,
-    sources_hash TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (deal_id, version)
-);
-"""
-# Columns added after the first release: added in place to an older database.
-_ADDED_COLUMNS = {"briefs": ("created_by TEXT", "reviewed_by TEXT", "reviewed_at TEXT")}
+from . import tables as t
+from .database import Database
+from .errors import NotFound
+from .schema import Brief, Deal
 
 
 def now() -> str:
@@ -111,208 +70,212 @@ class BriefRecord:
 
 
 class Records:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.RLock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL with NORMAL sync survives a killed process (what the API promises); only a
-            # power cut can lose the last commits. FULL would fsync every webhook.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
-            self._add_columns()
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the record database {path}: {exc}") from exc
+    """Deals, sources, sentence vectors and brief versions. `target` is the SQLite file of a
+    data home, or a database URL."""
+
+    def __init__(self, target: Path | str) -> None:
+        self.db = Database(target) if isinstance(target, str) else Database.for_file(target)
+        self.path = self.db.where
+
+    @classmethod
+    def open(cls, home: Path, database_url: str | None = None) -> Records:
+        from .database import SQLITE_NAME
+
+        return cls(database_url or home / SQLITE_NAME)
 
     def close(self) -> None:
-        self._db.close()
-
-    def _add_columns(self) -> None:
-        for table, columns in _ADDED_COLUMNS.items():
-            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
-            for column in columns:
-                if column.split()[0] not in have:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
-        self._db.commit()
+        self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                with self._db:
-                    yield self._db
-            except sqlite3.Error as exc:
-                raise StoreError(f"record database {self.path}: {exc}") from exc
+    def transaction(self) -> Iterator[Connection]:
+        with self.db.write() as conn:
+            yield conn
 
     # --- deals -----------------------------------------------------------------
 
     def upsert_deal(self, deal: Deal, replace_fields: bool = True) -> Deal:
-        with self.transaction() as db:
-            row = db.execute("SELECT data FROM deals WHERE deal_id=?", (deal.deal_id,)).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
-                    (
-                        deal.deal_id,
-                        json.dumps(deal.model_dump(exclude_none=True), sort_keys=True),
-                        now(),
-                        now(),
-                    ),
+        incoming = deal.model_dump(exclude_none=True)
+
+        def run(conn: Connection) -> Deal:
+            stamp = now()
+            # Insert-if-absent, then lock the row: two replicas receiving the same new deal
+            # at once both end with one row holding both their fields.
+            conn.execute(
+                self.db.insert(t.deals)
+                .values(
+                    deal_id=deal.deal_id,
+                    data=json.dumps(incoming, sort_keys=True),
+                    created_at=stamp,
+                    updated_at=stamp,
                 )
-                return deal
-            current = json.loads(row["data"])
-            incoming = deal.model_dump(exclude_none=True)
+                .on_conflict_do_nothing(index_elements=["deal_id"])
+            )
+            row = conn.execute(
+                select(t.deals.c.data).where(t.deals.c.deal_id == deal.deal_id).with_for_update()
+            ).one()
+            current = json.loads(row.data)
             merged = {**current, **incoming} if replace_fields else {**incoming, **current}
             if merged == current:
                 return Deal.model_validate(current)
-            db.execute(
-                "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
-                (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
+            conn.execute(
+                t.deals.update()
+                .where(t.deals.c.deal_id == deal.deal_id)
+                .values(data=json.dumps(merged, sort_keys=True), updated_at=stamp)
             )
             return Deal.model_validate(merged)
 
+        return self.db.retrying(run)
+
     def get_deal(self, deal_id: str) -> Deal:
-        with self._lock:
-            row = self._db.execute("SELECT data FROM deals WHERE deal_id=?", (deal_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
         if row is None:
             raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
-        return Deal.model_validate_json(row["data"])
+        return Deal.model_validate_json(row.data)
 
     def list_deals(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                """SELECT d.deal_id, d.data, d.updated_at,
-                          (SELECT COUNT(*) FROM sources s WHERE s.deal_id=d.deal_id) AS sources,
-                          (SELECT MAX(version) FROM briefs b WHERE b.deal_id=d.deal_id) AS briefs
-                   FROM deals d ORDER BY d.deal_id"""
-            ).fetchall()
+        d, s, b = t.deals, t.sources, t.briefs
+        n_sources = select(func.count()).where(s.c.deal_id == d.c.deal_id).scalar_subquery()
+        latest = select(func.max(b.c.version)).where(b.c.deal_id == d.c.deal_id).scalar_subquery()
+        query = select(
+            d.c.deal_id, d.c.data, d.c.updated_at, n_sources.label("sources"), latest.label("briefs")
+        ).order_by(d.c.deal_id)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
         out = []
         for r in rows:
-            data = json.loads(r["data"])
+            data = json.loads(r.data)
             out.append(
                 {
-                    "deal_id": r["deal_id"],
+                    "deal_id": r.deal_id,
                     "account": data.get("account"),
                     "stage": data.get("stage"),
-                    "sources": r["sources"],
-                    "briefs": r["briefs"] or 0,
-                    "updated_at": r["updated_at"],
+                    "sources": int(r.sources),
+                    "briefs": int(r.briefs or 0),
+                    "updated_at": r.updated_at,
                 }
             )
         return out
 
+    def changed_deals(self) -> list[tuple[str, str]]:
+        """(deal id, updated_at) for every deal and every source: what `--since` filters."""
+        query = select(t.sources.c.deal_id, t.sources.c.updated_at).union_all(
+            select(t.deals.c.deal_id, t.deals.c.updated_at)
+        )
+        with self.db.read() as conn:
+            return [(r[0], r[1]) for r in conn.execute(query).all()]
+
     # --- sources ---------------------------------------------------------------
 
     def get_source(self, source_id: str) -> SourceRecord | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM sources WHERE source_id=?", (source_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(t.sources).where(t.sources.c.source_id == source_id)).mappings().first()
         return _source(row) if row else None
 
     def sources(self, deal_id: str) -> list[SourceRecord]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM sources WHERE deal_id=? ORDER BY COALESCE(date, ''), relpath, source_id",
-                (deal_id,),
-            ).fetchall()
+        s = t.sources
+        query = (
+            select(s)
+            .where(s.c.deal_id == deal_id)
+            .order_by(func.coalesce(s.c.date, ""), s.c.relpath, s.c.source_id)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(query).mappings().all()
         return [_source(r) for r in rows]
 
     def put_source(self, rec: SourceRecord) -> None:
-        with self.transaction() as db:
-            db.execute(
-                """INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(source_id) DO UPDATE SET
-                     deal_id=excluded.deal_id, relpath=excluded.relpath, path=excluded.path,
-                     kind=excluded.kind, title=excluded.title, date=excluded.date,
-                     author=excluded.author, content_hash=excluded.content_hash,
-                     text=excluded.text, raw=excluded.raw, meta=excluded.meta,
-                     chunks=excluded.chunks, updated_at=excluded.updated_at""",
-                (
-                    rec.source_id,
-                    rec.deal_id,
-                    rec.relpath,
-                    rec.path,
-                    rec.kind,
-                    rec.title,
-                    rec.date,
-                    rec.author,
-                    rec.content_hash,
-                    rec.text,
-                    rec.raw,
-                    json.dumps(rec.meta),
-                    rec.chunks,
-                    rec.ingested_at,
-                    rec.updated_at,
-                ),
-            )
+        values = {
+            "source_id": rec.source_id,
+            "deal_id": rec.deal_id,
+            "relpath": rec.relpath,
+            "path": rec.path,
+            "kind": rec.kind,
+            "title": rec.title,
+            "date": rec.date,
+            "author": rec.author,
+            "content_hash": rec.content_hash,
+            "text": rec.text,
+            "raw": rec.raw,
+            "meta": json.dumps(rec.meta),
+            "chunks": rec.chunks,
+            "ingested_at": rec.ingested_at,
+            "updated_at": rec.updated_at,
+        }
+        stmt = self.db.insert(t.sources).values(**values)
+        # A re-ingested source keeps when it was first ingested.
+        changed = {k: stmt.excluded[k] for k in values if k not in ("source_id", "ingested_at")}
+        with self.db.write() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["source_id"], set_=changed))
 
     def sources_hash(self, deal_id: str) -> str:
         """Changes whenever any source of the deal, or the deal's fields, change."""
-        import hashlib
-
         h = hashlib.sha256()
-        with self._lock:
-            for r in self._db.execute(
-                "SELECT source_id, content_hash FROM sources WHERE deal_id=? ORDER BY source_id",
-                (deal_id,),
+        s = t.sources
+        with self.db.read() as conn:
+            for r in conn.execute(
+                select(s.c.source_id, s.c.content_hash).where(s.c.deal_id == deal_id).order_by(s.c.source_id)
             ):
-                h.update(f"{r['source_id']}:{r['content_hash']}\n".encode())
-            row = self._db.execute("SELECT data FROM deals WHERE deal_id=?", (deal_id,)).fetchone()
+                h.update(f"{r.source_id}:{r.content_hash}\n".encode())
+            row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
         if row:
-            h.update(row["data"].encode())
+            h.update(row.data.encode())
         return h.hexdigest()[:16]
 
     # --- sentence vectors ------------------------------------------------------
 
     def get_sentence_vectors(self, hashes: list[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
-        with self._lock:
+        v = t.sentence_vectors
+        with self.db.read() as conn:
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
-                marks = ",".join("?" * len(part))
-                for row in self._db.execute(
-                    f"SELECT hash, vec FROM sentence_vectors WHERE hash IN ({marks})", part
-                ):
-                    out[row["hash"]] = bytes(row["vec"])
+                for row in conn.execute(select(v.c.hash, v.c.vec).where(v.c.hash.in_(part))):
+                    out[row.hash] = bytes(row.vec)
         return out
 
     def put_sentence_vectors(self, items: dict[str, bytes]) -> None:
         if not items:
             return
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO sentence_vectors(hash, vec) VALUES (?, ?)", list(items.items())
-            )
+        stmt = self.db.insert(t.sentence_vectors).on_conflict_do_nothing(index_elements=["hash"])
+        # Sorted, so two writers of overlapping sets take row locks in the same order.
+        rows = [{"hash": k, "vec": items[k]} for k in sorted(items)]
+        with self.db.write() as conn:
+            conn.execute(stmt, rows)
 
     # --- briefs ----------------------------------------------------------------
 
     def add_brief(self, brief: Brief, sources_hash: str, created_by: str | None = None) -> BriefRecord:
-        with self.transaction() as db:
-            row = db.execute(
-                "SELECT COALESCE(MAX(version), 0) AS v FROM briefs WHERE deal_id=?", (brief.deal_id,)
-            ).fetchone()
-            version = int(row["v"]) + 1
-            created = now()
-            cur = db.execute(
-                """INSERT INTO briefs(deal_id, version, engine, status, sources_hash, body, created_at,
-                   created_by) VALUES (?,?,?,?,?,?,?,?)""",
-                (
-                    brief.deal_id,
-                    version,
-                    brief.engine,
-                    "draft",
-                    sources_hash,
-                    brief.model_dump_json(),
-                    created,
-                    created_by,
-                ),
+        return self.db.retrying(lambda conn: self.insert_brief(conn, brief, sources_hash, created_by))
+
+    def insert_brief(
+        self, conn: Connection, brief: Brief, sources_hash: str, created_by: str | None = None
+    ) -> BriefRecord:
+        """A new version of the deal's brief, inside the caller's transaction (the job queue
+        writes it together with the job's completion)."""
+        b = t.briefs
+        current = conn.execute(
+            select(func.coalesce(func.max(b.c.version), 0)).where(b.c.deal_id == brief.deal_id)
+        ).scalar_one()
+        version = int(current) + 1
+        created = now()
+        # Two writers picking the same version collide on UNIQUE(deal_id, version); the
+        # caller's retry then reads the new maximum.
+        brief_id = conn.execute(
+            b.insert()
+            .values(
+                deal_id=brief.deal_id,
+                version=version,
+                engine=brief.engine,
+                status="draft",
+                sources_hash=sources_hash,
+                body=brief.model_dump_json(),
+                created_at=created,
+                created_by=created_by,
             )
-            brief_id = int(cur.lastrowid or 0)
+            .returning(b.c.id)
+        ).scalar_one()
         return BriefRecord(
-            brief_id,
+            int(brief_id),
             brief.deal_id,
             version,
             brief.engine,
@@ -325,17 +288,18 @@ class Records:
         )
 
     def get_brief(self, brief_id: int) -> BriefRecord:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM briefs WHERE id=?", (brief_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(t.briefs).where(t.briefs.c.id == brief_id)).mappings().first()
         if row is None:
             raise NotFound(f"no brief with id {brief_id}")
         return _brief(row)
 
     def briefs(self, deal_id: str) -> list[BriefRecord]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM briefs WHERE deal_id=? ORDER BY version", (deal_id,)
-            ).fetchall()
+        b = t.briefs
+        with self.db.read() as conn:
+            rows = (
+                conn.execute(select(b).where(b.c.deal_id == deal_id).order_by(b.c.version)).mappings().all()
+            )
         return [_brief(r) for r in rows]
 
     def latest_brief(self, deal_id: str) -> BriefRecord | None:
@@ -345,22 +309,23 @@ class Records:
     def set_brief_status(
         self, brief_id: int, status: str, note: str | None = None, reviewed_by: str | None = None
     ) -> None:
-        with self.transaction() as db:
-            cur = db.execute(
-                "UPDATE briefs SET status=?, note=?, reviewed_by=?, reviewed_at=? WHERE id=?",
-                (status, note, reviewed_by, now(), brief_id),
+        with self.db.write() as conn:
+            cur = conn.execute(
+                t.briefs.update()
+                .where(t.briefs.c.id == brief_id)
+                .values(status=status, note=note, reviewed_by=reviewed_by, reviewed_at=now())
             )
             if cur.rowcount == 0:
                 raise NotFound(f"no brief with id {brief_id}")
 
 
-def _source(row: sqlite3.Row) -> SourceRecord:
+def _source(row: RowMapping) -> SourceRecord:
     data = dict(row)
     data["meta"] = json.loads(data["meta"])
     return SourceRecord(**data)
 
 
-def _brief(row: sqlite3.Row) -> BriefRecord:
+def _brief(row: RowMapping) -> BriefRecord:
     return BriefRecord(
         id=row["id"],
         deal_id=row["deal_id"],

@@ -8,9 +8,11 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .ingest.discover import slug
@@ -24,6 +26,18 @@ class Unauthorized(Exception):
 
 class BadInput(Exception):
     pass
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def safe_filename(name: str) -> str:
+    """A bare file name: no folders, no traversal, no control characters."""
+    base = Path(name.replace("\\", "/")).name
+    base = _SAFE_NAME.sub("_", base).strip(" .")
+    if not base:
+        raise BadInput(f"unusable file name {name!r}")
+    return base[:120]
 
 
 @dataclass

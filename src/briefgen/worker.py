@@ -1,22 +1,31 @@
-"""The background worker: takes persisted jobs, writes briefs, delivers them to a callback."""
+"""The worker: takes persisted jobs, writes briefs, delivers them to a callback.
+
+It runs as threads inside `briefgen serve` (`--workers N`, the single-node default) or as its
+own process, `briefgen worker`, beside any number of API-only replicas (`serve --workers 0`).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from .errors import BriefgenError, NotFound
+from .errors import BriefgenError, LeaseLost, NotFound
 from .generate import write_brief
 from .ingestion import ingest_paths
-from .jobs import Job, JobQueue
+from .jobs import Job, JobQueue, worker_id
 from .render import render
 from .store import Store
+from .webhooks import safe_filename
 
 log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 5
+IDLE_POLL_SECONDS = 0.5
 
 
 def _retry_in(job: Job) -> float | None:
@@ -25,45 +34,96 @@ def _retry_in(job: Job) -> float | None:
 
 
 class Worker:
-    def __init__(self, store: Store, queue: JobQueue, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        queue: JobQueue,
+        transport: httpx.BaseTransport | None = None,
+        name: str = "w0",
+    ) -> None:
         self.store = store
         self.queue = queue
         self.transport = transport
+        self.owner = worker_id(name)
 
     def run_once(self) -> bool:
-        job = self.queue.claim()
+        job = self.queue.claim(self.owner)
         if job is None:
             return False
-        try:
-            if job.kind == "brief":
-                self._brief(job)
-            elif job.kind == "deliver":
-                self._deliver(job)
-            else:
-                self.queue.fail(job.id, f"unknown job kind {job.kind}")
-        except NotFound as exc:
-            self.queue.fail(job.id, str(exc))
-        except BriefgenError as exc:
-            self.queue.fail(job.id, str(exc), _retry_in(job))
-        except Exception as exc:  # a bug must not kill the worker; the job keeps the reason
-            log.exception("job %s failed", job.id)
-            self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", _retry_in(job))
+        with self._holding(job):
+            try:
+                if job.kind == "brief":
+                    self._brief(job)
+                elif job.kind == "deliver":
+                    self._deliver(job)
+                else:
+                    self.queue.fail(job.id, f"unknown job kind {job.kind}", owner=self.owner)
+            except LeaseLost as exc:
+                log.warning("%s", exc)
+            except NotFound as exc:
+                self.queue.fail(job.id, str(exc), owner=self.owner)
+            except BriefgenError as exc:
+                self.queue.fail(job.id, str(exc), _retry_in(job), owner=self.owner)
+            except Exception as exc:  # a bug must not kill the worker; the job keeps the reason
+                log.exception("job %s failed", job.id)
+                self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", _retry_in(job), owner=self.owner)
         return True
 
-    def _brief(self, job: Job) -> None:
+    @contextmanager
+    def _holding(self, job: Job) -> Iterator[None]:
+        """Renew the job's lease while the work runs, so only a dead or stuck worker loses it."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.queue.lease_seconds / 3):
+                try:
+                    if not self.queue.renew(job.id, self.owner):
+                        log.warning("job %s: lease lost to another worker", job.id)
+                        return
+                except BriefgenError as exc:  # the database is briefly away: try again next beat
+                    log.warning("job %s: could not renew the lease: %s", job.id, exc)
+
+        beat = threading.Thread(target=renew, name=f"briefgen-lease-{job.id}", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beat.join(timeout=5)
+
+    def _documents(self, job: Job) -> list[Path]:
+        """The job's files: documents carried in the job (webhooks) are written to this node's
+        uploads folder first, so any worker on any machine can ingest them."""
         files = [Path(f) for f in job.payload.get("ingest") or []]
+        docs: list[dict[str, Any]] = job.payload.get("documents") or []
+        if docs:
+            folder = self.store.settings.home / "uploads" / job.deal_id
+            folder.mkdir(parents=True, exist_ok=True)
+            for doc in docs:
+                path = folder / safe_filename(str(doc["name"]))
+                tmp = path.with_name(f".{path.name}.{self.owner.rsplit('/', 1)[-1]}.part")
+                tmp.write_text(str(doc["content"]), encoding="utf-8")
+                tmp.replace(path)
+                files.append(path)
+        return files
+
+    def _brief(self, job: Job) -> None:
+        files = self._documents(job)
         if files:
             ingest_paths(self.store, files, job.deal_id)
-        _, record = write_brief(self.store, job.deal_id, self.store.settings.engine)
-        assert record is not None
-        self.queue.finish(job.id, record.id)
-        if self.store.settings.callback_url:
-            self.queue.enqueue("deliver", job.deal_id, {"brief_id": record.id})
+        brief, _ = write_brief(self.store, job.deal_id, self.store.settings.engine, save=False)
+        self.queue.complete_brief(
+            job,
+            self.owner,
+            brief,
+            self.store.records.sources_hash(job.deal_id),
+            deliver=bool(self.store.settings.callback_url),
+        )
 
     def _deliver(self, job: Job) -> None:
         url = self.store.settings.callback_url
         if not url:
-            self.queue.finish(job.id)
+            self.queue.finish(job.id, owner=self.owner)
             return
         record = self.store.records.get_brief(int(job.payload["brief_id"]))
         body = {
@@ -80,14 +140,55 @@ class Worker:
         except httpx.HTTPError as exc:
             reason = f"callback failed: {exc}"
             if job.attempts >= DELIVERY_ATTEMPTS:
-                self.queue.fail(job.id, reason)
+                self.queue.fail(job.id, reason, owner=self.owner)
             else:
-                self.queue.fail(job.id, reason, retry_in=min(60.0, 0.5 * 2**job.attempts))
+                self.queue.fail(job.id, reason, retry_in=min(60.0, 0.5 * 2**job.attempts), owner=self.owner)
             return
-        self.queue.finish(job.id, record.id)
+        self.queue.finish(job.id, record.id, owner=self.owner)
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            if not self.run_once():
-                self.queue.wake.wait(0.5)
+            try:
+                busy = self.run_once()
+            except BriefgenError as exc:  # the database is away: wait and try again
+                log.warning("worker %s: %s", self.owner, exc)
+                busy = False
+                stop.wait(2)
+            if not busy:
+                self.queue.wake.wait(IDLE_POLL_SECONDS)
                 self.queue.wake.clear()
+
+
+class WorkerPool:
+    """N worker threads over one store; what `serve` embeds and `briefgen worker` runs."""
+
+    def __init__(self, store: Store, queue: JobQueue, threads: int, prefix: str = "w") -> None:
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(
+                target=Worker(store, queue, name=f"{prefix}{i}").run_forever,
+                args=(self.stop,),
+                name=f"briefgen-worker-{i}",
+                daemon=True,
+            )
+            for i in range(threads)
+        ]
+        self.queue = queue
+
+    def start(self) -> WorkerPool:
+        resumed = self.queue.resume_interrupted()
+        if resumed:
+            log.warning("resumed %d job(s) interrupted by a restart", resumed)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def alive(self) -> int:
+        return sum(t.is_alive() for t in self.threads)
+
+    def shutdown(self, timeout: float = 30) -> None:
+        """Stop taking jobs; jobs in progress finish (or their leases run out elsewhere)."""
+        self.stop.set()
+        self.queue.wake.set()
+        for t in self.threads:
+            t.join(timeout=timeout)
