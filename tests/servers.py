@@ -50,7 +50,9 @@ class Postgres:
             try:
                 pwd.getpwnam("postgres")
             except KeyError as exc:
-                raise RuntimeError("running as root and there is no 'postgres' user to own the cluster") from exc
+                raise RuntimeError(
+                    "running as root and there is no 'postgres' user to own the cluster"
+                ) from exc
             self._as = ["runuser", "-u", "postgres", "--"]
             shutil.chown(self.dir, "postgres")
 
@@ -65,7 +67,15 @@ class Postgres:
 
     def start(self) -> Postgres:
         self._run(
-            _pg_bin("initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-sync"
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
         )
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} "
@@ -111,7 +121,16 @@ class ChromaServer:
         env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
         log = (self.dir / "server.log").open("wb")
         self.proc = subprocess.Popen(
-            [str(exe), "run", "--path", str(self.dir / "data"), "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                str(exe),
+                "run",
+                "--path",
+                str(self.dir / "data"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

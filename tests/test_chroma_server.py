@@ -22,7 +22,9 @@ DEALS = ["acme-logistics", "brightside-bakery"]
 
 
 @pytest.mark.slow
-def test_a_chroma_server_retrieves_what_the_embedded_store_does(tmp_path: Path, chroma_server: object) -> None:
+def test_a_chroma_server_retrieves_what_the_embedded_store_does(
+    tmp_path: Path, chroma_server: object
+) -> None:
     embedder = default_embedder()
     # Small chunks and a small evidence budget, so the brief is written from retrieval.
     base = replace(
@@ -74,6 +76,6 @@ def test_an_unreachable_chroma_server_is_one_clear_error(tmp_path: Path) -> None
 
     settings = replace(Settings.from_env(tmp_path), chroma_url=f"http://127.0.0.1:{free_port()}")
     store = Store(settings, embedder=HashEmbedder())
-    with pytest.raises(StoreError, match="cannot open the vector store at http://127.0.0.1"):
+    with pytest.raises(StoreError, match=r"cannot open the vector store at http://127\.0\.0\.1"):
         _ = store.vectors
     store.close()

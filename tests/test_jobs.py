@@ -110,7 +110,7 @@ def test_retry_waits_by_the_database_clock(records: Records) -> None:
 
 def test_brief_and_delivery_are_written_with_the_completion(records: Records) -> None:
     queue = JobQueue(records)
-    job = queue.enqueue("brief", "acme")
+    queue.enqueue("brief", "acme")
     owner = worker_id("w")
     held = queue.claim(owner)
     assert held is not None
@@ -176,7 +176,9 @@ def test_concurrent_upserts_of_one_deal_keep_every_field(records: Records, datab
 def test_jobs_of_a_dead_process_on_this_host_resume_at_once(records: Records) -> None:
     queue = JobQueue(records, lease_seconds=3600)
     job = queue.enqueue("brief", "acme")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     owner = worker_id("w").split("/")
     owner[1] = dead.stdout.strip()  # a process of this host that has exited
     assert queue.claim("/".join(owner)) is not None
