@@ -217,3 +217,36 @@ def test_replicas_and_workers_lose_and_double_nothing_when_killed(
         for node in nodes:
             node.stop()
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_worker_process_reports_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """What the compose health check and `docker compose stop` rely on."""
+    env = {"BRIEFGEN_ENGINE": "extractive"}
+
+    def check() -> subprocess.CompletedProcess[str]:
+        full = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")}
+        full["BRIEFGEN_HOME"] = str(tmp_path / "worker")
+        return subprocess.run(
+            [sys.executable, "-m", "briefgen.cli", "worker", "--check"],
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert check().returncode == 1  # nothing running yet
+    node = Node(tmp_path, "worker", ["worker"], env)
+    try:
+        deadline = time.monotonic() + 120
+        while not (node.home / "worker.alive").exists():
+            assert node.proc.poll() is None and time.monotonic() < deadline, node.tail()
+            time.sleep(0.2)
+        ok = check()
+        assert ok.returncode == 0 and "worker alive" in ok.stdout
+        node.proc.send_signal(signal.SIGTERM)
+        assert node.proc.wait(timeout=60) == 0
+        gone = check()
+        assert gone.returncode == 1 and "no live worker" in gone.stderr
+    finally:
+        node.stop()

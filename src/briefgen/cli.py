@@ -604,7 +604,7 @@ def worker(
     import threading
 
     from .jobs import JobQueue
-    from .worker import WorkerPool
+    from .worker import WorkerPool, one_blas_thread, prepare
 
     settings = _settings()
     beat = settings.home / HEARTBEAT
@@ -618,6 +618,8 @@ def worker(
         return
     store = _store(settings)
     queue = JobQueue(store.records, settings.job_lease)
+    one_blas_thread()
+    prepare(store)
     pool = WorkerPool(store, queue, threads).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -159,6 +159,19 @@ class Worker:
                 self.queue.wake.clear()
 
 
+def prepare(store: Store) -> None:
+    """Load what every job needs (the engine, the embedding model, the section classifier, the
+    vector store client) before taking the first job: on a busy machine that takes tens of
+    seconds, which would otherwise count against the first job's lease."""
+    from .engines import get_engine
+    from .sections import model
+
+    get_engine(store.settings.engine, store.settings)
+    store.embedder.embed(["ready"])
+    model()
+    _ = store.vectors
+
+
 def one_blas_thread() -> None:
     """One BLAS thread per process that runs workers. The embedding model multiplies small
     matrices; on a busy machine OpenBLAS's threads wait for each other (measured on 2 shared
