@@ -19,6 +19,13 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _choice_env(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _float_env(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -71,6 +78,9 @@ class Settings:
     llm_max_tokens: int = 1800
     llm_context_chars: int = 24_000
     llm_method: str | None = None
+    # "assist": the model reviews the offline reader's candidate findings; "one-pass": it reads
+    # the deal alone.
+    llm_mode: str = "assist"
     local_model: Path | None = None
     local_ctx: int = 8192
     mask_secrets: bool = True
@@ -127,6 +137,7 @@ class Settings:
             llm_max_tokens=_int_env("BRIEFGEN_LLM_MAX_TOKENS", 1800),
             llm_context_chars=_int_env("BRIEFGEN_LLM_CONTEXT_CHARS", 24_000),
             llm_method=os.environ.get("BRIEFGEN_LLM_METHOD") or None,
+            llm_mode=_choice_env("BRIEFGEN_LLM_MODE", ("assist", "one-pass"), "assist"),
             local_model=Path(os.environ["BRIEFGEN_LOCAL_MODEL"])
             if os.environ.get("BRIEFGEN_LOCAL_MODEL")
             else None,

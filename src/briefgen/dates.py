@@ -2,38 +2,74 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import unicodedata
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ]
-    )
-    for m in names
-}
-_MONTH_RE = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
+_ENGLISH_MONTHS = [
+    ("jan", "january"),
+    ("feb", "february"),
+    ("mar", "march"),
+    ("apr", "april"),
+    ("may",),
+    ("jun", "june"),
+    ("jul", "july"),
+    ("aug", "august"),
+    ("sep", "sept", "september"),
+    ("oct", "october"),
+    ("nov", "november"),
+    ("dec", "december"),
+]
+# Deals are written in European languages too ("15. März 2027", "3 de mayo"). Month names come
+# from dateparser's language data; only each month's full name, because short forms in other
+# languages are English words ("set", "out", "mar").
+_OTHER_LANGUAGES = ("de", "fr", "es", "it", "nl", "pt")
+
+
+def _fold(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).lower()
+
+
+def _month_names() -> dict[str, int]:
+    names = {name: i + 1 for i, forms in enumerate(_ENGLISH_MONTHS) for name in forms}
+    for code in _OTHER_LANGUAGES:
+        info = importlib.import_module(f"dateparser.data.date_translation_data.{code}").info
+        for i, month in enumerate(_ENGLISH_MONTHS):
+            forms = [f.lower() for f in info.get(month[-1], []) if f.isalpha()]
+            if forms:
+                full = max(forms, key=len)
+                names.setdefault(full, i + 1)
+                names.setdefault(_fold(full), i + 1)
+    return names
+
+
+_MONTHS = _month_names()
+# Longest first, so "june" wins over "jun" and "juillet" over "juil".
+_MONTH_RE = "(?:" + "|".join(re.escape(n) for n in sorted(_MONTHS, key=len, reverse=True)) + ")"
+
+
+def _month(name: str) -> int:
+    low = name.lower().rstrip(".")
+    return _MONTHS.get(low) or _MONTHS.get(_fold(low)) or _MONTHS[low[:3]]
+
 
 ISO_RE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 MDY_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(20\d\d)\b", re.I)
-DMY_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(20\d\d)\b", re.I)
+# "3 May 2027", "15. März 2027", "3 de mayo de 2027"
+DMY_RE = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.|er|º)?\s+(?:de\s+)?({_MONTH_RE})\.?,?\s+(?:de\s+)?(20\d\d)\b", re.I
+)
+DM_RE = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.|er|º)?\s+(?:de\s+|of\s+)?({_MONTH_RE})\b(?!\.?,?\s+(?:de\s+)?20\d\d)",
+    re.I,
+)
+# European numeric dates: "2.3.2027", "01.03." (the year read from the source's date). Without a
+# year the month takes two digits, so "rated 3.5." is not the 3rd of May.
+DOTTED_RE = re.compile(
+    r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(20\d\d)(?!\d)|(?<![\d.])(\d{1,2})\.(\d\d)\.(?![\d])"
+)
 MD_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s+20\d\d)(?!\d)", re.I)
 SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(20\d\d)\b")
 MONTH_YEAR_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(20\d\d)\b", re.I)
@@ -45,7 +81,7 @@ RELATIVE_RE = re.compile(
 )
 BY_DATE_RE = re.compile(
     rf"\b(?:by|before|until|no later than|on|starting|from)\s+((?:{_MONTH_RE})\.?\s+\d{{1,2}}"
-    rf"(?:st|nd|rd|th)?(?:,?\s+20\d\d)?|(?:end of\s+)?(?:Q[1-4](?:\s+20\d\d)?)"
+    rf"(?:st|nd|rd|th)?(?!\d)(?:,?\s+20\d\d)?|(?:end of\s+)?(?:Q[1-4](?:\s+20\d\d)?)"
     rf"|20\d\d-\d\d-\d\d|(?:{_MONTH_RE})(?:\s+20\d\d)?|\d{{1,2}}/\d{{1,2}}/20\d\d)",
     re.I,
 )
@@ -85,15 +121,22 @@ def find_dates(text: str, ref: date | None = None) -> list[tuple[str, date | Non
     for m in ISO_RE.finditer(text):
         add(m, _safe(int(m[1]), int(m[2]), int(m[3])))
     for m in MDY_RE.finditer(text):
-        add(m, _safe(int(m[3]), _MONTHS[m[1].lower()[:3]], int(m[2])))
+        add(m, _safe(int(m[3]), _month(m[1]), int(m[2])))
     for m in DMY_RE.finditer(text):
-        add(m, _safe(int(m[3]), _MONTHS[m[2].lower()[:3]], int(m[1])))
+        add(m, _safe(int(m[3]), _month(m[2]), int(m[1])))
+    for m in DOTTED_RE.finditer(text):
+        if m[3]:
+            add(m, _safe(int(m[3]), int(m[2]), int(m[1])))
+        elif 1 <= int(m[5]) <= 12:
+            add(m, _infer_year(int(m[5]), int(m[4]), ref))
     for m in MD_RE.finditer(text):
-        add(m, _infer_year(_MONTHS[m[1].lower()[:3]], int(m[2]), ref))
+        add(m, _infer_year(_month(m[1]), int(m[2]), ref))
+    for m in DM_RE.finditer(text):
+        add(m, _infer_year(_month(m[2]), int(m[1]), ref))
     for m in SLASH_RE.finditer(text):
         add(m, _safe(int(m[3]), int(m[1]), int(m[2])))
     for m in MONTH_YEAR_RE.finditer(text):
-        add(m, _safe(int(m[2]), _MONTHS[m[1].lower()[:3]], 1))
+        add(m, _safe(int(m[2]), _month(m[1]), 1))
     for m in QUARTER_RE.finditer(text):
         add(m, None)
     for m in RELATIVE_RE.finditer(text):

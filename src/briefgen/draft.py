@@ -1,8 +1,9 @@
-"""What a language model is asked to fill in, and how its answer becomes a Brief.
+"""What a language model is asked to fill in, and how its answer becomes findings.
 
-The draft is flatter than the Brief (one `quote` and `source_id` per item, short enums, bounded
-lists) because small models follow a flat schema far more reliably. Lists carry `maxItems`
-so that schema-constrained generation cannot run away.
+The model reads the deal's sentences numbered (`[S12] …`) and cites them by number; it never
+copies quotes, which costs output tokens and invites misquotes. The draft is flatter than the
+Brief (short enums, bounded lists) because small models follow a flat schema far more reliably.
+Lists carry `maxItems` so that schema-constrained generation cannot run away.
 """
 
 from __future__ import annotations
@@ -11,33 +12,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .schema import (
-    Brief,
-    Commitment,
-    Evidence,
-    Goal,
-    HandoffFactor,
-    HandoffRisk,
-    Milestone,
-    Risk,
-    RiskCategory,
-    Role,
-    Sentiment,
-    Severity,
-    Side,
-    Stakeholder,
-    SuccessCriterion,
-    TextItem,
-)
+from .findings import SECTIONS, Finding, Findings
+from .reading import Reading, parse_sid
+from .schema import Severity
 
 MAX_ITEMS = 6
 Short = Annotated[str, Field(max_length=400)]
 
+MAX_IDS = 3
+
 
 class _Cited(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    quote: Short = Field(description="Exact words copied from the source")
-    source_id: str = Field(description="id of the <source> the quote comes from")
+    # maxItems bounds what the model writes; a longer list is cut, not refused.
+    ids: list[str] = Field(
+        default_factory=list,
+        json_schema_extra={"maxItems": MAX_IDS},
+        description="numbers of the sentences it rests on, e.g. S12",
+    )
 
 
 class DraftText(_Cited):
@@ -106,7 +98,6 @@ def _bounded(kind: Any) -> Any:
 
 class Draft(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    summary: Short = ""
     goals: list[DraftText] = _bounded(DraftText)
     stakeholders: list[DraftStakeholder] = _bounded(DraftStakeholder)
     success_criteria: list[DraftCriterion] = _bounded(DraftCriterion)
@@ -137,62 +128,39 @@ def draft_schema(max_items: int = MAX_ITEMS, max_chars: int = 400) -> dict[str, 
     return dict(bound(Draft.model_json_schema()))
 
 
-def _ev(item: _Cited) -> list[Evidence]:
-    return [Evidence(source_id=item.source_id.strip(), quote=item.quote)] if item.quote.strip() else []
+# The field a section's own words are in, where it is not `text`.
+_TEXT_FIELD = {"risks": "description", "success_criteria": "metric", "stakeholders": "name"}
 
 
-def to_brief(draft: Draft, deal_id: str, account: str | None, engine: str) -> Brief:
-    """Evidence is taken as given here; grounding verifies it afterwards."""
-    return Brief(
-        deal_id=deal_id,
-        account=account,
-        summary=draft.summary,
-        goals=[Goal(text=g.text, evidence=_ev(g)) for g in draft.goals],
-        stakeholders=[
-            Stakeholder(
-                name=s.name,
-                title=s.title,
-                organization=s.organization,
-                side=Side(s.side),
-                role=Role(s.role),
-                sentiment=Sentiment(s.sentiment),
-                motivations=[s.motivation] if s.motivation else [],
-                evidence=_ev(s),
-            )
-            for s in draft.stakeholders
-        ],
-        success_criteria=[
-            SuccessCriterion(
-                metric=c.metric,
-                baseline=c.baseline,
-                target=c.target,
-                due=c.due,
-                stated_by_customer=c.stated_by_customer,
-                evidence=_ev(c),
-            )
-            for c in draft.success_criteria
-        ],
-        risks=[
-            Risk(
-                description=r.description,
-                category=RiskCategory(r.category),
-                severity=Severity(r.severity),
-                mitigation=r.mitigation,
-                evidence=_ev(r),
-            )
-            for r in draft.risks
-        ],
-        commitments=[Commitment(text=c.text, due=c.due, evidence=_ev(c)) for c in draft.commitments],
-        timeline=[Milestone(text=m.text, date=m.date, evidence=_ev(m)) for m in draft.timeline],
-        open_questions=[TextItem(text=q.text, evidence=_ev(q)) for q in draft.open_questions],
-        next_steps=[TextItem(text=q.text, evidence=_ev(q)) for q in draft.next_steps],
-        handoff_risk=HandoffRisk(
-            level=Severity(draft.handoff_risk.level),
-            factors=[
-                HandoffFactor(factor=f.factor, detail=f.detail, evidence=_ev(f))
-                for f in draft.handoff_risk.factors
-            ],
-            recommendation="",
-        ),
+def _finding(section: str, item: _Cited, unparsed: list[int]) -> Finding:
+    ids = []
+    for raw in item.ids[:MAX_IDS]:
+        order = parse_sid(raw)
+        if order is None:
+            unparsed[0] += 1
+        else:
+            ids.append(order)
+    fields = item.model_dump(exclude={"ids"})
+    text_field = _TEXT_FIELD.get(section, "text")
+    text = fields.get(text_field) if section != "stakeholders" else None
+    if section == "stakeholders":
+        motivation = fields.pop("motivation", None)
+        fields["motivations"] = [motivation] if motivation else []
+    elif section != "success_criteria":
+        fields.pop(text_field, None)
+    return Finding(section, tuple(dict.fromkeys(ids)), text=text or None, fields=fields)
+
+
+def to_findings(draft: Draft, reading: Reading, engine: str) -> Findings:
+    """Sentence numbers are taken as given here; `assemble` drops the ones the deal lacks."""
+    unparsed = [0]
+    items = [_finding(section, item, unparsed) for section in SECTIONS for item in getattr(draft, section)]
+    for factor in draft.handoff_risk.factors:
+        f = _finding("handoff_risk", factor, unparsed)
+        items.append(f)
+    return Findings(
         engine=engine,
+        items=items,
+        handoff_level=Severity(draft.handoff_risk.level),
+        unknown_ids=unparsed[0],
     )

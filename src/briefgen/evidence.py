@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .engines.base import Passage
+from .passage import Passage
 from .records import SourceRecord
 from .store import Store
 

@@ -1,11 +1,12 @@
-"""Writing a brief for a deal: gather evidence -> engine -> verify citations -> assess
-handoff risk -> summary -> store a new version."""
+"""Writing a brief for a deal: gather evidence -> read the deal -> engine findings -> assemble
+-> verify citations -> assess handoff risk -> summary -> store a new version."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from .assemble import assemble
 from .config import Settings
 from .deadline import call_within
 from .engines import get_engine
@@ -15,11 +16,11 @@ from .errors import BriefgenError
 from .evidence import gather
 from .grounding import verify_brief
 from .handoff_risk import assess
+from .reading import read_deal
 from .records import BriefRecord
 from .safety import mask_deal, mask_secrets, scrub_brief
 from .schema import Brief, HandoffRisk, Risk, RiskCategory, Severity, SourceRef
 from .sections import warm
-from .sentences import Sentence, split_passage
 from .store import Store
 from .summary import unknowns, write_summary
 
@@ -65,25 +66,25 @@ def write_brief(
         engine = get_engine(engine, settings)
     started = time.perf_counter()
     evidence = gather(store, deal_id, getattr(engine, "evidence_budget_chars", None))
-    sentences: list[Sentence] = []
-    for p in evidence.passages:
-        sentences.extend(split_passage(p, len(sentences)))
+    reading = read_deal(deal, evidence.passages, settings.vendor_domains)
     # The section classifier reads sentence vectors; most were stored at ingest.
-    warm([s.text for s in sentences], store.records)
+    warm([s.text for s in reading.sentences], store.records)
     fallback_reason = None
     try:
         if isinstance(engine, ExtractiveEngine):
-            brief = engine.write(deal, evidence.passages)
+            findings = engine.find(reading)
         else:
-            brief = call_within(lambda: engine.write(deal, evidence.passages), settings.deadline, engine.name)
+            chosen = engine
+            findings = call_within(lambda: chosen.find(reading), settings.deadline, engine.name)
     except BriefgenError as exc:
         if isinstance(engine, ExtractiveEngine):
             raise
         # A brief is never lost because a model failed: the extractive engine writes it.
         log.warning("engine %s failed for %s: %s; falling back to extractive", engine.name, deal_id, exc)
         fallback_reason = f"{engine.name}: {exc}"
-        brief = ExtractiveEngine(settings.vendor_domains).write(deal, evidence.passages)
-        brief.engine = f"extractive (fallback from {engine.name})"
+        findings = ExtractiveEngine(settings.vendor_domains).find(reading)
+        findings.engine = f"extractive (fallback from {engine.name})"
+    brief = assemble(reading, findings)
     for _, item in brief.items():
         item.tidy_text()
     brief.deal = deal.model_dump(exclude_none=True)
@@ -93,7 +94,7 @@ def write_brief(
     injected, secrets = scrub_brief(brief, list(texts.values()))
     if injected:
         brief.risks.insert(0, _injection_risk(injected))
-    brief.handoff_risk = _merge_handoff(brief.handoff_risk, assess(brief, sentences))
+    brief.handoff_risk = _merge_handoff(brief.handoff_risk, assess(brief, reading.sentences))
     if not evidence.sources:
         brief.handoff_risk.recommendation = (
             "No documents yet: ask the account executive for call notes and emails before kickoff; "
@@ -116,8 +117,8 @@ def write_brief(
     prov.evidence_mode = evidence.mode
     prov.passages = len(evidence.passages)
     prov.dropped_unverified += report.dropped_unverified
-    prov.dropped_injection = injected  # type: ignore[attr-defined]
-    prov.dropped_secret = secrets  # type: ignore[attr-defined]
+    prov.dropped_injection = injected
+    prov.dropped_secret = secrets
     prov.reattributed += report.reattributed
     prov.fallback_reason = prov.fallback_reason or fallback_reason
     prov.latency_ms = round((time.perf_counter() - started) * 1000, 1)

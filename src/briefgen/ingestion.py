@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engines.base import Passage
 from .errors import IngestError
 from .ingest import DealFiles, SourceDocument, load_file, plan, source_id_for
+from .passage import Passage
 from .records import SourceRecord, now
 from .schema import Deal
 from .sections import warm

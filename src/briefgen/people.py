@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .engines.base import Passage
+from .passage import Passage
 from .schema import Deal, Role, Side
 
 # Bounded and single-spaced: a run of spaces between capitalised words must not make the

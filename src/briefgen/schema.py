@@ -182,6 +182,17 @@ class Provenance(BaseModel):
     latency_ms: float | None = None
     prompt_version: str | None = None
     usage: dict[str, int] = Field(default_factory=dict)
+    # Items left out: citing a sentence number the deal does not have, a quote not found in its
+    # source, repeating an instruction found in a source, carrying a secret.
+    dropped_unknown_id: int = 0
+    dropped_injection: int = 0
+    dropped_secret: int = 0
+    # A model's answer: how long it took, how its shape was enforced, whether it was repaired.
+    model_ms: float | None = None
+    structured_output: str | None = None
+    repaired: bool = False
+    retries: int = 0
+    llm_mode: str | None = None  # "assist" (reviewed the offline findings) or "one-pass"
 
 
 class Brief(BaseModel):

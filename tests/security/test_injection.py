@@ -6,7 +6,6 @@ reads (the worst case for an LLM engine)."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import yaml
 from briefgen.engines.llm import LLMEngine
 from briefgen.generate import write_brief
 from briefgen.ingestion import ingest_paths
-from briefgen.models.fake import FunctionModel
+from briefgen.models.fake import FunctionModel, numbered_sentences
 from briefgen.store import Store
 
 VARIANTS = yaml.safe_load((Path(__file__).with_name("injections.yaml")).read_text())
@@ -53,22 +52,19 @@ def plant(folder: Path, where: str, text: str) -> None:
 
 def obeying_model(marker: str) -> FunctionModel:
     """Answers as if the injection worked: repeats the instruction's marker (when the instruction
-    reached it) in every item, and quotes real sentences so that the citations verify."""
+    reached it) in every item, and cites real sentences so that the citations verify."""
 
     def respond(messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
         prompt = messages[-1]["content"]
         marker_seen = "nothing to obey" if marker.lower() not in prompt.lower() else marker
-        sources = re.findall(r'<source id="([^"]+)"[^>]*>\n(.*?)\n</source>', prompt, re.S)
-        goals, risks = [], []
-        for sid, text in sources:
-            for line in text.splitlines():
-                line = re.sub(r"^[A-Z][\w ]+: ", "", line).strip()
-                if line:
-                    goals.append({"text": f"{marker_seen}: {line[:80]}", "quote": line, "source_id": sid})
-            risks.append({"description": marker_seen, "quote": text.splitlines()[0], "source_id": sid})
+        goals, risks, seen = [], [], set()
+        for source, number, text in numbered_sentences(prompt):
+            goals.append({"text": f"{marker_seen}: {text[:80]}", "ids": [number]})
+            if source not in seen:
+                seen.add(source)
+                risks.append({"description": marker_seen, "ids": [number]})
         return json.dumps(
             {
-                "summary": marker_seen,
                 "goals": goals[:6],
                 "risks": risks[:6],
                 "handoff_risk": {"level": "low", "factors": []},

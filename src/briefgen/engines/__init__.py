@@ -54,7 +54,9 @@ def get_engine(name: str, settings: Settings) -> Engine:
             memory=MethodMemory(settings.home / "llm_methods.json"),
             method=settings.llm_method,
         )
-        return LLMEngine(model, settings.llm_max_tokens, settings.mask_secrets)
+        return LLMEngine(
+            model, settings.llm_max_tokens, settings.mask_secrets, assist=settings.llm_mode == "assist"
+        )
     if name == "local":
         from ..models.local import LocalModel
         from .llm import LLMEngine
@@ -64,7 +66,14 @@ def get_engine(name: str, settings: Settings) -> Engine:
         # minute or two, and the token cap sits above what those bounds allow, so it finishes.
         max_tokens = min(settings.llm_max_tokens, 1400)
         local = LocalModel(path, settings.local_ctx, max_tokens)
-        return LLMEngine(local, max_tokens, settings.mask_secrets, max_items=3, max_chars=180)
+        return LLMEngine(
+            local,
+            max_tokens,
+            settings.mask_secrets,
+            max_items=3,
+            max_chars=180,
+            assist=settings.llm_mode == "assist",
+        )
     raise ConfigError(f"unknown engine '{name}' (available: {', '.join(ENGINES)})")
 
 

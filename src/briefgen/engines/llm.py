@@ -1,9 +1,10 @@
 """Briefs written by a language model through any ChatModel backend.
 
-The model reads the deal's sources as delimited data, answers in the draft schema, and gets one
-chance to repair an invalid answer. Its citations are not trusted: `generate` verifies every
-quote afterwards. Faults surface as ModelError, and `generate` falls back to the extractive
-engine, so a brief is never lost because a model failed.
+The model reads the deal's sources as delimited data in which every sentence it may cite carries
+a number (`[S12]`), answers in the draft schema citing those numbers, and gets one chance to
+repair an invalid answer. The pipeline turns numbers into quotes, so every quote is the source's
+own words; a number the deal does not have drops its item. Faults surface as ModelError, and
+`generate` falls back to the extractive engine, so a brief is never lost because a model failed.
 """
 
 from __future__ import annotations
@@ -15,19 +16,65 @@ import time
 from pydantic import ValidationError
 
 from .. import prompts
-from ..draft import Draft, draft_schema, to_brief
+from ..draft import Draft, draft_schema, to_findings
 from ..errors import ModelError
+from ..findings import Findings
 from ..models.base import ChatModel, Message
 from ..models.strict_schema import drop_nulls
+from ..reading import Reading, sid
 from ..safety import mask_secrets
-from ..schema import Brief, Deal
+from ..schema import Deal
+from ..sentences import Sentence
 from .base import Engine, Passage
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.M)
 
 
-def _source_block(p: Passage, mask: bool) -> str:
-    text = mask_secrets(p.text) if mask else p.text
+def numbered(p: Passage, sentences: list[Sentence], citable: set[int]) -> str:
+    """The passage with `[S12] ` before each sentence a model may cite; the rest (headers,
+    attendee lines, text addressed to a model) stays as it is, readable but not citable."""
+    out: list[str] = []
+    pos = 0
+    for s in sentences:
+        at = p.text.find(s.text, pos)
+        if at < 0:
+            continue
+        out.append(p.text[pos:at])
+        if s.order in citable:
+            out.append(f"[{sid(s)}] ")
+        out.append(s.text)
+        pos = at + len(s.text)
+    out.append(p.text[pos:])
+    return "".join(out)
+
+
+def candidates(reading: Reading) -> str:
+    """The offline reader's findings as sentence numbers per section, for the model to review."""
+    from ..findings import SECTIONS
+    from .extractive import ExtractiveEngine
+
+    found = ExtractiveEngine().find(reading)
+    lines = []
+    for section in SECTIONS:
+        items = found.in_section(section)
+        if section == "stakeholders":
+            refs = [
+                f"{f.fields['name']} ({f.fields.get('side', 'unknown')}"
+                + (f", {f.fields['title']}" if f.fields.get("title") else "")
+                + ")"
+                for f in items
+            ]
+        else:
+            refs = [
+                "+".join(sid(s) for s in (reading.sentence(i) for i in f.ids) if s is not None) for f in items
+            ]
+        lines.append(f"{section}: {', '.join(r for r in refs if r) or '(none)'}")
+    body = mask_secrets("\n".join(lines))
+    return "\n" + prompts.load("brief.candidates").render(candidates=body)
+
+
+def _source_block(p: Passage, body: str, mask: bool) -> str:
+    text = mask_secrets(body) if mask else body
     # Small models break on unescaped double quotes inside JSON strings; grounding treats the
     # two quote marks as equal, so nothing is lost.
     text = text.replace('"', "'").replace("</source", "</ source")
@@ -63,7 +110,7 @@ def parse_draft(text: str) -> Draft:
         raise ValueError("no JSON object in the answer")
     # strict=False: models put raw newlines and tabs inside strings; the content is still usable.
     data = json.loads(body[start : end + 1], strict=False)
-    if isinstance(data, dict) and "properties" in data and "summary" not in data:
+    if isinstance(data, dict) and "properties" in data and "goals" not in data:
         data = data["properties"]  # some models echo the schema's shape
     return Draft.model_validate(drop_nulls(data))
 
@@ -76,8 +123,10 @@ class LLMEngine(Engine):
         mask: bool = True,
         max_items: int = 6,
         max_chars: int = 400,
+        assist: bool = False,
     ) -> None:
         self.model = model
+        self.assist = assist
         self.max_items = max_items
         self.max_chars = max_chars
         self.name = model.name
@@ -85,7 +134,13 @@ class LLMEngine(Engine):
         self.mask = mask
         self.evidence_budget_chars = model.context_chars
 
-    def messages(self, deal: Deal, evidence: list[Passage], note: str = "") -> list[Message]:
+    def messages(self, reading: Reading, note: str = "") -> list[Message]:
+        deal: Deal = reading.deal
+        citable = reading.citable
+        blocks = [
+            _source_block(p, numbered(p, sentences, citable), self.mask)
+            for p, sentences in zip(reading.passages, reading.by_passage, strict=True)
+        ]
         system = prompts.load("brief.system")
         user = prompts.load("brief.user")
         crm = json.dumps(deal.model_dump(exclude_none=True, exclude={"deal_id", "account"}), default=str)
@@ -97,9 +152,10 @@ class LLMEngine(Engine):
                     deal_id=deal.deal_id,
                     account=deal.account or "unknown",
                     crm=crm,
-                    source_count=len(evidence),
+                    source_count=len({p.source_id for p in reading.passages}),
                     evidence_note=note,
-                    sources="\n\n".join(_source_block(p, self.mask) for p in evidence),
+                    sources="\n\n".join(blocks),
+                    candidates=candidates(reading) if self.assist else "",
                     schema=outline()
                     if self.model.enforces_schema
                     else json.dumps(draft_schema(), separators=(",", ":")),
@@ -107,14 +163,14 @@ class LLMEngine(Engine):
             },
         ]
 
-    def write(self, deal: Deal, evidence: list[Passage]) -> Brief:
+    def find(self, reading: Reading) -> Findings:
         schema = draft_schema(self.max_items, self.max_chars)
         note = (
             "; these are the passages most relevant to each section, not every source in full"
-            if any(p.partial for p in evidence)
+            if any(p.partial for p in reading.passages)
             else ""
         )
-        messages = self.messages(deal, evidence, note)
+        messages = self.messages(reading, note)
         usage: dict[str, int] = {}
         started = time.perf_counter()
         completion = self.model.complete(messages, schema, self.max_tokens)
@@ -141,15 +197,17 @@ class LLMEngine(Engine):
                     f"invalid JSON from the model after one repair: {_short(second_error)}"
                 ) from None
             repaired = True
-        brief = to_brief(draft, deal.deal_id, deal.account, self.name)
-        prov = brief.provenance
-        prov.prompt_version = prompts.load("brief.system").version
-        prov.usage = usage
-        prov.model_ms = round((time.perf_counter() - started) * 1000, 1)  # type: ignore[attr-defined]
-        prov.structured_output = completion.method  # type: ignore[attr-defined]
-        prov.repaired = repaired  # type: ignore[attr-defined]
-        prov.retries = getattr(self.model, "retries", 0)  # type: ignore[attr-defined]
-        return brief
+        findings = to_findings(draft, reading, self.name)
+        findings.provenance = {
+            "prompt_version": prompts.load("brief.system").version,
+            "usage": usage,
+            "model_ms": round((time.perf_counter() - started) * 1000, 1),
+            "structured_output": completion.method,
+            "repaired": repaired,
+            "retries": getattr(self.model, "retries", 0),
+            "llm_mode": "assist" if self.assist else "one-pass",
+        }
+        return findings
 
 
 def _add(total: dict[str, int], usage: dict[str, int]) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..dates import find_dates, parse_date
 from ..embeddings import Embedder
+from ..findings import SECTIONS
 from ..grounding import is_verbatim, normalise
 from ..render import render
 from ..schema import Brief
@@ -33,16 +34,7 @@ EMBED_THRESHOLD = 0.74
 STEM = 5
 TEXT_SECTIONS = ("goals", "risks", "commitments", "timeline")
 # Sections whose every item is judged useful (matches a gold fact or an acceptable line) or noise.
-PRECISION_SECTIONS = (
-    "goals",
-    "success_criteria",
-    "risks",
-    "commitments",
-    "timeline",
-    "open_questions",
-    "next_steps",
-    "stakeholders",
-)
+PRECISION_SECTIONS = SECTIONS
 _STOP = set(
     [
         "a",

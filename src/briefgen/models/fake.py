@@ -1,6 +1,6 @@
 """Models that need no server, shipped in the package so every interface can run without a key:
 `FunctionModel` answers with whatever a function returns; `EchoModel` builds a valid draft by
-quoting the first sentences of the sources it is shown."""
+citing the first numbered sentence of each source it is shown."""
 
 from __future__ import annotations
 
@@ -35,17 +35,25 @@ class FunctionModel(ChatModel):
 
 
 _SOURCE = re.compile(r'<source id="([^"]+)"[^>]*>\n(.*?)\n</source>', re.S)
+_NUMBERED = re.compile(r"\[(S\d+)\] ([^\n\[]*)")
+
+
+def numbered_sentences(prompt: str) -> list[tuple[str, str, str]]:
+    """(source id, sentence number, what follows the number on its line) for every citable
+    sentence a prompt shows."""
+    return [
+        (source, number, text.strip())
+        for source, body in _SOURCE.findall(prompt)
+        for number, text in _NUMBERED.findall(body)
+    ]
 
 
 def echo_responder(messages: list[Message], schema: dict[str, Any]) -> str:
-    """A draft whose goals quote the first sentence of each source."""
-    goals = []
-    for sid, text in _SOURCE.findall(messages[-1]["content"]):
-        first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-        goals.append({"text": first, "quote": first, "source_id": sid})
-    return json.dumps(
-        {"summary": "echo", "goals": goals[:6], "handoff_risk": {"level": "low", "factors": []}}
-    )
+    """A draft whose goals cite the first numbered sentence of each source."""
+    goals: dict[str, dict[str, Any]] = {}
+    for source, number, text in numbered_sentences(messages[-1]["content"]):
+        goals.setdefault(source, {"text": text[:80], "ids": [number]})
+    return json.dumps({"goals": list(goals.values())[:6], "handoff_risk": {"level": "low", "factors": []}})
 
 
 class EchoModel(FunctionModel):

@@ -1,0 +1,68 @@
+"""Money as deals write it: "$84,000", "€12.500", "12.500 €", "EUR 12,500.50", "£8.6k",
+"1,2 Mio. €", "CHF 40'000" — the phrase as written and its value, so that two spellings of one
+price are one price and a revised price is told apart from a reformatted one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "R$": "BRL", "Rp": "IDR"}
+_CODES = r"USD|EUR|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|JPY|INR|BRL|MXN|ZAR|IDR"
+_CURRENCY = rf"(?:R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
+# Digits with thousands separators (",", ".", "'", thin or plain space) and a decimal part.
+_NUMBER = r"\d{1,3}(?:[,.'’  ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_SCALE = r"(?:\s?(?:[kK]\b|[mM]\b|million\b|mio\.?|Mio\.?|bn\b|billion\b|lakh\b|crore\b))?"
+MONEY_RE = re.compile(
+    rf"(?P<pre>{_CURRENCY})\s?(?P<n1>{_NUMBER})(?P<s1>{_SCALE})"
+    rf"|(?P<n2>{_NUMBER})(?P<s2>{_SCALE})\s?(?P<post>{_CURRENCY})"
+)
+_SCALES = {
+    "k": Decimal(1_000),
+    "m": Decimal(1_000_000),
+    "million": Decimal(1_000_000),
+    "mio": Decimal(1_000_000),
+    "bn": Decimal(1_000_000_000),
+    "billion": Decimal(1_000_000_000),
+    "lakh": Decimal(100_000),
+    "crore": Decimal(10_000_000),
+}
+
+
+@dataclass(frozen=True)
+class Money:
+    phrase: str  # as written
+    currency: str  # ISO code
+    value: Decimal
+
+
+def _number(raw: str) -> Decimal | None:
+    digits = re.sub(r"[\s'’  ]", "", raw)
+    # The last separator followed by one or two digits is the decimal mark; every other
+    # separator groups thousands ("12.500,50", "12,500.50", "12.500").
+    m = re.search(r"[.,](\d{1,2})$", digits)
+    whole, cents = (digits[: m.start()], m.group(1)) if m else (digits, "")
+    whole = re.sub(r"[.,]", "", whole)
+    try:
+        return Decimal(f"{whole}.{cents}" if cents else whole)
+    except InvalidOperation:
+        return None
+
+
+def find_money(text: str) -> list[Money]:
+    out = []
+    for m in MONEY_RE.finditer(text):
+        symbol = m["pre"] or m["post"]
+        value = _number(m["n1"] or m["n2"])
+        if value is None:
+            continue
+        scale = (m["s1"] or m["s2"] or "").strip().lower().rstrip(".")
+        value *= _SCALES.get(scale, Decimal(1))
+        out.append(Money(m.group(0).strip(), _SYMBOLS.get(symbol, symbol.upper()), value))
+    return out
+
+
+def key(money: Money) -> str:
+    """One spelling for equal amounts: "EUR 12500"."""
+    return f"{money.currency} {money.value.normalize():f}"

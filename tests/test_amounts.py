@@ -1,0 +1,51 @@
+"""Money as deals write it, and revisions that compare amounts rather than spellings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from briefgen.amounts import find_money, key
+from briefgen.revisions import revisions
+from briefgen.sentences import Sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "value"),
+    [
+        ("The annual price is $84,000.", "USD", "84000"),
+        ("Lizenz: 12.500 € pro Jahr", "EUR", "12500"),
+        ("EUR 12,500.50 per year", "EUR", "12500.50"),
+        ("about £8.6k all in", "GBP", "8600"),
+        ("1,2 Mio. € over three years", "EUR", "1200000"),
+        ("CHF 40'000 one-off", "CHF", "40000"),
+        ("R$ 35,00 per employee", "BRL", "35"),
+        ("Rp 1.150.000 per outlet", "IDR", "1150000"),
+        ("₹66 lakh at list", "INR", "6600000"),
+    ],
+)
+def test_amounts(text: str, currency: str, value: str) -> None:
+    [money] = find_money(text)
+    assert (money.currency, money.value) == (currency, Decimal(value))
+    assert money.phrase in text
+
+
+def test_two_spellings_of_one_amount_share_a_key() -> None:
+    assert key(find_money("12.500 €")[0]) == key(find_money("EUR 12,500")[0]) == "EUR 12500"
+    assert key(find_money("$2.4k")[0]) == key(find_money("$2,400")[0])
+
+
+def _s(order: int, text: str, date: str) -> Sentence:
+    return Sentence("src", text, "notes", date, None, "", order)
+
+
+def test_a_price_revision_is_read_from_the_deal_s_own_terms_only() -> None:
+    first = _s(0, "Our quote is 5.832 € per year for 6 users.", "2026-09-01")
+    rival = _s(1, "The other vendor's quote was 18.000 € per year.", "2026-09-15")
+    later = _s(2, "New price for 5 users is 4.860 € per year.", "2026-10-01")
+    same = _s(3, "Confirmed: EUR 4,860 per year.", "2026-10-02")
+    changes = revisions([first, rival, later, same], terms={0, 2, 3})
+    assert [(c.field, c.previous, c.current) for c in changes] == [("price", "5.832 €", "EUR 4,860")]
+    # a reformatted amount is not a change
+    assert revisions([later, same], terms={2, 3}) == []
