@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__
@@ -224,26 +225,31 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
     # --- webhooks ---------------------------------------------------------------
 
+    async def accept(events: list[DealEvent]) -> list[dict[str, Any]]:
+        # Recording a job waits on the database; in a worker thread, so one slow commit does
+        # not hold up every other request on the event loop.
+        return await run_in_threadpool(core().accept, events)
+
     @api.post("/v1/webhooks/hubspot")
     async def hubspot(request: Request) -> dict[str, Any]:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         verify_hubspot(settings.hubspot_secret, request.method, str(request.url), body, headers)
-        return {"results": core().accept(parse_hubspot(body, settings.hubspot_won_stage))}
+        return {"results": await accept(parse_hubspot(body, settings.hubspot_won_stage))}
 
     @api.post("/v1/webhooks/pipedrive")
     async def pipedrive(
         request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
         verify_basic(settings.pipedrive_user, settings.pipedrive_password, authorization)
-        return {"results": core().accept(parse_pipedrive(await request.body()))}
+        return {"results": await accept(parse_pipedrive(await request.body()))}
 
     @api.post("/v1/webhooks/salesforce")
     async def salesforce(request: Request) -> Response:
         events = parse_salesforce(
             await request.body(), settings.salesforce_org_ids, settings.salesforce_won_stage
         )
-        core().accept(events)
+        await accept(events)
         return Response(ACK, media_type="text/xml")
 
     @api.post("/v1/webhooks/generic")
@@ -252,7 +258,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
     ) -> dict[str, Any]:
         body = await request.body()
         verify_generic(settings.webhook_secret, body, x_briefgen_signature)
-        return {"results": core().accept(parse_generic(body))}
+        return {"results": await accept(parse_generic(body))}
 
     # --- deals, briefs, jobs -----------------------------------------------------
 
