@@ -30,6 +30,7 @@ KEY = "test-api-key"
 HUBSPOT_SECRET = "hs-app-secret"
 GENERIC_SECRET = "generic-secret"
 ORG = "00D000000000001AAA"
+SF_TOKEN = "sf-endpoint-token"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
@@ -50,6 +51,7 @@ class Server:
             BRIEFGEN_PIPEDRIVE_USER="pd",
             BRIEFGEN_PIPEDRIVE_PASSWORD="pd-pass",
             BRIEFGEN_SALESFORCE_ORG_IDS=ORG,
+            BRIEFGEN_SALESFORCE_TOKEN=SF_TOKEN,
             BRIEFGEN_WEBHOOK_SECRET=GENERIC_SECRET,
             BRIEFGEN_ENGINE="extractive",
             BRIEFGEN_MAX_BODY_BYTES=str(2 * 1024 * 1024),
@@ -224,16 +226,13 @@ SF = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_salesforce_outbound_message(server: Server) -> None:
-    r = httpx.post(
-        f"{server.url}/v1/webhooks/salesforce",
-        content=SF.format(org=ORG).encode(),
-        headers={"Content-Type": "text/xml"},
-    )
+    endpoint = f"{server.url}/v1/webhooks/salesforce/{SF_TOKEN}"
+    r = httpx.post(endpoint, content=SF.format(org=ORG).encode(), headers={"Content-Type": "text/xml"})
     assert r.status_code == 200 and "<Ack>true</Ack>" in r.text
-    other = httpx.post(f"{server.url}/v1/webhooks/salesforce", content=SF.format(org="00D999").encode())
+    other = httpx.post(endpoint, content=SF.format(org="00D999").encode())
     assert other.status_code == 401 and "not allowed" in other.json()["detail"]
     bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
-    assert httpx.post(f"{server.url}/v1/webhooks/salesforce", content=bomb.encode()).status_code == 400
+    assert httpx.post(endpoint, content=bomb.encode()).status_code == 400
     deals = httpx.get(f"{server.url}/v1/deals/salesforce-006000000000001AAA/briefs", headers=AUTH)
     assert deals.status_code == 200
 
@@ -265,7 +264,8 @@ def test_generic_webhook_with_documents_and_validation(server: Server) -> None:
     brief = httpx.get(f"{server.url}/v1/briefs/{job['brief_id']}", headers=AUTH).json()["brief"]
     assert brief["account"] == "Brightside Bakery"
     assert any(s["name"] == "Maria Gomez" for s in brief["stakeholders"])
-    assert (server.home / "uploads" / "bakery-42" / "notes.txt").exists()  # traversal stripped
+    [stored] = (server.home / "uploads" / "bakery-42").rglob("notes.txt")  # traversal stripped
+    assert stored.parent.parent == server.home / "uploads" / "bakery-42"
     assert generic_post(server, {"event_id": "e-2"}).status_code == 400
     assert (
         generic_post(server, {"event_id": "e", "deal_id": "d", "stage": "won"}, secret="x").status_code == 401

@@ -206,6 +206,9 @@ def test_deal_without_documents_says_so(store: Store) -> None:
     assert brief.goals == [] and brief.stakeholders == []
     assert "No documents have been ingested for this deal yet." in brief.unknowns
     assert "No documents yet" in brief.handoff_risk.recommendation
+    # nothing to judge by is not the same as low
+    assert brief.handoff_risk.level.value == "unknown" and "Handoff risk: unknown." in brief.summary
+    assert Brief.model_validate_json(brief.model_dump_json()).handoff_risk.level.value == "unknown"
 
 
 def test_retrieval_mode_for_a_deal_over_the_budget(examples_store: Store) -> None:

@@ -51,7 +51,7 @@ def test_concurrent_claims_hand_each_job_to_one_worker(records: Records, databas
     def work(n: int) -> None:
         queue = queues[n % 2]
         owner = worker_id(f"t{n}")
-        while (job := queue.claim(owner)) is not None:
+        while (job := queue.claim(owner=owner)) is not None:
             with lock:
                 claimed.append((owner, job.id))
             assert queue.finish(job.id, owner=owner)
@@ -70,11 +70,11 @@ def test_a_job_whose_lease_ran_out_is_taken_over_and_the_first_result_is_refused
     queue = JobQueue(records, lease_seconds=60)
     job = queue.enqueue("brief", "acme")
     first, second = worker_id("first"), worker_id("second")
-    assert queue.claim(first).id == job.id  # type: ignore[union-attr]
-    assert queue.claim(second) is None  # held: nobody else gets it
+    assert queue.claim(owner=first).id == job.id  # type: ignore[union-attr]
+    assert queue.claim(owner=second) is None  # held: nobody else gets it
     assert queue.renew(job.id, first)
     expire(records, job.id)  # the first worker stopped renewing (it died or hung)
-    taken = queue.claim(second)
+    taken = queue.claim(owner=second)
     assert taken is not None and taken.id == job.id and taken.attempts == 2
     assert not queue.renew(job.id, first)
     with pytest.raises(LeaseLost):
@@ -91,9 +91,9 @@ def test_a_job_abandoned_too_often_fails_with_the_reason(records: Records) -> No
     queue = JobQueue(records)
     job = queue.enqueue("brief", "heavy")
     for n in range(5):
-        assert queue.claim(worker_id(f"w{n}")) is not None
+        assert queue.claim(owner=worker_id(f"w{n}")) is not None
         expire(records, job.id)
-    assert queue.claim(worker_id("w5")) is None
+    assert queue.claim(owner=worker_id("w5")) is None
     failed = queue.get(job.id)
     assert failed.status == "failed" and "abandoned" in (failed.error or "")
 
@@ -102,9 +102,9 @@ def test_retry_waits_by_the_database_clock(records: Records) -> None:
     queue = JobQueue(records)
     job = queue.enqueue("brief", "later")
     owner = worker_id("w")
-    assert queue.claim(owner) is not None
+    assert queue.claim(owner=owner) is not None
     assert queue.fail(job.id, "model away", retry_in=3600, owner=owner)
-    assert queue.claim(owner) is None
+    assert queue.claim(owner=owner) is None
     assert queue.get(job.id).status == "pending"
 
 
@@ -112,10 +112,10 @@ def test_brief_and_delivery_are_written_with_the_completion(records: Records) ->
     queue = JobQueue(records)
     queue.enqueue("brief", "acme")
     owner = worker_id("w")
-    held = queue.claim(owner)
+    held = queue.claim(owner=owner)
     assert held is not None
     record = queue.complete_brief(held, owner, brief("acme"), "h", deliver=True)
-    deliver = queue.claim(owner)
+    deliver = queue.claim(owner=owner)
     assert deliver is not None and deliver.kind == "deliver" and deliver.payload == {"brief_id": record.id}
 
 
@@ -126,8 +126,8 @@ def test_the_same_event_on_two_replicas_at_once_makes_one_job(records: Records, 
 
     def deliver(n: int) -> None:
         barrier.wait()
-        job, created = replicas[n % 2].trigger("generic", "ev-1", "acme", "won", "h0")
-        results.append((job.id, created))
+        job, action = replicas[n % 2].trigger("generic", "ev-1", "acme", "won", "h0")
+        results.append((job.id, action == "queued"))
 
     threads = [threading.Thread(target=deliver, args=(n,)) for n in range(8)]
     for th in threads:
@@ -146,7 +146,7 @@ def test_two_events_for_one_new_deal_at_once_make_one_job(records: Records, data
 
     def deliver(n: int) -> None:
         barrier.wait()
-        created.append(replicas[n % 2].trigger("hubspot", f"ev-{n}", "acme", "won", "h0")[1])
+        created.append(replicas[n % 2].trigger("hubspot", f"ev-{n}", "acme", "won", "h0")[1] == "queued")
 
     threads = [threading.Thread(target=deliver, args=(n,)) for n in range(6)]
     for th in threads:
@@ -181,9 +181,9 @@ def test_jobs_of_a_dead_process_on_this_host_resume_at_once(records: Records) ->
     )
     owner = worker_id("w").split("/")
     owner[1] = dead.stdout.strip()  # a process of this host that has exited
-    assert queue.claim("/".join(owner)) is not None
+    assert queue.claim(owner="/".join(owner)) is not None
     live = queue.enqueue("brief", "busy")
-    assert queue.claim(worker_id("alive")).id == live.id  # type: ignore[union-attr]
+    assert queue.claim(owner=worker_id("alive")).id == live.id  # type: ignore[union-attr]
     assert queue.resume_interrupted() == 1
     assert queue.get(job.id).status == "pending"
     assert queue.get(live.id).status == "running"  # this process still works on it
@@ -220,7 +220,7 @@ def test_a_data_home_from_the_first_release_opens_with_its_data(tmp_path: Path) 
     [old] = records.briefs("acme")
     assert old.version == 1 and old.created_by is None
     queue = JobQueue(records)
-    job = queue.claim(worker_id("w"))  # left running by a process that had no lease: free to take
+    job = queue.claim(owner=worker_id("w"))  # left running by a process that had no lease: free to take
     assert job is not None and job.deal_id == "acme"
     records.set_brief_status(old.id, "accepted", reviewed_by="ann")
     assert records.get_brief(old.id).reviewed_by == "ann"

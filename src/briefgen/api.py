@@ -3,45 +3,69 @@ acknowledged at once; a background worker writes the briefs. Thin: it calls the 
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import re
+import shutil
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as FastAPIPath
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__
 from .config import Settings
-from .errors import BriefgenError, ConfigError, IngestError, NotFound, StoreError
+from .errors import (
+    BriefgenError,
+    ConfigError,
+    IngestError,
+    NotFound,
+    StoreError,
+    StoreFull,
+    without_paths,
+)
 from .generate import write_brief
-from .ingest import check_deal_id
+from .ingest import LOADERS, check_deal_id
 from .ingestion import ingest_paths
 from .jobs import JobQueue
 from .render import render
 from .schema import Deal
 from .store import Store
+from .uploads import UploadWorkers
+from .versions import review_of, with_review
 from .webauth import FormGuard, check_key
 from .webhooks import (
     ACK,
+    MAX_ID,
+    SALESFORCE_MAX_BYTES,
     BadInput,
     DealEvent,
+    TooLarge,
     Unauthorized,
     parse_generic,
     parse_hubspot,
     parse_pipedrive,
     parse_salesforce,
-    safe_filename,
+    shown,
     verify_basic,
     verify_generic,
     verify_hubspot,
+    verify_salesforce_path,
 )
 from .worker import WorkerPool
 
 log = logging.getLogger(__name__)
+# Row ids are SQLite integers: larger numbers are no such row, not a server error.
+RowId = Annotated[int, FastAPIPath(ge=1, le=MAX_ID)]
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
 class BodyLimit:
@@ -97,64 +121,152 @@ async def _too_large(send: Callable[[dict[str, Any]], Awaitable[None]], limit: i
     await send({"type": "http.response.body", "body": body})
 
 
+def safe_filename(name: str) -> str:
+    """A bare file name: no folders, no traversal, no control characters; a long name keeps
+    its extension (the extension picks the loader)."""
+    base = Path(name.replace("\\", "/")).name
+    base = _SAFE_NAME.sub("_", base).strip(" .")
+    if not base:
+        raise BadInput(f"unusable file name {shown(name)}")
+    suffix = Path(base).suffix[:12]
+    return base[: 120 - len(suffix)].rstrip(" .") + suffix if len(base) > 120 else base
+
+
+def document_name(name: str) -> str:
+    """A webhook document's stored name, refused unless it still names a format briefgen reads:
+    a document whose cleaned name lost its extension would be skipped after the event was
+    acknowledged."""
+    cleaned = safe_filename(name)
+    if Path(cleaned).suffix.lower() not in LOADERS:
+        known = ", ".join(sorted(LOADERS))
+        raise BadInput(
+            f"document {shown(name)} (stored as {shown(cleaned)}) is not a format briefgen reads; "
+            f"name it with one of {known}"
+        )
+    return cleaned
+
+
+def _unique(folder: Path, name: str) -> Path:
+    path = folder / name
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
+    return path
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file whole and durably (it may be the only copy of an accepted document)."""
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with tmp.open("wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise StoreFull(f"no space left to store {path.name}") from None
+        raise StoreError(f"cannot store {path.name}: {exc.strerror or exc}") from None
+
+
 class App:
     """What the routes share: settings, store, job queue, and the workers of this process
-    (none on an API-only replica, `--workers 0`)."""
+    (none on an API-only replica, `--workers 0`: `briefgen worker` processes do the work)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings)
         self.queue = JobQueue(self.store.records, settings.job_lease)
         self.pool = WorkerPool(self.store, self.queue, settings.workers)
+        self.uploads_workers = UploadWorkers(self.store, self.queue, settings.workers)
 
     def start(self) -> None:
-        if self.settings.workers > 0:
+        if self.settings.workers > 0:  # 0: accept and persist, run nothing (an API-only replica)
             self.pool.start()
+            self.uploads_workers.start()
 
     def shutdown(self) -> None:
+        self.uploads_workers.shutdown()
         self.pool.shutdown()
 
     def uploads(self, deal_id: str) -> Path:
         return self.settings.home / "uploads" / deal_id
 
     def accept(self, events: list[DealEvent]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+        """Record won-deal events. Everything is checked before anything is written, so a
+        refused request leaves nothing behind; each event's documents are on disk before the
+        event is recorded, in a folder of their own that no other delivery writes to."""
+        names: list[list[str]] = []
         for ev in events:
+            if ev.won:
+                try:
+                    check_deal_id(ev.deal_id)
+                except ConfigError as exc:
+                    raise BadInput(str(exc)) from exc
+            names.append([document_name(d["name"]) for d in ev.documents] if ev.won else [])
+        out: list[dict[str, Any]] = []
+        for ev, doc_names in zip(events, names, strict=True):
             if not ev.won:
                 out.append(
                     {
                         "event_id": ev.event_id,
                         "deal_id": ev.deal_id,
                         "action": "ignored",
-                        "reason": f"stage '{ev.stage}' is not won",
+                        "reason": f"stage {shown(ev.stage)} is not won",
                     }
                 )
                 continue
+            folder = self._stage(ev, doc_names)
             try:
-                check_deal_id(ev.deal_id)
-            except ConfigError as exc:
-                raise BadInput(str(exc)) from exc
-            self.store.records.upsert_deal(Deal(deal_id=ev.deal_id, account=ev.account, stage=ev.stage))
-            # The documents travel in the job, not on this node's disk: any worker on any
-            # machine can take it, and a replica that dies after acknowledging loses nothing.
-            docs = [{"name": safe_filename(d["name"]), "content": d["content"]} for d in ev.documents]
-            job, created = self.queue.trigger(
-                ev.source,
-                ev.event_id,
-                ev.deal_id,
-                "won",
-                self.store.records.sources_hash(ev.deal_id) + str(len(docs)),
-                {"documents": docs},
-            )
+                job, action = self.queue.trigger(
+                    ev.source,
+                    ev.event_id,
+                    ev.deal_id,
+                    "won",
+                    deal=Deal(deal_id=ev.deal_id, account=ev.account, stage=ev.stage),
+                    files=[str(p) for p in sorted(folder.iterdir())] if folder else None,
+                    # The same documents in the job itself: a worker on another machine, which
+                    # cannot read this node's disk, ingests them from there.
+                    contents={str(p): p.read_text(encoding="utf-8") for p in folder.iterdir()}
+                    if folder
+                    else None,
+                )
+            except BaseException:
+                if folder:
+                    shutil.rmtree(folder, ignore_errors=True)
+                raise
+            if folder and action == "duplicate":
+                shutil.rmtree(folder, ignore_errors=True)  # a replay: the first delivery's files stand
             out.append(
                 {
                     "event_id": ev.event_id,
                     "deal_id": ev.deal_id,
                     "job_id": job.id,
-                    "action": "queued" if created else "duplicate",
+                    "action": action,
+                    "documents": len(doc_names) if action == "queued" else 0,
                 }
             )
         return out
+
+    def _stage(self, ev: DealEvent, names: list[str]) -> Path | None:
+        if not names:
+            return None
+        folder = self.uploads(ev.deal_id) / f"event-{uuid.uuid4().hex}"
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise StoreFull("no space left to store the event's documents") from None
+            raise StoreError(f"cannot store the event's documents: {exc.strerror or exc}") from None
+        try:
+            for doc, name in zip(ev.documents, names, strict=True):
+                write_new(_unique(folder, name), doc["content"].encode("utf-8"))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return folder
 
 
 def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastAPI:
@@ -196,7 +308,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
     @api.exception_handler(BadInput)
     async def _bad(request: Request, exc: BadInput) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": str(exc)}, status_code=413 if isinstance(exc, TooLarge) else 400)
 
     @api.exception_handler(BriefgenError)
     async def _domain(request: Request, exc: BriefgenError) -> JSONResponse:
@@ -207,11 +319,24 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             if isinstance(exc, ConfigError)
             else 422
             if isinstance(exc, IngestError)
+            else 507
+            if isinstance(exc, StoreFull)
             else 503
             if isinstance(exc, StoreError)
             else 500
         )
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        message = f"{Path(exc.path).name}: {exc.reason}" if isinstance(exc, IngestError) else str(exc)
+        if status >= 500:
+            log.error("%s: %s", type(exc).__name__, exc)
+        return JSONResponse({"detail": without_paths(message, settings.home)}, status_code=status)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer repeats the input; say what is wrong and where, only.
+        detail = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @api.get("/healthz")
     def healthz() -> dict[str, Any]:
@@ -225,58 +350,81 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
     # --- webhooks ---------------------------------------------------------------
 
-    async def accept(events: list[DealEvent]) -> list[dict[str, Any]]:
-        # Recording a job waits on the database; in a worker thread, so one slow commit does
-        # not hold up every other request on the event loop.
-        return await run_in_threadpool(core().accept, events)
+    # Reading a body is the only thing a webhook does on the event loop: verifying, parsing and
+    # storing run in a worker thread, so /healthz and other requests are answered meanwhile.
 
     @api.post("/v1/webhooks/hubspot")
     async def hubspot(request: Request) -> dict[str, Any]:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        verify_hubspot(settings.hubspot_secret, request.method, str(request.url), body, headers)
-        return {"results": await accept(parse_hubspot(body, settings.hubspot_won_stage))}
+        uri, method = str(request.url), request.method
+
+        def work() -> list[dict[str, Any]]:
+            verify_hubspot(settings.hubspot_secret, method, uri, body, headers)
+            return core().accept(parse_hubspot(body, settings.hubspot_won_stage))
+
+        return {"results": await run_in_threadpool(work)}
 
     @api.post("/v1/webhooks/pipedrive")
     async def pipedrive(
         request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
         verify_basic(settings.pipedrive_user, settings.pipedrive_password, authorization)
-        return {"results": await accept(parse_pipedrive(await request.body()))}
+        body = await request.body()
+        return {"results": await run_in_threadpool(lambda: core().accept(parse_pipedrive(body)))}
+
+    @api.post("/v1/webhooks/salesforce/{token}")
+    async def salesforce(request: Request, token: str) -> Response:
+        verify_salesforce_path(settings.salesforce_token, token)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > SALESFORCE_MAX_BYTES:
+            raise TooLarge(f"outbound message over the {SALESFORCE_MAX_BYTES} byte limit")
+        body = await request.body()
+
+        def work() -> None:
+            events = parse_salesforce(body, settings.salesforce_org_ids, settings.salesforce_won_stage)
+            core().accept(events)
+
+        await run_in_threadpool(work)
+        return Response(ACK, media_type="text/xml")
 
     @api.post("/v1/webhooks/salesforce")
-    async def salesforce(request: Request) -> Response:
-        events = parse_salesforce(
-            await request.body(), settings.salesforce_org_ids, settings.salesforce_won_stage
-        )
-        await accept(events)
-        return Response(ACK, media_type="text/xml")
+    async def salesforce_without_token() -> Response:
+        verify_salesforce_path(settings.salesforce_token, None)
+        raise AssertionError("unreachable")
 
     @api.post("/v1/webhooks/generic")
     async def generic(
         request: Request, x_briefgen_signature: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
         body = await request.body()
-        verify_generic(settings.webhook_secret, body, x_briefgen_signature)
-        return {"results": await accept(parse_generic(body))}
+
+        def work() -> list[dict[str, Any]]:
+            verify_generic(settings.webhook_secret, body, x_briefgen_signature)
+            return core().accept(parse_generic(body))
+
+        return {"results": await run_in_threadpool(work)}
 
     # --- deals, briefs, jobs -----------------------------------------------------
 
     @api.post("/v1/deals/{deal_id}/documents", dependencies=[Depends(bearer)])
     def upload(deal_id: str, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
         check_deal_id(deal_id)
+        names = [safe_filename(f.filename or "upload") for f in files]
         c = core()
-        c.store.records.upsert_deal(Deal(deal_id=deal_id))
         folder = c.uploads(deal_id)
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise (StoreFull if exc.errno == errno.ENOSPC else StoreError)(
+                f"cannot store uploads: {exc.strerror or exc}"
+            ) from None
         saved = []
-        for f in files:
-            path = folder / safe_filename(f.filename or "upload")
-            tmp = path.with_name(f".{path.name}.part")
-            with tmp.open("wb") as out:
-                out.write(f.file.read())
-            tmp.replace(path)
+        for f, name in zip(files, names, strict=True):
+            path = folder / name
+            write_new(path, f.file.read())
             saved.append(path)
+        c.store.records.upsert_deal(Deal(deal_id=deal_id))  # once the files are safely stored
         report = ingest_paths(c.store, saved, deal_id)
         requeued = []
         for stage, _ in c.queue.stages_for(deal_id):
@@ -289,7 +437,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             "updated": report.updated,
             "unchanged": report.unchanged,
             "skipped": [
-                {"file": Path(s.path).name, "reason": s.reason.replace(str(folder), "")}
+                {"file": Path(s.path).name, "reason": without_paths(s.reason, settings.home)}
                 for s in report.skipped
             ],
             "requeued_jobs": requeued,
@@ -310,20 +458,19 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
         return {"job_id": job.id, "status": job.status}
 
     @api.get("/v1/briefs/{brief_id}", dependencies=[Depends(bearer)])
-    def get_brief(brief_id: int, format: str = "json") -> Any:
+    def get_brief(brief_id: RowId, format: str = "json") -> Any:
         record = core().store.records.get_brief(brief_id)
+        brief = with_review(record)
         if format == "json":
             return {
                 "id": record.id,
+                **review_of(record).model_dump(),
                 "deal_id": record.deal_id,
-                "version": record.version,
-                "status": record.status,
-                "created_at": record.created_at,
-                "brief": record.brief.model_dump(mode="json"),
+                "brief": brief.model_dump(mode="json"),
             }
         if format in ("md", "html"):
             return Response(
-                render(record.brief, format), media_type="text/markdown" if format == "md" else "text/html"
+                render(brief, format), media_type="text/markdown" if format == "md" else "text/html"
             )
         raise HTTPException(400, "format must be json, md or html")
 
@@ -334,20 +481,24 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
         return {
             "deal_id": deal_id,
             "briefs": [
-                {
-                    "id": r.id,
-                    "version": r.version,
-                    "engine": r.engine,
-                    "status": r.status,
-                    "created_at": r.created_at,
-                }
-                for r in c.store.records.briefs(deal_id)
+                {"id": r.id, "engine": r.engine, **review_of(r).model_dump()}
+                for r in c.store.records.brief_versions(deal_id)
             ],
         }
 
     @api.get("/v1/jobs/{job_id}", dependencies=[Depends(bearer)])
-    def get_job(job_id: int) -> dict[str, Any]:
-        return core().queue.get(job_id).public()
+    def get_job(job_id: RowId) -> dict[str, Any]:
+        queue = core().queue
+        out = queue.get(job_id).public()
+        progress = queue.progress(job_id)
+        if progress is not None:
+            out["progress"] = {
+                "done": progress.done,
+                "total": progress.total,
+                "note": progress.note,
+                "report": progress.report,
+            }
+        return out
 
     if settings.max_body_bytes > 0:
         api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
@@ -355,9 +506,13 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
         import gradio as gr
 
         from .ui import build, style
+        from .uploads import upload_limit
 
         ui_store = Store(settings)
-        api = gr.mount_gradio_app(api, build(settings, ui_store), path="/ui", show_error=True, **style())
+        form = build(settings, ui_store, JobQueue(ui_store.records), start_workers=False)
+        api = gr.mount_gradio_app(
+            api, form, path="/ui", show_error=True, max_file_size=upload_limit(settings), **style()
+        )
         api.add_middleware(FormGuard, settings=settings)
     # Outermost: a request for a host name this server does not serve never reaches anything.
     api.add_middleware(TrustedHostMiddleware, allowed_hosts=list(_host_patterns(settings.allowed_hosts)))

@@ -22,6 +22,7 @@ import typer
 from . import __version__, _offline  # noqa: F401
 from .config import Settings
 from .errors import BriefgenError, ConfigError, NotFound
+from .terminal import printable
 
 if TYPE_CHECKING:
     from .ingestion import IngestReport
@@ -116,7 +117,7 @@ def _store(settings: Settings | None = None) -> Store:
 
 
 def _err(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(printable(f"error: {message}"), err=True)
 
 
 def _print_json(data: Any) -> None:
@@ -159,11 +160,11 @@ def _ingest(store: Store, paths: list[Path], deal: str | None = None) -> IngestR
 
         def tick(done: FileDone) -> None:
             bar.set_total(done.files_total)
-            bar.advance(1, detail=Path(done.path).name, chunks=done.chunks)
+            bar.advance(1, detail=printable(Path(done.path).name), chunks=done.chunks)
 
         report = ingest_paths(store, paths, deal, progress=tick)
     for s in report.skipped:
-        typer.echo(f"skipped: {s.path}: {s.reason}", err=True)
+        typer.echo(printable(f"skipped: {s.path}: {s.reason}"), err=True)
     return report
 
 
@@ -252,7 +253,7 @@ def brief(
     result, record = write_brief(store, deal_id, engine.value)
     text = render(result, _format_for(out, fmt))
     if out is None or str(out) == "-":
-        typer.echo(text, nl=False)
+        typer.echo(printable(text), nl=False)
     else:
         _write(out, text)
         version = f" (version {record.version})" if record else ""
@@ -340,9 +341,11 @@ def batch(
             failures=failures,
         )
     for o in result.failed:
-        typer.echo(f"failed: {o.deal_id or '(no id)'}: {o.error}", err=True)
+        typer.echo(printable(f"failed: {o.deal_id or '(no id)'}: {o.error}"), err=True)
     for o in result.fallbacks:
-        typer.echo(f"fallback: {o.deal_id}: written by the extractive engine because {o.error}", err=True)
+        typer.echo(
+            printable(f"fallback: {o.deal_id}: written by the extractive engine because {o.error}"), err=True
+        )
     typer.echo(
         f"{result.count('done')} done, {result.count('fallback')} fallback, "
         f"{result.count('skipped')} skipped (current), {result.count('failed')} failed "
@@ -371,9 +374,11 @@ def deals(as_json: JsonOpt = False) -> None:
         return
     typer.echo(f"{'DEAL':<28} {'ACCOUNT':<28} {'SOURCES':>7} {'BRIEFS':>6}  UPDATED")
     for r in rows:
+        account = printable(str(r["account"] or "—"))[:28]
         typer.echo(
-            f"{r['deal_id']:<28} {(r['account'] or '—')[:28]:<28} {r['sources']:>7} "
-            f"{r['briefs']:>6}  {r['updated_at']}"
+            printable(
+                f"{r['deal_id']:<28} {account:<28} {r['sources']:>7} {r['briefs']:>6}  {r['updated_at']}"
+            )
         )
 
 
@@ -444,7 +449,7 @@ def demo(
         _write(out / f"{deal_id}.json", render(result, "json"))
         if deal_id == shown:
             markdown = render(result, "md")
-    typer.echo(markdown)
+    typer.echo(printable(markdown))
     typer.echo(
         f"ingested {len(report.deals)} deals ({report.added + report.updated} new or changed sources, "
         f"{report.unchanged} unchanged) in {ingest_s:.2f}s; wrote {len(timings)} briefs in "

@@ -95,6 +95,8 @@ class Settings:
     pipedrive_password: str | None = None
     salesforce_org_ids: tuple[str, ...] = ()
     salesforce_won_stage: str = "Closed Won"
+    # The secret last segment of the Salesforce endpoint's path (the org id is no secret).
+    salesforce_token: str | None = None
     webhook_secret: str | None = None
     callback_url: str | None = None
     max_body_bytes: int = 25 * 1024 * 1024
@@ -153,6 +155,7 @@ class Settings:
             pipedrive_password=os.environ.get("BRIEFGEN_PIPEDRIVE_PASSWORD") or None,
             salesforce_org_ids=_list_env("BRIEFGEN_SALESFORCE_ORG_IDS"),
             salesforce_won_stage=os.environ.get("BRIEFGEN_SALESFORCE_WON_STAGE") or "Closed Won",
+            salesforce_token=os.environ.get("BRIEFGEN_SALESFORCE_TOKEN") or None,
             webhook_secret=os.environ.get("BRIEFGEN_WEBHOOK_SECRET") or None,
             callback_url=os.environ.get("BRIEFGEN_CALLBACK_URL") or None,
             max_body_bytes=_int_env("BRIEFGEN_MAX_BODY_BYTES", 25 * 1024 * 1024),

@@ -23,7 +23,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Double
 
-from .errors import ConfigError, StoreError
+from .errors import ConfigError, StoreError, StoreFull
 from .tables import metadata
 
 T = TypeVar("T")
@@ -67,7 +67,7 @@ def redacted(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         self.url = normalise_url(url)
         self.where = redacted(self.url)
         try:
@@ -81,22 +81,42 @@ class Database:
             )
         try:
             if self.dialect == "sqlite":
-                self.engine = _sqlite_engine(self.url)
+                self.engine = _sqlite_engine(self.url, read_only)
             else:
                 self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         except ImportError as exc:
             raise ConfigError(
                 f"PostgreSQL needs the psycopg driver: pip install 'briefgen[postgres]' ({exc})"
             ) from exc
-        self.prepare()
+        if not read_only:
+            self.prepare()
 
     @classmethod
-    def for_file(cls, path: Path) -> Database:
+    def for_file(cls, path: Path, read_only: bool = False) -> Database:
+        if read_only:
+            return cls._read_only_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot open the record database {path}: {exc}") from exc
         return cls(f"sqlite:///{path}")
+
+    @classmethod
+    def _read_only_file(cls, path: Path) -> Database:
+        """For commands that only read: a store on read-only media (or another user's) opens
+        too. A WAL database there cannot get its shared-memory file, so it is read as immutable."""
+        last: Exception | None = None
+        for query in ("mode=ro", "immutable=1"):
+            db = cls(f"sqlite:///{path.resolve().as_uri()}?{query}&uri=true", read_only=True)
+            try:
+                with db.read() as conn:
+                    conn.exec_driver_sql("SELECT COUNT(*) FROM deals").scalar_one()
+                db.where = str(path)
+                return db
+            except StoreError as exc:
+                db.close()
+                last = exc
+        raise StoreError(f"cannot read the record database {path}: {last}")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -122,7 +142,10 @@ class Database:
         except SQLAlchemyError as exc:
             if isinstance(exc, IntegrityError):
                 raise
-            raise StoreError(f"record database {self.where}: {_reason(exc)}") from exc
+            reason = _reason(exc)
+            # A full disk is its own kind (HTTP 507): nothing of the request was kept.
+            kind = StoreFull if "disk is full" in reason or "No space left" in reason else StoreError
+            raise kind(f"record database {self.where}: {reason}") from exc
 
     def retrying(self, fn: Callable[[Connection], T], attempts: int = 5) -> T:
         """Run `fn` in a write transaction, again when another process inserted the same key
@@ -139,13 +162,7 @@ class Database:
 
     def insert(self, table: Any) -> Any:
         """INSERT with the dialect's ON CONFLICT clauses available."""
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            return pg_insert(table)
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table)
+        return _insert(self.dialect, table)
 
     def prepare(self) -> None:
         """Create missing tables and add missing columns, under a lock so replicas starting
@@ -162,13 +179,30 @@ class Database:
             raise StoreError(f"cannot open the record database {self.where}: {exc}") from exc
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _insert(dialect: str, table: Any) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def insert_for(conn: Connection, table: Any) -> Any:
+    """`Database.insert` for code that holds only a connection."""
+    return _insert(conn.dialect.name, table)
+
+
+def _sqlite_engine(url: str, read_only: bool = False) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # SQLAlchemy, not the sqlite3 module, decides where transactions begin.
         dbapi_conn.isolation_level = None
+        if read_only:
+            return
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         # WAL with NORMAL sync survives a killed process (what the API promises); only a
@@ -179,7 +213,7 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("briefgen_write", True)
+        write = conn.get_execution_options().get("briefgen_write", True) and not read_only
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine

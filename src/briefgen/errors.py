@@ -7,8 +7,10 @@
     │   ├── EmptySource        the file holds no usable text
     │   └── UnreadableSource   the file could not be read or decoded
     ├── StoreError             the vector store or the record database failed
+    │   ├── StoreFull          no space left to store what was sent
     │   └── LeaseLost          a worker's hold on a job expired and another worker took it
     ├── NotFound               a deal, brief or source id that does not exist
+    ├── Conflict               an action on a version someone else has since changed or replaced
     ├── EngineError            an engine could not write a brief
     │   └── ModelError         a language model call failed (retryable or not)
     │       └── MethodUnsupported  the endpoint refuses this structured-output method
@@ -20,6 +22,7 @@ it as one line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -54,11 +57,19 @@ class StoreError(BriefgenError):
     pass
 
 
+class StoreFull(StoreError):
+    pass
+
+
 class LeaseLost(StoreError):
     pass
 
 
 class NotFound(BriefgenError):
+    pass
+
+
+class Conflict(BriefgenError):
     pass
 
 
@@ -79,3 +90,14 @@ class ModelError(EngineError):
 
 class MethodUnsupported(ModelError):
     pass
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"()]{1,255}/){1,40}[^\s/:'\"()]{0,255}")
+
+
+def without_paths(message: str, home: Path) -> str:
+    """An error as someone on the other side of a server may see it: the server's folders left
+    out (a file keeps its name)."""
+    for folder in sorted({str(home.resolve()), str(home)}, key=len, reverse=True):
+        message = message.replace(folder + "/", "").replace(folder, "the data home")
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name, message)

@@ -22,11 +22,11 @@ def folder_bytes(folder: Path) -> int:
 
 def deal_rows(settings: Settings) -> list[dict[str, Any]]:
     """The store's deals, or none when the data home does not exist (it is not created here)."""
-    if not settings.database_url and not settings.home.exists():
+    if not settings.database_url and not (settings.home / DB_NAME).exists():
         return []
     from .records import Records
 
-    records = Records.open(settings.home, settings.database_url)
+    records = Records.open(settings.home, settings.database_url, read_only=True)
     try:
         return records.list_deals()
     finally:

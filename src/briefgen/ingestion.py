@@ -33,6 +33,12 @@ class FileDone:
     chunks: int  # chunks this file added
 
 
+# Steps inside one file, for a progress display: (what, done, total).
+Step = Callable[[str, int, int], None]
+_EMBED_BATCH = 16
+_SENTENCE_BATCH = 256
+
+
 @dataclass
 class IngestReport:
     deals: list[str] = field(default_factory=list)
@@ -66,12 +72,14 @@ def split_text(text: str, size: int, overlap: int) -> list[tuple[int, str]]:
     return [(int(d.metadata.get("start_index", 0)), d.page_content) for d in docs]
 
 
-def _chunk_metadata(deal_id: str, source_id: str, doc: SourceDocument, text: str) -> dict[str, str]:
+def _chunk_metadata(
+    deal_id: str, source_id: str, doc: SourceDocument, text: str, digest: str
+) -> dict[str, str]:
     meta = {
         "deal_id": deal_id,
         "source_id": source_id,
         "kind": doc.kind,
-        "content_hash": doc.content_hash,
+        "content_hash": digest,
     }
     if doc.date:
         meta["date"] = doc.date
@@ -84,10 +92,18 @@ def _chunk_metadata(deal_id: str, source_id: str, doc: SourceDocument, text: str
     return meta
 
 
-def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: str, path: Path | None) -> str:
-    """Store one source; returns 'added', 'updated' or 'unchanged'."""
+def ingest_document(
+    store: Store,
+    deal_id: str,
+    doc: SourceDocument,
+    relpath: str,
+    path: Path | None,
+    step: Step | None = None,
+) -> str:
+    """Store one source; returns 'added', 'updated' or 'unchanged'. A large source is embedded
+    in batches, and `step` hears after each one."""
     source_id = source_id_for(deal_id, relpath, doc.part)
-    digest = doc.content_hash
+    digest = doc.content_hash  # once per source: hashing per chunk grew with size x chunks
     existing = store.records.get_source(source_id)
     if existing is not None and existing.content_hash == digest:
         # A previous run may have died between writing new chunks and deleting old ones.
@@ -98,14 +114,19 @@ def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: st
         Chunk(
             id=f"{source_id}:{digest[:12]}:{i}",
             text=piece,
-            metadata={**_chunk_metadata(deal_id, source_id, doc, piece), "start": start},
+            metadata={**_chunk_metadata(deal_id, source_id, doc, piece, digest), "start": start},
         )
         for i, (start, piece) in enumerate(pieces)
     ]
     # Order matters for crash safety: new chunks first, then the record that makes
     # them current, then removal of the old ones. Readers only trust chunks whose
     # hash matches the record, so every intermediate state is consistent.
-    store.vectors.add(chunks)
+    if step:
+        step("passages embedded", 0, len(chunks))
+    for start in range(0, len(chunks), _EMBED_BATCH):
+        store.vectors.add(chunks[start : start + _EMBED_BATCH])
+        if step:
+            step("passages embedded", min(start + _EMBED_BATCH, len(chunks)), len(chunks))
     stamp = now()
     store.records.put_source(
         SourceRecord(
@@ -129,7 +150,11 @@ def ingest_document(store: Store, deal_id: str, doc: SourceDocument, relpath: st
     store.vectors.delete_stale(source_id, digest)
     # The sentences every engine will read, embedded once here for the section classifier.
     passage = Passage(source_id, doc.text, doc.kind, doc.title, doc.date, doc.author, meta=doc.meta)
-    warm([s.text for s in split_passage(passage)], store.records)
+    texts = [s.text for s in split_passage(passage)]
+    for start in range(0, len(texts), _SENTENCE_BATCH):
+        warm(texts[start : start + _SENTENCE_BATCH], store.records)
+        if step:
+            step("sentences read", min(start + _SENTENCE_BATCH, len(texts)), len(texts))
     return "updated" if existing else "added"
 
 
@@ -139,12 +164,15 @@ def ingest_group(
     report: IngestReport,
     progress: Callable[[FileDone], None] | None = None,
     files_total: int = 0,
+    step: Step | None = None,
 ) -> None:
     deal = group.deal or Deal(deal_id=group.deal_id)
     store.records.upsert_deal(deal.model_copy(update={"deal_id": group.deal_id}))
     report.deals.append(group.deal_id)
     for path in group.files:
         chunks_before = report.chunks
+        if step:
+            step(f"reading {path.name}", 0, 0)
         try:
             docs = load_file(path, store.settings.max_file_bytes)
         except IngestError as exc:
@@ -152,7 +180,7 @@ def ingest_group(
             docs = []
         relpath = _relpath(path, group.root)
         for doc in docs:
-            outcome = ingest_document(store, group.deal_id, doc, relpath, path)
+            outcome = ingest_document(store, group.deal_id, doc, relpath, path, step)
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome != "unchanged":
                 rec = store.records.get_source(source_id_for(group.deal_id, relpath, doc.part))
@@ -167,10 +195,11 @@ def ingest_paths(
     paths: list[Path],
     deal_id: str | None = None,
     progress: Callable[[FileDone], None] | None = None,
+    step: Step | None = None,
 ) -> IngestReport:
     groups, problems = plan(paths, deal_id)
     report = IngestReport(skipped=[Skipped(p.path, p.reason) for p in problems])
     total = sum(len(g.files) for g in groups)
     for group in groups:
-        ingest_group(store, group, report, progress, total)
+        ingest_group(store, group, report, progress, total, step)
     return report

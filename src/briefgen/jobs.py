@@ -28,20 +28,40 @@ from sqlalchemy import Connection, RowMapping, and_, func, or_, select
 from . import tables as t
 from .database import db_now
 from .errors import LeaseLost, NotFound
-from .records import BriefRecord, Records, now
-from .schema import Brief
+from .records import BriefRecord, Records, now, upsert_deal
+from .schema import Brief, Deal
 
 log = logging.getLogger(__name__)
 
 # A job claimed this many times without finishing (its workers keep dying on it) is failed
 # rather than handed to yet another worker.
 MAX_CLAIMS = 5
+# What the brief worker takes; uploads from the form have workers of their own.
+BRIEF_KINDS = ("brief", "deliver")
+# Jobs claimed without a named worker (form uploads, run in the serving process) keep their
+# lease this long; if that process dies, its next start on this host resumes them.
+UNNAMED_LEASE = 24 * 3600.0
 _PROCESS = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
 def worker_id(name: str) -> str:
     """A lease owner: host, process id, a token for this process's lifetime, and a name."""
     return f"{_PROCESS}/{name}"
+
+
+@dataclass
+class Progress:
+    """How far a running job is, in the job's own unit, and what it is doing."""
+
+    done: int
+    total: int
+    note: str
+    report: str | None
+    updated_at: str
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None
 
 
 @dataclass
@@ -137,45 +157,33 @@ class JobQueue:
         event_id: str,
         deal_id: str,
         stage: str,
-        sources_hash: str,
+        sources_hash: str | None = None,
         payload: dict[str, Any] | None = None,
-    ) -> tuple[Job, bool]:
-        """One brief per CRM event and per (deal, stage); returns (job, created)."""
-        ev, tr = t.events, t.triggers
+        deal: Deal | None = None,
+        files: list[str] | None = None,
+        contents: dict[str, str] | None = None,
+    ) -> tuple[Job, str]:
+        """Record a CRM event and the work it asks for, in one transaction with the deal's record.
 
-        def run(conn: Connection) -> tuple[int, bool]:
+        Returns (job, action): "duplicate" for an event id seen before (a replay: nothing of it
+        is recorded again) or for a second event for the same deal and stage with nothing new;
+        else "queued". An event's documents are always ingested, once: they join the deal's
+        pending brief job, or make a new one when none is pending. `contents` (path -> text)
+        travels in the job, so a worker on another machine can ingest the files too."""
+        ev = t.events
+
+        def run(conn: Connection) -> tuple[int, str]:
             seen = conn.execute(
                 select(ev.c.job_id).where(ev.c.source == source, ev.c.event_id == event_id)
             ).first()
             if seen is not None:
-                return int(seen.job_id), False
-            current = conn.execute(
-                select(tr.c.job_id, tr.c.sources_hash)
-                .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
-                .with_for_update()
-            ).first()
-            created = current is None or current.sources_hash != sources_hash
-            if created:
-                job_id = self._insert(
-                    conn, "brief", deal_id, {**(payload or {}), "trigger": f"{source}:{stage}"}
-                )
-                if current is None:
-                    # Another replica inserting the same (deal, stage) now makes this fail;
-                    # the retry then finds its row.
-                    conn.execute(
-                        tr.insert().values(
-                            deal_id=deal_id, stage=stage, job_id=job_id, sources_hash=sources_hash
-                        )
-                    )
-                else:
-                    conn.execute(
-                        tr.update()
-                        .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
-                        .values(job_id=job_id, sources_hash=sources_hash)
-                    )
-            else:
-                assert current is not None
-                job_id = int(current.job_id)
+                return int(seen.job_id), "duplicate"
+            if deal is not None:
+                upsert_deal(conn, deal)
+            current_hash = sources_hash or self.records.sources_hash(deal_id, conn)
+            job_id, action = self._work_for(
+                conn, source, deal_id, stage, current_hash, payload, files, contents
+            )
             # The same event delivered to two replicas at once: the second insert fails,
             # its whole transaction (job included) rolls back, and the retry finds the event.
             conn.execute(
@@ -183,12 +191,76 @@ class JobQueue:
                     source=source, event_id=event_id, deal_id=deal_id, job_id=job_id, received_at=now()
                 )
             )
-            return job_id, created
+            return job_id, action
 
-        job_id, created = self.db.retrying(run)
-        if created:
+        job_id, action = self.db.retrying(run)
+        if action == "queued":
             self.wake.set()
-        return self.get(job_id), created
+        return self.get(job_id), action
+
+    def _work_for(
+        self,
+        conn: Connection,
+        source: str,
+        deal_id: str,
+        stage: str,
+        sources_hash: str,
+        payload: dict[str, Any] | None,
+        files: list[str] | None,
+        contents: dict[str, str] | None,
+    ) -> tuple[int, str]:
+        tr = t.triggers
+        current = conn.execute(
+            select(tr.c.job_id, tr.c.sources_hash)
+            .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
+            .with_for_update()
+        ).first()
+        if files:
+            pending = conn.execute(
+                select(_j.c.id, _j.c.payload)
+                .where(_j.c.kind == "brief", _j.c.deal_id == deal_id, _j.c.status == "pending")
+                .order_by(_j.c.id.desc())
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if pending is not None:  # not claimed yet: the job ingests these files too
+                merged = json.loads(pending.payload)
+                merged["ingest"] = [*(merged.get("ingest") or []), *files]
+                if contents:
+                    merged["contents"] = {**(merged.get("contents") or {}), **contents}
+                conn.execute(
+                    _j.update()
+                    .where(_j.c.id == pending.id)
+                    .values(payload=json.dumps(merged), updated_at=now())
+                )
+                return int(pending.id), "queued"
+        elif current is not None and current.sources_hash == sources_hash:
+            return int(current.job_id), "duplicate"
+        body: dict[str, Any] = {**(payload or {}), "ingest": files or [], "trigger": f"{source}:{stage}"}
+        if contents:
+            body["contents"] = contents
+        job_id = self._insert(conn, "brief", deal_id, body)
+        if current is None:
+            # Another replica inserting the same (deal, stage) now makes this fail; the retry
+            # then finds its row.
+            conn.execute(
+                tr.insert().values(deal_id=deal_id, stage=stage, job_id=job_id, sources_hash=sources_hash)
+            )
+        else:
+            conn.execute(
+                tr.update()
+                .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
+                .values(job_id=job_id, sources_hash=sources_hash)
+            )
+        return job_id, "queued"
+
+    def settle(self, job_id: int, sources_hash: str) -> None:
+        """After a job ingested its files: the triggers it serves record what the deal now holds,
+        so a later event with nothing new is a duplicate."""
+        with self.db.write() as conn:
+            conn.execute(
+                t.triggers.update().where(t.triggers.c.job_id == job_id).values(sources_hash=sources_hash)
+            )
 
     def stages_for(self, deal_id: str) -> list[tuple[str, str]]:
         tr = t.triggers
@@ -225,9 +297,10 @@ class JobQueue:
 
     # --- doing work ----------------------------------------------------------------
 
-    def claim(self, owner: str | None = None) -> Job | None:
-        """The oldest job that is due, or running under a lease that ran out; now held by
-        `owner` for `lease_seconds`."""
+    def claim(self, kinds: tuple[str, ...] = BRIEF_KINDS, owner: str | None = None) -> Job | None:
+        """The oldest job of these kinds that is due, or running under a lease that ran out;
+        now held by `owner` for `lease_seconds` (unnamed: for `UNNAMED_LEASE`)."""
+        lease = self.lease_seconds if owner else UNNAMED_LEASE
         owner = owner or worker_id("main")
         due = or_(
             and_(_j.c.status == "pending", _j.c.not_before <= db_now()),
@@ -236,7 +309,7 @@ class JobQueue:
         with self.db.write() as conn:
             row = conn.execute(
                 select(_j.c.id, _j.c.status, _j.c.attempts, _j.c.lease_owner)
-                .where(due)
+                .where(due, _j.c.kind.in_(kinds))
                 .order_by(_j.c.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
@@ -266,13 +339,13 @@ class JobQueue:
                         status="running",
                         attempts=_j.c.attempts + 1,
                         lease_owner=owner,
-                        lease_until=db_now() + self.lease_seconds,
+                        lease_until=db_now() + lease,
                         updated_at=now(),
                     )
                 )
                 claimed = int(row.id)
         if claimed is None:
-            return self.claim(owner)
+            return self.claim(kinds, owner)
         return self.get(claimed)
 
     def renew(self, job_id: int, owner: str) -> bool:
@@ -284,7 +357,13 @@ class JobQueue:
         return bool(cur.rowcount)
 
     def complete_brief(
-        self, job: Job, owner: str | None, brief: Brief, sources_hash: str, deliver: bool = False
+        self,
+        job: Job,
+        owner: str | None,
+        brief: Brief,
+        sources_hash: str,
+        deliver: bool = False,
+        note: str | None = None,
     ) -> BriefRecord:
         """Store the brief and mark the job done in one transaction, only while `owner` still
         holds the job; a delivery job, if asked for, is queued in the same transaction."""
@@ -294,7 +373,7 @@ class JobQueue:
             if held is None:
                 raise LeaseLost(f"job {job.id} is no longer held by this worker; its brief is discarded")
             record = self.records.insert_brief(conn, brief, sources_hash)
-            self._done(conn, job.id, record.id)
+            self._done(conn, job.id, record.id, note)
             if deliver:
                 self._insert(conn, "deliver", job.deal_id, {"brief_id": record.id})
             return record
@@ -304,22 +383,25 @@ class JobQueue:
             self.wake.set()
         return record
 
-    def finish(self, job_id: int, brief_id: int | None = None, owner: str | None = None) -> bool:
+    def finish(
+        self, job_id: int, brief_id: int | None = None, note: str | None = None, owner: str | None = None
+    ) -> bool:
+        """Done; `note` says what was done only in part (a document that could not be read)."""
         with self.db.write() as conn:
             held = conn.execute(select(_j.c.id).where(_held(job_id, owner)).with_for_update()).first()
             if held is None:
                 return False
-            self._done(conn, job_id, brief_id)
+            self._done(conn, job_id, brief_id, note)
         return True
 
-    def _done(self, conn: Connection, job_id: int, brief_id: int | None) -> None:
+    def _done(self, conn: Connection, job_id: int, brief_id: int | None, note: str | None = None) -> None:
         conn.execute(
             _j.update()
             .where(_j.c.id == job_id)
             .values(
                 status="done",
                 brief_id=func.coalesce(brief_id, _j.c.brief_id),
-                error=None,
+                error=note,
                 lease_owner=None,
                 lease_until=None,
                 updated_at=now(),
@@ -379,6 +461,33 @@ class JobQueue:
                     .values(status="pending", lease_owner=None, lease_until=None, updated_at=now())
                 )
         return len(dead)
+
+    def set_progress(self, job_id: int, done: int, total: int, note: str, report: str | None = None) -> None:
+        p = t.job_progress
+        stmt = self.db.insert(p).values(
+            job_id=job_id, done=done, total=total, note=note, report=report, updated_at=now()
+        )
+        with self.db.write() as conn:
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["job_id"],
+                    set_={
+                        "done": stmt.excluded.done,
+                        "total": stmt.excluded.total,
+                        "note": stmt.excluded.note,
+                        "report": func.coalesce(stmt.excluded.report, p.c.report),
+                        "updated_at": stmt.excluded.updated_at,
+                    },
+                )
+            )
+
+    def progress(self, job_id: int) -> Progress | None:
+        p = t.job_progress
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(p.c.done, p.c.total, p.c.note, p.c.report, p.c.updated_at).where(p.c.job_id == job_id)
+            ).first()
+        return Progress(**dict(row._mapping)) if row else None
 
     def counts(self) -> dict[str, int]:
         with self.db.read() as conn:

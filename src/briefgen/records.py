@@ -20,7 +20,7 @@ from sqlalchemy import Connection, RowMapping, func, select
 
 from . import tables as t
 from .database import Database
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .schema import Brief, Deal
 
 
@@ -69,19 +69,65 @@ class BriefRecord:
     reviewed_at: str | None = None
 
 
+@dataclass
+class BriefInfo:
+    """A stored version without its body: what a version list shows."""
+
+    id: int
+    deal_id: str
+    version: int
+    engine: str
+    status: str
+    note: str | None
+    created_at: str
+    created_by: str | None
+    reviewed_by: str | None
+    reviewed_at: str | None
+
+    @property
+    def seen(self) -> str:
+        """What a reviewer saw of this version's review state; a review naming another
+        value acts on a version someone has reviewed since."""
+        return f"{self.status}|{self.reviewed_at or ''}"
+
+
+_INFO = [
+    t.briefs.c[n]
+    for n in (
+        "id",
+        "deal_id",
+        "version",
+        "engine",
+        "status",
+        "note",
+        "created_at",
+        "created_by",
+        "reviewed_by",
+        "reviewed_at",
+    )
+]
+
+
+def _info(row: Any) -> BriefInfo:
+    return BriefInfo(**dict(row._mapping))
+
+
 class Records:
     """Deals, sources, sentence vectors and brief versions. `target` is the SQLite file of a
     data home, or a database URL."""
 
-    def __init__(self, target: Path | str) -> None:
-        self.db = Database(target) if isinstance(target, str) else Database.for_file(target)
+    def __init__(self, target: Path | str, read_only: bool = False) -> None:
+        if isinstance(target, str):
+            self.db = Database(target, read_only=read_only)
+        else:
+            self.db = Database.for_file(target, read_only=read_only)
         self.path = self.db.where
 
     @classmethod
-    def open(cls, home: Path, database_url: str | None = None) -> Records:
+    def open(cls, home: Path, database_url: str | None = None, read_only: bool = False) -> Records:
         from .database import SQLITE_NAME
 
-        return cls(database_url or home / SQLITE_NAME)
+        return cls(database_url or home / SQLITE_NAME, read_only=read_only)
 
     def close(self) -> None:
         self.db.close()
@@ -91,40 +137,13 @@ class Records:
         with self.db.write() as conn:
             yield conn
 
+    # Every write transaction takes its locks before it reads (see database.py).
+    immediate = transaction
+
     # --- deals -----------------------------------------------------------------
 
     def upsert_deal(self, deal: Deal, replace_fields: bool = True) -> Deal:
-        incoming = deal.model_dump(exclude_none=True)
-
-        def run(conn: Connection) -> Deal:
-            stamp = now()
-            # Insert-if-absent, then lock the row: two replicas receiving the same new deal
-            # at once both end with one row holding both their fields.
-            conn.execute(
-                self.db.insert(t.deals)
-                .values(
-                    deal_id=deal.deal_id,
-                    data=json.dumps(incoming, sort_keys=True),
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-                .on_conflict_do_nothing(index_elements=["deal_id"])
-            )
-            row = conn.execute(
-                select(t.deals.c.data).where(t.deals.c.deal_id == deal.deal_id).with_for_update()
-            ).one()
-            current = json.loads(row.data)
-            merged = {**current, **incoming} if replace_fields else {**incoming, **current}
-            if merged == current:
-                return Deal.model_validate(current)
-            conn.execute(
-                t.deals.update()
-                .where(t.deals.c.deal_id == deal.deal_id)
-                .values(data=json.dumps(merged, sort_keys=True), updated_at=stamp)
-            )
-            return Deal.model_validate(merged)
-
-        return self.db.retrying(run)
+        return self.db.retrying(lambda conn: upsert_deal(conn, deal, replace_fields))
 
     def get_deal(self, deal_id: str) -> Deal:
         with self.db.read() as conn:
@@ -207,16 +226,19 @@ class Records:
         with self.db.write() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["source_id"], set_=changed))
 
-    def sources_hash(self, deal_id: str) -> str:
-        """Changes whenever any source of the deal, or the deal's fields, change."""
+    def sources_hash(self, deal_id: str, conn: Connection | None = None) -> str:
+        """Changes whenever any source of the deal, or the deal's fields, change (as seen by
+        `conn`'s transaction, when given)."""
+        if conn is None:
+            with self.db.read() as own:
+                return self.sources_hash(deal_id, own)
         h = hashlib.sha256()
         s = t.sources
-        with self.db.read() as conn:
-            for r in conn.execute(
-                select(s.c.source_id, s.c.content_hash).where(s.c.deal_id == deal_id).order_by(s.c.source_id)
-            ):
-                h.update(f"{r.source_id}:{r.content_hash}\n".encode())
-            row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
+        for r in conn.execute(
+            select(s.c.source_id, s.c.content_hash).where(s.c.deal_id == deal_id).order_by(s.c.source_id)
+        ):
+            h.update(f"{r.source_id}:{r.content_hash}\n".encode())
+        row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
         if row:
             h.update(row.data.encode())
         return h.hexdigest()[:16]
@@ -317,6 +339,123 @@ class Records:
             )
             if cur.rowcount == 0:
                 raise NotFound(f"no brief with id {brief_id}")
+
+    def brief_versions(self, deal_id: str) -> list[BriefInfo]:
+        """Every version of a deal's brief, oldest first, without reading the bodies."""
+        b = t.briefs
+        with self.db.read() as conn:
+            rows = conn.execute(select(*_INFO).where(b.c.deal_id == deal_id).order_by(b.c.version)).all()
+        return [_info(r) for r in rows]
+
+    def brief_info(self, brief_id: int) -> BriefInfo:
+        with self.db.read() as conn:
+            row = conn.execute(select(*_INFO).where(t.briefs.c.id == brief_id)).first()
+        if row is None:
+            raise NotFound(f"no brief with id {brief_id}")
+        return _info(row)
+
+    def deal_table(self) -> list[dict[str, Any]]:
+        """Every deal with its CRM fields, source count and latest brief version: the form's
+        deal list."""
+        d, s, b = t.deals, t.sources, t.briefs
+        n_sources = select(func.count()).where(s.c.deal_id == d.c.deal_id).scalar_subquery()
+        x = b.alias("x")
+        newest = select(func.max(x.c.version)).where(x.c.deal_id == b.c.deal_id).scalar_subquery()
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(d.c.deal_id, d.c.data, d.c.updated_at, n_sources.label("sources")).order_by(
+                    d.c.deal_id
+                )
+            ).all()
+            latest = {r.deal_id: _info(r) for r in conn.execute(select(*_INFO).where(b.c.version == newest))}
+        out = []
+        for r in rows:
+            data = json.loads(r.data)
+            out.append(
+                {
+                    "deal_id": r.deal_id,
+                    "account": data.get("account"),
+                    "stage": data.get("stage"),
+                    "owner": data.get("owner"),
+                    "close_date": data.get("close_date"),
+                    "sources": int(r.sources),
+                    "updated_at": r.updated_at,
+                    "last_brief": latest.get(r.deal_id),
+                }
+            )
+        return out
+
+    def review_brief(
+        self, brief_id: int, status: str, note: str | None, reviewed_by: str | None, seen: str
+    ) -> BriefInfo:
+        """Set a version's review status, only if it is still the deal's latest version and
+        its review state is still what the reviewer saw (`BriefInfo.seen`); checked and written
+        in one transaction with the row locked, so two reviewers cannot both act on the same state."""
+        b = t.briefs
+        with self.db.write() as conn:
+            row = conn.execute(select(*_INFO).where(b.c.id == brief_id).with_for_update()).first()
+            if row is None:
+                raise NotFound(f"no brief with id {brief_id}")
+            info = _info(row)
+            newer = conn.execute(
+                select(b.c.version, b.c.created_by, b.c.created_at)
+                .where(b.c.deal_id == info.deal_id, b.c.version > info.version)
+                .order_by(b.c.version.desc())
+                .limit(1)
+            ).first()
+            if newer is not None:
+                by = f" by {newer.created_by}" if newer.created_by else ""
+                raise Conflict(
+                    f"version {info.version} of {info.deal_id} is out of date: version {newer.version} "
+                    f"was saved{by} at {newer.created_at}; open it first"
+                )
+            if info.seen != seen:
+                by = f" by {info.reviewed_by}" if info.reviewed_by else ""
+                raise Conflict(
+                    f"version {info.version} of {info.deal_id} was {info.status}{by} at "
+                    f"{info.reviewed_at} since you opened it; open it again first"
+                )
+            stamp = now()
+            conn.execute(
+                b.update()
+                .where(b.c.id == brief_id)
+                .values(status=status, note=note, reviewed_by=reviewed_by, reviewed_at=stamp)
+            )
+        info.status, info.note, info.reviewed_by, info.reviewed_at = status, note, reviewed_by, stamp
+        return info
+
+
+def upsert_deal(conn: Connection, deal: Deal, replace_fields: bool = True) -> Deal:
+    """Insert a deal or merge its fields, inside the caller's transaction. Insert-if-absent,
+    then lock the row: two replicas receiving the same new deal at once both end with one row
+    holding both their fields."""
+    from .database import insert_for
+
+    incoming = deal.model_dump(exclude_none=True)
+    stamp = now()
+    conn.execute(
+        insert_for(conn, t.deals)
+        .values(
+            deal_id=deal.deal_id,
+            data=json.dumps(incoming, sort_keys=True),
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        .on_conflict_do_nothing(index_elements=["deal_id"])
+    )
+    row = conn.execute(
+        select(t.deals.c.data).where(t.deals.c.deal_id == deal.deal_id).with_for_update()
+    ).one()
+    current = json.loads(row.data)
+    merged = {**current, **incoming} if replace_fields else {**incoming, **current}
+    if merged == current:
+        return Deal.model_validate(current)
+    conn.execute(
+        t.deals.update()
+        .where(t.deals.c.deal_id == deal.deal_id)
+        .values(data=json.dumps(merged, sort_keys=True), updated_at=stamp)
+    )
+    return Deal.model_validate(merged)
 
 
 def _source(row: RowMapping) -> SourceRecord:

@@ -55,6 +55,21 @@ def _md_escape(text: str) -> str:
     return _SCHEME.sub(r"\1&#58;", text)
 
 
+def review_line(brief: Brief) -> str:
+    """Version, status, reviewer, time and reason of a stored version, in words."""
+    r = brief.review
+    if r is None:
+        return ""
+    line = f"version {r.version}, {r.status}"
+    if r.reviewed_by or r.reviewed_at:
+        line += f" by {r.reviewed_by or 'unknown'} at {r.reviewed_at}"
+    if r.reason:
+        line += f": {r.reason}"
+    if r.created_by:
+        line += f" (written by {r.created_by} at {r.created_at})"
+    return line
+
+
 def to_markdown(brief: Brief) -> str:
     notes = _Notes(brief)
 
@@ -69,7 +84,10 @@ def to_markdown(brief: Brief) -> str:
             facts.append(f"{label}: {_md_escape(str(deal[key]).split('<')[0].strip())}")
     facts.append(f"engine: {brief.engine}")
     facts.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
-    out += ["_" + " · ".join(facts) + "_", "", _md_escape(brief.summary), ""]
+    out += ["_" + " · ".join(facts) + "_", ""]
+    if brief.review:
+        out += [f"**Review:** {_md_escape(review_line(brief))}", ""]
+    out += [_md_escape(brief.summary), ""]
 
     hr = brief.handoff_risk
     out += [
@@ -163,7 +181,7 @@ _CSS = """
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2330}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.15rem;border-bottom:1px solid #e2e5ea;padding-bottom:.2rem;margin-top:1.6rem}
 .meta{color:#5b6475;font-size:.9rem} .risk{display:inline-block;padding:.1rem .6rem;border-radius:1rem;font-weight:600}
-.high{background:#fde2e1;color:#9b1c1c} .medium{background:#fdf1d8;color:#8a5a00} .low{background:#dcf3e3;color:#1f6f3f}
+.unknown{background:#eceef2;color:#5b6475} .high{background:#fde2e1;color:#9b1c1c} .medium{background:#fdf1d8;color:#8a5a00} .low{background:#dcf3e3;color:#1f6f3f}
 table{border-collapse:collapse;width:100%;font-size:.92rem} th,td{border:1px solid #e2e5ea;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f6f8} sup a{text-decoration:none} ol.notes{font-size:.85rem;color:#3d4454} .none{color:#8a91a0;font-style:italic}
 blockquote{margin:0;border-left:3px solid #c9ced8;padding-left:.6rem}
@@ -186,6 +204,8 @@ def to_html(brief: Brief) -> str:
         + (f" · AE {e(owner)}" if owner else "")
         + f" · generated {brief.generated_at:%Y-%m-%d %H:%M} UTC</p>"
     )
+    if brief.review:
+        body.append(f'<p class="review"><strong>Review:</strong> {e(review_line(brief))}</p>')
     body.append(f"<p>{e(brief.summary)}</p>")
     hr = brief.handoff_risk
     body.append(f'<h2>Handoff risk <span class="risk {hr.level.value}">{hr.level.value}</span></h2>')

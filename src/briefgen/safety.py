@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from typing import Any
 
 from .schema import ITEM_SECTIONS
 
 _INJECTION = re.compile(
-    r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|"
-    r"earlier|preceding|system)?\s*(?:instructions?|prompts?|rules|guidelines|directions)"
-    r"|\b(?:you are|act as|pretend to be)\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|language model|llm|chatbot|gpt)\b"
-    r"|\bsystem prompt\b|\bnew instructions?\b|\binstructions? (?:to|for) (?:the )?(?:ai|assistant|model|llm)\b"
-    r"|\b(?:ai|assistant|model|llm|summari[sz]er|bot)s?\s*(?:[:,]|reading this|that reads this|processing this)"
-    r"|\b(?:to|for|dear|hey|attention|note to)\s+(?:any\s+|the\s+|all\s+|an?\s+)?(?:ai|automated)\s*(?:assistants?|models?|bots?|tools?|summari[sz]ers?|note-?takers?)?\b"
+    r"(?:ignore|disregard|forget|override|set aside|pay no attention to|skip)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*"
+    r"(?:previous|prior|above|earlier|preceding|system|original|initial|former|existing)?\s*"
+    r"(?:instructions?|prompts?|rules|guidelines|guidance|directions|directives|orders|context|what you (?:were|have been) told)"
+    r"|\b(?:you are|act as|pretend to be|behave as|role-?play as)\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|language model|llm|chatbot|gpt|bot)\b"
+    r"|\bif you are an? (?:ai|language model|llm|chatbot|bot|assistant|model)\b"
+    r"|\bsystem prompt\b|\bnew instructions?\b|\binstructions? (?:to|for) (?:the |any |all )?(?:ai|assistant|model|llm|bot)s?\b"
+    r"|\b(?:ai|assistant|model|llm|summari[sz]er|bot|chatbot|gpt|copilot)s?\s*(?:[:,]|reading this|that reads this|processing this|summari[sz]ing this)"
+    r"|\b(?:to|for|dear|hey|hi|hello|attention|note to|message to|memo to)\s+(?:any\s+|the\s+|all\s+|an?\s+|every\s+|our\s+|my\s+)?"
+    r"(?:ai|automated|llm|gpt|chatbot|language model)\s*(?:assistants?|models?|bots?|tools?|summari[sz]ers?|note-?takers?|systems?)?\b"
+    r"|\b(?:any|every|all)\s+(?:ai|llm|language model|chatbot|gpt)s?\b[\w ,'-]{0,40}?\b(?:should|must|shall|needs? to|has to|is to|are to|will)\b"
     r"|\b(?:mark|rate|set|classify|report|label|describe|present|portray|call)\s+(?:this|the)\s+(?:deal|account|customer|brief|handoff|risk)"
     r"[\w\s-]{0,30}\s+as\b"
     r"|\b(?:reveal|print|output|list|include|show)\s+(?:all\s+)?(?:the\s+)?(?:other|all)\s+(?:deals?|customers?|accounts?)"
@@ -25,9 +30,56 @@ _INJECTION = re.compile(
 )
 _B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 
+# Spellings that hide an instruction from a pattern but not from a model: compatibility forms
+# (fullwidth letters), invisible format characters (zero-width spaces and joiners, soft
+# hyphens), letters of other scripts that look Latin (Unicode's confusables), and digits or
+# symbols standing for letters inside a word ("1gn0r3").
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+)
+_LEET_WORD = re.compile(r"[A-Za-z0-9@$!|]{1,40}")
+_LEET_CHAR = re.compile(r"[0-9@$!|]")
+_FOLD: dict[int, str] = {}
+
+
+def _lookalikes() -> dict[int, str]:
+    """Non-ASCII characters that Unicode lists as confusable with an ASCII letter or digit."""
+    from confusable_homoglyphs import confusables
+
+    table: dict[int, str] = {}
+    for char, glyphs in confusables.confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        latin = [g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()]
+        if latin:
+            # Unicode's prototype for I and its lookalikes is "l"; a capital reads as "I".
+            table[ord(char)] = "I" if latin[0] == "l" and char.isupper() else latin[0]
+    return table
+
+
+def normalise_for_detection(text: str) -> str:
+    """The text as a reader (or a model) reads it: NFKC, format characters removed, lookalike
+    letters folded to Latin, and digits or symbols that stand for letters read as letters."""
+    if not _FOLD:
+        _FOLD.update(_lookalikes())
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.translate(_FOLD)
+    return _LEET_WORD.sub(lambda m: _unleet(m.group(0)), text)
+
+
+def _unleet(word: str) -> str:
+    # Only words that mix letters and stand-ins: "12 weeks" and "$48,000" stay as written.
+    if not _LEET_CHAR.search(word) or sum(c.isalpha() for c in word) < 2:
+        return word
+    return word.translate(_LEET)
+
 
 def is_injection(text: str) -> bool:
     if _INJECTION.search(text):
+        return True
+    folded = normalise_for_detection(text)
+    if folded != text and _INJECTION.search(folded):
         return True
     # Encoded payloads: decode base64-looking runs and check what they say.
     for m in _B64.finditer(text):
@@ -176,8 +228,14 @@ def tainted_words(sources: list[str]) -> set[str]:
     bad: set[str] = set()
     clean: set[str] = set()
     for text in sources:
-        for sentence in _SENTENCE_SPLIT.split(text):
-            if is_injection(sentence):
+        sentences = [x for x in _SENTENCE_SPLIT.split(text) if x.strip()]
+        flagged = [is_injection(x) for x in sentences]
+        # An instruction broken over two lines is one instruction.
+        for i in range(len(sentences) - 1):
+            if not (flagged[i] or flagged[i + 1]) and is_injection(f"{sentences[i]} {sentences[i + 1]}"):
+                flagged[i] = flagged[i + 1] = True
+        for sentence, injected in zip(sentences, flagged, strict=True):
+            if injected:
                 bad |= _words(sentence) | _words(_decoded(sentence))
             else:
                 clean |= _words(sentence)

@@ -46,6 +46,13 @@ class Severity(StrEnum):
     high = "high"
 
 
+class Unknown(StrEnum):
+    """A handoff risk that cannot be judged: a deal with no sources is `unknown`, not low.
+    Kept apart from Severity so that a risk's severity never takes this value."""
+
+    unknown = "unknown"
+
+
 class RiskCategory(StrEnum):
     technical = "technical"
     organisational = "organisational"
@@ -154,7 +161,7 @@ class HandoffFactor(Item):
 
 class HandoffRisk(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    level: Severity
+    level: Severity | Unknown
     factors: list[HandoffFactor] = Field(default_factory=list)
     recommendation: str
 
@@ -195,6 +202,20 @@ class Provenance(BaseModel):
     llm_mode: str | None = None  # "assist" (reviewed the offline findings) or "one-pass"
 
 
+class Review(BaseModel):
+    """Where a stored version stands: who wrote it, who reviewed it, when and why. Filled from
+    the record when a stored version is shown or exported; a freshly written brief has none."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    status: str = "draft"  # draft | accepted | returned
+    created_by: str | None = None
+    created_at: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    reason: str | None = None
+
+
 class Brief(BaseModel):
     model_config = ConfigDict(extra="forbid")
     deal_id: str
@@ -216,6 +237,7 @@ class Brief(BaseModel):
     engine: str
     generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     provenance: Provenance = Field(default_factory=Provenance)
+    review: Review | None = None
 
     def items(self) -> list[tuple[str, Item]]:
         """Every evidence-bearing item with the name of its section."""

@@ -7,6 +7,8 @@ commands that only read records stay fast.
 
 from __future__ import annotations
 
+import threading
+
 from .config import Settings
 from .embeddings import Embedder, default_embedder
 from .records import Records
@@ -19,18 +21,24 @@ class Store:
         self.records = Records.open(settings.home, settings.database_url)
         self._embedder = embedder
         self._vectors: VectorStore | None = None
+        # Upload workers and the form open the index from several threads; chromadb's client
+        # must be created once.
+        self._open_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = default_embedder()
-        return self._embedder
+        with self._open_lock:
+            if self._embedder is None:
+                self._embedder = default_embedder()
+            return self._embedder
 
     @property
     def vectors(self) -> VectorStore:
-        if self._vectors is None:
-            self._vectors = VectorStore(self.settings.home, self.embedder, self.settings.chroma_url)
-        return self._vectors
+        embedder = self.embedder
+        with self._open_lock:
+            if self._vectors is None:
+                self._vectors = VectorStore(self.settings.home, embedder, self.settings.chroma_url)
+            return self._vectors
 
     def close(self) -> None:
         self.records.close()

@@ -87,7 +87,7 @@ jobs = Table(
     "jobs",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", Text, nullable=False),  # brief | deliver
+    Column("kind", Text, nullable=False),  # brief | deliver | ingest | ingest-large
     Column("deal_id", Text, nullable=False),
     Column("status", Text, nullable=False),  # pending | running | done | failed
     Column("attempts", Integer, nullable=False, server_default=text("0")),
@@ -101,6 +101,18 @@ jobs = Table(
     Column("lease_until", Double),
     Index("jobs_status", "status", "not_before"),
     sqlite_autoincrement=True,
+)
+
+# How far a running job (a form upload) is, in the job's own unit.
+job_progress = Table(
+    "job_progress",
+    metadata,
+    Column("job_id", Integer, primary_key=True, autoincrement=False),
+    Column("done", Integer, nullable=False, server_default=text("0")),
+    Column("total", Integer, nullable=False, server_default=text("0")),
+    Column("note", Text, nullable=False, server_default=text("''")),
+    Column("report", Text),
+    Column("updated_at", Text, nullable=False),
 )
 
 # CRM deliveries already seen: a retried delivery finds the job it made the first time.

@@ -297,7 +297,12 @@ class FormGuard:
             return
         accept = dict(scope.get("headers", [])).get(b"accept", b"")
         if scope.get("method") == "GET" and b"text/html" in accept:
-            await self._redirect(send, "/login?next=" + quote(scope.get("path", "/ui/")))
+            # A shared link to one version (?deal=…&version=…) still opens it after sign-in.
+            target = scope.get("path", "/ui/")
+            query = scope.get("query_string", b"").decode("latin-1")
+            await self._redirect(
+                send, "/login?next=" + quote(target + (f"?{query}" if query else ""), safe="")
+            )
             return
         await _plain(send, 401, "sign in at /login first")
 

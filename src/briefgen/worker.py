@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -21,7 +20,6 @@ from .ingestion import ingest_paths
 from .jobs import Job, JobQueue, worker_id
 from .render import render
 from .store import Store
-from .webhooks import safe_filename
 
 log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 5
@@ -47,7 +45,7 @@ class Worker:
         self.owner = worker_id(name)
 
     def run_once(self) -> bool:
-        job = self.queue.claim(self.owner)
+        job = self.queue.claim(owner=self.owner)
         if job is None:
             return False
         with self._holding(job):
@@ -92,25 +90,32 @@ class Worker:
             beat.join(timeout=5)
 
     def _documents(self, job: Job) -> list[Path]:
-        """The job's files: documents carried in the job (webhooks) are written to this node's
-        uploads folder first, so any worker on any machine can ingest them."""
-        files = [Path(f) for f in job.payload.get("ingest") or []]
-        docs: list[dict[str, Any]] = job.payload.get("documents") or []
-        if docs:
-            folder = self.store.settings.home / "uploads" / job.deal_id
-            folder.mkdir(parents=True, exist_ok=True)
-            for doc in docs:
-                path = folder / safe_filename(str(doc["name"]))
+        """The job's files. A file the accepting replica stored on a disk this worker cannot
+        see is written from the copy carried in the job, under this node's data home (same
+        name, so the same source)."""
+        contents: dict[str, str] = job.payload.get("contents") or {}
+        files: list[Path] = []
+        for name in job.payload.get("ingest") or []:
+            path = Path(name)
+            if not path.exists() and name in contents:
+                path = self.store.settings.home / "uploads" / job.deal_id / path.parent.name / path.name
+                path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(f".{path.name}.{self.owner.rsplit('/', 1)[-1]}.part")
-                tmp.write_text(str(doc["content"]), encoding="utf-8")
+                tmp.write_text(contents[name], encoding="utf-8")
                 tmp.replace(path)
-                files.append(path)
+            files.append(path)
         return files
 
     def _brief(self, job: Job) -> None:
         files = self._documents(job)
+        note = None
         if files:
-            ingest_paths(self.store, files, job.deal_id)
+            report = ingest_paths(self.store, files, job.deal_id)
+            self.queue.settle(job.id, self.store.records.sources_hash(job.deal_id))
+            if report.skipped:  # said on the job, never dropped in silence
+                note = "not ingested: " + "; ".join(
+                    f"{Path(s.path).name}: {s.reason}" for s in report.skipped
+                )
         brief, _ = write_brief(self.store, job.deal_id, self.store.settings.engine, save=False)
         self.queue.complete_brief(
             job,
@@ -118,6 +123,7 @@ class Worker:
             brief,
             self.store.records.sources_hash(job.deal_id),
             deliver=bool(self.store.settings.callback_url),
+            note=note,
         )
 
     def _deliver(self, job: Job) -> None:

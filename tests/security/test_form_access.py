@@ -122,7 +122,7 @@ def test_a_server_path_as_a_file_value_is_refused(server: tuple[str, Path]) -> N
     # Through the client: a file it uploads is accepted and ingested ...
     client = Client(f"{url}/ui/", verbose=False, headers={"Cookie": cookie})
     upload = str(EXAMPLES / "brightside-bakery" / "call-notes-2026-09-29.txt")
-    report, _, _ = client.predict(
+    queued = client.predict(
         "bakery-form",
         [handle_file(upload)],
         "Brightside",
@@ -132,8 +132,15 @@ def test_a_server_path_as_a_file_value_is_refused(server: tuple[str, Path]) -> N
         "",
         "closedwon",
         api_name="/on_ingest",
-    )
-    assert "1 added" in report
+    )[0]
+    job_id = int(queued.removeprefix("Queued as job ").rstrip("."))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # ingest runs as a job; its report says what it read
+        job = httpx.get(f"{url}/v1/jobs/{job_id}", headers={"Authorization": "Bearer key-two"}).json()
+        if job["status"] in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert job["status"] == "done" and "1 added" in job["progress"]["report"]
     # ... another session cannot reuse that uploaded path.
     other = sign_in(url, "key-ana").headers["set-cookie"].split(";")[0]
     reuse = {**attack, "data": ["x", [{"path": "/tmp/whatever", "meta": {"_type": "gradio.FileData"}}]]}

@@ -139,3 +139,41 @@ def test_webhook_parsers_fuzz(body: bytes) -> None:
     ):
         with contextlib.suppress(BadInput, Unauthorized):
             parse(body)
+
+
+def test_content_is_hashed_once_per_file_not_once_per_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hashing the whole text for every chunk made a 20 MB one-line file cost 20 MB x 20,000.
+    import hashlib
+
+    import briefgen.ingest.document as document
+    from briefgen.config import Settings
+    from briefgen.embeddings import HashEmbedder
+
+    store = Store(Settings.from_env(tmp_path / "home"), embedder=HashEmbedder())
+
+    hashed: list[int] = []
+    real = hashlib.sha256
+
+    class Counting:
+        def __init__(self) -> None:
+            self.inner = real()
+
+        def update(self, data: bytes) -> None:
+            hashed.append(len(data))
+            self.inner.update(data)
+
+        def hexdigest(self) -> str:
+            return self.inner.hexdigest()
+
+    monkeypatch.setattr(document.hashlib, "sha256", Counting)
+    deal = tmp_path / "one-line"
+    deal.mkdir()
+    text = "The customer wants SSO for every site. " * 2_000  # ~78 KB on one line, one sentence
+    (deal / "notes.txt").write_text(text)
+    ingest_paths(store, [deal])
+    [rec] = store.records.sources("one-line")
+    assert rec.chunks > 50
+    whole_text_hashes = sum(1 for n in hashed if n >= len(text.strip()))
+    assert whole_text_hashes == 1, whole_text_hashes

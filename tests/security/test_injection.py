@@ -110,3 +110,24 @@ def test_injection_is_resisted(zebra: Store, tmp_path: Path, variant: dict[str, 
 def test_corpus_size() -> None:
     assert len(VARIANTS) >= 20
     assert {v["where"] for v in VARIANTS} >= {"email", "note", "html", "quoted", "transcript"}
+
+
+def test_hidden_spellings_are_read_as_written_and_prose_is_left_alone() -> None:
+    from briefgen.safety import is_injection, normalise_for_detection
+
+    assert normalise_for_detection("Іgnоrе") == "Ignore"  # Cyrillic lookalikes
+    assert normalise_for_detection("ｉｇｎｏｒｅ") == "ignore"  # fullwidth
+    assert normalise_for_detection("ig\u200bno\u00adre\u2060") == "ignore"  # invisible characters
+    assert normalise_for_detection("1gn0r3 pr3v10us") == "ignore previous"  # leetspeak
+    for variant in VARIANTS:
+        text = variant["text"]
+        assert any(is_injection(part) for part in [text, *text.split("\n")]) or "\n" in text, variant["id"]
+    for prose in (
+        "Price is $48,000 for 120 seats over 12 weeks.",
+        "Their pricing model should be per seat.",
+        "Robert's assistant will send the PO on Monday.",
+        "Café résumé from Zürich, Łódź and São Paulo.",
+        "The chatbot they bought handles 40% of tickets.",
+        "Ignoring the pilot sites, the rollout covers 14 regions.",
+    ):
+        assert not is_injection(prose), prose

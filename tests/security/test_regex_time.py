@@ -33,6 +33,8 @@ def _adversarial() -> dict[str, str]:
         "mixed": ("Ignore the the the previous " + "x " * 20) * (N // 67),
         "equals": "pw=" * (N // 3),
         "urls": "http://a:" * (N // 9),
+        "voice tags": "<v " * (N // 3),
+        "header-like lines": "Ab: x\n" * (N // 6),
     }
 
 

@@ -69,6 +69,20 @@ def _check_zip(path: Path, data: bytes) -> None:
         raise UnreadableSource(path, f"refused: the archive would expand to {total / 1e6:.0f} MB")
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W_TEXT = {f"{_W}t": None, f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}tab": "\t"}
+
+
+def _paragraph_text(p: Any) -> str:
+    """A paragraph's text in one pass over its XML (python-docx's own `text` runs an XPath
+    union per run that grew with the square of the breaks in it)."""
+    out = []
+    for el in p.iter(*_W_TEXT):
+        fixed = _W_TEXT[el.tag]
+        out.append(fixed if fixed is not None else (el.text or ""))
+    return "".join(out)
+
+
 def load_docx(path: Path, data: bytes) -> list[SourceDocument]:
     import io
 
@@ -79,10 +93,12 @@ def load_docx(path: Path, data: bytes) -> list[SourceDocument]:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
         raise UnreadableSource(path, f"not a readable .docx file ({type(exc).__name__})") from exc
-    paragraphs = [p.text for p in document.paragraphs]
+    paragraphs = [_paragraph_text(p._p) for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
-            paragraphs.append(" | ".join(cell.text for cell in row.cells))
+            paragraphs.append(
+                " | ".join("\n".join(_paragraph_text(p._p) for p in cell.paragraphs) for cell in row.cells)
+            )
     text = require_text(normalise_newlines("\n".join(paragraphs)), str(path))
     props = document.core_properties
     date = props.created.date().isoformat() if props.created else None
@@ -325,7 +341,8 @@ def load_msg(path: Path, data: bytes) -> list[SourceDocument]:
 # --- transcripts -------------------------------------------------------------
 
 _VTT_TIME = re.compile(r"^(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s+-->\s+")
-_VOICE = re.compile(r"<v(?:\.[^ >]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
+# Bounded and stopping at "<": linear on "<v <v <v ..." (an unbounded name backtracked).
+_VOICE = re.compile(r"<v(?:\.[^ <>]{1,50})?\s+([^<>]{1,200})>(.*?)(?:</v>|$)", re.S)
 _SPEAKER_PREFIX = re.compile(r"^([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})\s*:\s+(.+)$")
 _TAG = re.compile(r"</?[^<>]{1,500}>")  # stops at the next "<": linear on "<<<<"
 

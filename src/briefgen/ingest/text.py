@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
-from typing import ClassVar
+from typing import Any
 
 from ..errors import EmptySource, UnreadableSource
 
@@ -71,8 +70,8 @@ def require_text(text: str, path: str) -> str:
     return text
 
 
-class _HTMLText(HTMLParser):
-    _BLOCK: ClassVar[set[str]] = {
+_BLOCK = frozenset(
+    [
         "p",
         "div",
         "br",
@@ -91,56 +90,71 @@ class _HTMLText(HTMLParser):
         "section",
         "article",
         "hr",
-    }
-    _SKIP: ClassVar[set[str]] = {"script", "style", "head", "title"}
+    ]
+)
+_SKIP = frozenset({"script", "style", "head", "title", "noscript", "template"})
+_VOID = frozenset({"br", "hr", "img", "meta", "input", "link", "wbr", "col", "area", "base", "source"})
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip_depth = 0
-        self.hidden_depth = 0
-        self.cells = 0  # cells seen in the current table row
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skip_depth += 1
-        style = (dict(attrs).get("style") or "").replace(" ", "").lower()
-        # Text styled invisible is a classic place to hide instructions to a model;
-        # keep it out of what engines read.
-        hidden = self.hidden_depth or "display:none" in style or "visibility:hidden" in style
-        if hidden and tag not in ("br", "hr", "img", "meta", "input"):
-            self.hidden_depth += 1
-        if tag in self._BLOCK:
-            self.parts.append("\n")
-        if tag == "li":
-            self.parts.append("- ")
-        if tag == "tr":
-            self.cells = 0
-        elif tag in ("td", "th"):
-            # Cells of one row stay one line, kept apart as a Markdown table row would be.
-            if self.cells:
-                self.parts.append(" | ")
-            self.cells += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skip_depth:
-            self.skip_depth -= 1
-        if self.hidden_depth and tag not in ("br", "hr", "img", "meta", "input"):
-            self.hidden_depth -= 1
-        if tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip_depth and not self.hidden_depth:
-            self.parts.append(data)
+def _hidden(style: str) -> bool:
+    # Text styled invisible is a classic place to hide instructions to a model;
+    # keep it out of what engines read.
+    style = style.replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
 
 
 def html_to_text(markup: str) -> str:
-    parser = _HTMLText()
+    """Visible text of an HTML body: blocks on their own lines, table cells kept apart.
+
+    libxml2's HTML parser (through lxml) is linear on malformed markup; CPython's
+    html.parser re-scans from each unclosed "<" and took minutes on 100 KB of "<a "."""
+    from lxml import etree
+
+    # NUL and other C0 controls make libxml2 stop early; they carry no text.
+    markup = _HTML_CONTROLS.sub(" ", markup)
+    if not markup.strip():
+        return ""
+    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=True, remove_pis=True)
     try:
-        parser.feed(markup)
-        parser.close()
-    except Exception:  # html.parser is lenient; this guards pathological input only
-        return normalise_newlines(html.unescape(re.sub(r"<[^>]+>", " ", markup)))
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in "".join(parser.parts).split("\n")]
+        root = etree.fromstring(markup, parser)
+    except (etree.LxmlError, ValueError):
+        root = None
+    if root is None:
+        return normalise_newlines(html.unescape(_ANY_TAG.sub(" ", markup)))
+    parts: list[str] = []
+    cells: list[int] = [0]  # cells seen in the current table row
+    skipped: set[Any] = set()
+    # Iterative walk: deeply nested markup cannot exhaust the stack.
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if event == "start":
+            if skipped or tag in _SKIP or _hidden(el.get("style") or ""):
+                skipped.add(el)
+                continue
+            if tag in _BLOCK:
+                parts.append("\n")
+            if tag == "li":
+                parts.append("- ")
+            if tag == "tr":
+                cells[0] = 0
+            elif tag in ("td", "th"):
+                # Cells of one row stay one line, kept apart as a Markdown table row would be.
+                if cells[0]:
+                    parts.append(" | ")
+                cells[0] += 1
+            if el.text:
+                parts.append(el.text)
+        else:
+            if el in skipped:
+                skipped.discard(el)
+            elif tag in _BLOCK and not skipped:
+                parts.append("\n")
+            if el.tail and not skipped:
+                parts.append(el.tail)
+    lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
     return normalise_newlines("\n".join(lines))
+
+
+_HTML_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ANY_TAG = re.compile(r"<[^<>]{0,2000}>")
+_SPACES = re.compile(r"[ \t]+")

@@ -18,6 +18,31 @@ from email.utils import parseaddr
 from ..dates import parse_date
 
 MAX_DEPTH = 12
+# quotequail tries every reply pattern on every line before the first quote, about 0.3 ms a
+# line, and re-reads a run of "Name: value" lines from each of its lines (the square of the
+# run). So it is given at most MAX_LINES lines in all, with such runs broken every RUN lines
+# by an invisible mark it cannot read as a header (taken out of what it returns). A real
+# header block is a few lines; what lies past the budget stays in the innermost message.
+MAX_LINES = 800
+RUN = 40
+_MARK = "\u2063"
+_HEADER_LIKE = re.compile(r"\*?[-\w ]{1,200}:")
+
+
+def _bounded(text: str, budget: int) -> tuple[str, str]:
+    """The head of `text` quotequail may read (runs of header-like lines broken), and the rest."""
+    lines = text.split("\n")
+    head, tail = lines[:budget], lines[budget:]
+    run = 0
+    for i, line in enumerate(head):
+        if _HEADER_LIKE.match(line):
+            run += 1
+            if run > RUN:
+                head[i] = _MARK + line
+                run = 0
+        elif line.strip():
+            run = 0  # quotequail's header scan reads across blank lines, stops at other text
+    return "\n".join(head), "\n".join(tail)
 
 
 @dataclass(frozen=True)
@@ -83,13 +108,21 @@ def unwrap_thread(body: str) -> tuple[str, list[QuotedMessage]]:
 
     layers: list[dict[str, str]] = []
     current = body
+    budget = MAX_LINES
     for _ in range(MAX_DEPTH):
+        if budget <= 0:
+            break
+        head, tail = _bounded(current, budget)
+        budget -= head.count("\n") + 1
         try:
-            found = quotequail.unwrap(current)
+            found = quotequail.unwrap(head)
         except Exception:  # a library failure leaves the body as it is
             break
         if not found or not found.get("text"):
             break
+        found = {k: v.replace(_MARK, "") if isinstance(v, str) else v for k, v in found.items()}
+        if tail:
+            found["text"] = f"{found['text']}\n{tail}"
         layers.append(found)
         current = found["text"]
     if not layers:
