@@ -142,10 +142,18 @@ class Database:
         except SQLAlchemyError as exc:
             if isinstance(exc, IntegrityError):
                 raise
-            reason = _reason(exc)
-            # A full disk is its own kind (HTTP 507): nothing of the request was kept.
-            kind = StoreFull if "disk is full" in reason or "No space left" in reason else StoreError
-            raise kind(f"record database {self.where}: {reason}") from exc
+            raise self._error(exc) from exc
+        except Exception as exc:
+            # The driver's own error, raised where SQLAlchemy did not wrap it.
+            if not isinstance(exc, self.engine.dialect.loaded_dbapi.Error):
+                raise
+            raise self._error(exc) from exc
+
+    def _error(self, exc: Exception) -> StoreError:
+        reason = _reason(exc)
+        # A full disk is its own kind (HTTP 507): nothing of the request was kept.
+        kind = StoreFull if "disk is full" in reason or "No space left" in reason else StoreError
+        return kind(f"record database {self.where}: {reason}")
 
     def retrying(self, fn: Callable[[Connection], T], attempts: int = 5) -> T:
         """Run `fn` in a write transaction, again when another process inserted the same key
@@ -238,7 +246,7 @@ def _add_missing_columns(conn: Connection) -> None:
             conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}{null}')
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def _reason(exc: Exception) -> str:
     """The driver's own message, first line, without the SQL statement SQLAlchemy appends."""
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip().splitlines()
