@@ -12,6 +12,7 @@ from .config import Settings
 from .database import SQLITE_NAME as DB_NAME
 from .database import redacted
 from .engines import available, resolve
+from .errors import StoreError
 
 
 def folder_bytes(folder: Path) -> int:
@@ -22,8 +23,13 @@ def folder_bytes(folder: Path) -> int:
 
 def deal_rows(settings: Settings) -> list[dict[str, Any]]:
     """The store's deals, or none when the data home does not exist (it is not created here)."""
-    if not settings.database_url and not (settings.home / DB_NAME).exists():
-        return []
+    if not settings.database_url:
+        if settings.home.exists() and not settings.home.is_dir():
+            raise StoreError(
+                f"cannot open the record database {settings.home / DB_NAME}: {settings.home} is not a folder"
+            )
+        if not (settings.home / DB_NAME).exists():
+            return []
     from .records import Records
 
     records = Records.open(settings.home, settings.database_url, read_only=True)
