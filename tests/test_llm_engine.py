@@ -286,3 +286,12 @@ def test_assist_mode_shows_the_offline_findings_by_number(
     monkeypatch.setenv("BRIEFGEN_LLM_MODE", "sometimes")
     with pytest.raises(ConfigError, match="BRIEFGEN_LLM_MODE must be one of assist, one-pass"):
         Settings.from_env(helix.settings.home)
+
+
+def test_the_schema_asks_for_the_words_first_and_requires_their_sentences() -> None:
+    """A grammar-constrained model writes fields in schema order and may close any optional list
+    at once: with `ids` first and optional, a small model answered every list empty."""
+    defs = draft_schema()["$defs"]
+    for name in ("DraftText", "DraftRisk", "DraftCriterion", "DraftStakeholder"):
+        assert list(defs[name]["properties"])[-1] == "ids"
+        assert "ids" in defs[name]["required"]

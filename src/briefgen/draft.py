@@ -25,9 +25,11 @@ MAX_IDS = 3
 class _Cited(BaseModel):
     model_config = ConfigDict(extra="ignore")
     # maxItems bounds what the model writes; a longer list is cut, not refused.
+    # The schema a model answers in requires one to three (`draft_schema`); an answer without
+    # them still parses, and the item is dropped for want of evidence.
     ids: list[str] = Field(
         default_factory=list,
-        json_schema_extra={"maxItems": MAX_IDS},
+        json_schema_extra={"maxItems": MAX_IDS, "minItems": 1},
         description="numbers of the sentences it rests on, e.g. S12",
     )
 
@@ -120,6 +122,12 @@ def draft_schema(max_items: int = MAX_ITEMS, max_chars: int = 400) -> dict[str, 
                 out["maxItems"] = min(int(out["maxItems"]), max_items)
             if "maxLength" in out:
                 out["maxLength"] = min(int(out["maxLength"]), max_chars)
+            props = out.get("properties")
+            if isinstance(props, dict) and "ids" in props:
+                # A model writes fields in schema order: the item's words first, then what
+                # they rest on, reads as a person would write it.
+                out["properties"] = {k: v for k, v in props.items() if k != "ids"} | {"ids": props["ids"]}
+                out["required"] = [*out.get("required", []), "ids"]
             return out
         if isinstance(node, list):
             return [bound(v) for v in node]

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
+from ..amounts import find_money
 from ..dates import find_dates, parse_date
 from ..embeddings import Embedder
 from ..findings import SECTIONS
@@ -205,7 +207,6 @@ def _name_match(gold: str, names: list[str]) -> str | None:
     return None
 
 
-_MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:EUR|USD|GBP)\b")
 _ISO = re.compile(r"\b20\d\d-\d\d-\d\d\b")
 
 
@@ -227,8 +228,10 @@ def unsupported_entities(
             if d:
                 known_dates.add(d.isoformat())
     known_dates |= set(_ISO.findall(corpus + crm))
-    amounts = {_digits(m) for m in _MONEY.findall(corpus)} | {_digits(str(brief.deal.get("amount", "")))}
-    amounts |= {_digits(m) for m in re.findall(r"\d[\d,]{2,}", corpus)}
+    # Amounts compared by value, so "12.500 €" in a source supports "EUR 12,500" in the brief.
+    amounts = {m.value for m in find_money(corpus + "\n" + crm)}
+    amounts |= {Decimal(d) for d in (_digits(str(brief.deal.get("amount", ""))),) if d}
+    amounts |= {Decimal(_digits(m)) for m in re.findall(r"\d[\d,]{2,}", corpus)}
     out: list[str] = []
     for s in brief.stakeholders:
         for token in s.name.split():
@@ -239,12 +242,12 @@ def unsupported_entities(
     for c in brief.success_criteria:
         stated += [c.baseline or "", c.target or "", c.due or ""]
     stated += [m.date or "" for m in brief.timeline]
-    stated += [f"{c.previous} {c.current}" for c in brief.changes]
+    stated += [v for c in brief.changes for v in (c.previous, c.current)]
     stated += [c.due or "" for c in brief.commitments]
     for text in stated:
-        for m in _MONEY.findall(text):
-            if _digits(m) not in amounts:
-                out.append(f"amount: {m}")
+        for money in find_money(text):
+            if money.value not in amounts:
+                out.append(f"amount: {money.phrase}")
         for iso in _ISO.findall(text):
             if iso not in known_dates:
                 out.append(f"date: {iso}")
