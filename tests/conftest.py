@@ -59,3 +59,37 @@ def deal_dir(tmp_path: Path) -> Path:
     dst = tmp_path / "deals" / "acme-logistics"
     shutil.copytree(EXAMPLES / "acme-logistics", dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A PostgreSQL cluster for the session (Debian's package, started on 127.0.0.1)."""
+    from .servers import Postgres
+
+    server = Postgres()
+    try:
+        server.start()
+    except Exception:
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[object]:
+    """A Chroma server (`chroma run`) on 127.0.0.1 for the session."""
+    from .servers import ChromaServer
+
+    server = ChromaServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each record test runs against both backends: a SQLite file and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    server = request.getfixturevalue("postgres")
+    return str(server.new_database())  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import shutil
-import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -61,7 +60,7 @@ from .webhooks import (
     verify_hubspot,
     verify_salesforce_path,
 )
-from .worker import Worker
+from .worker import WorkerPool
 
 log = logging.getLogger(__name__)
 # Row ids are SQLite integers: larger numbers are no such row, not a server error.
@@ -173,38 +172,24 @@ def write_new(path: Path, data: bytes) -> None:
 
 
 class App:
-    """What the routes share: settings, store, job queue, workers."""
+    """What the routes share: settings, store, job queue, and the workers of this process
+    (none on an API-only replica, `--workers 0`: `briefgen worker` processes do the work)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings)
-        self.queue = JobQueue(self.store.records)
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
+        self.queue = JobQueue(self.store.records, settings.job_lease)
+        self.pool = WorkerPool(self.store, self.queue, settings.workers)
         self.uploads_workers = UploadWorkers(self.store, self.queue, settings.workers)
 
     def start(self) -> None:
-        resumed = self.queue.resume_interrupted()
-        if resumed:
-            log.warning("resumed %d job(s) interrupted by a restart", resumed)
-        for i in range(self.settings.workers):
-            t = threading.Thread(
-                target=Worker(self.store, self.queue).run_forever,
-                args=(self.stop,),
-                name=f"briefgen-worker-{i}",
-                daemon=True,
-            )
-            t.start()
-            self.threads.append(t)
-        if self.settings.workers > 0:  # 0: accept and persist, run nothing (maintenance)
+        if self.settings.workers > 0:  # 0: accept and persist, run nothing (an API-only replica)
+            self.pool.start()
             self.uploads_workers.start()
 
     def shutdown(self) -> None:
         self.uploads_workers.shutdown()
-        self.stop.set()
-        self.queue.wake.set()
-        for t in self.threads:
-            t.join(timeout=30)
+        self.pool.shutdown()
 
     def uploads(self, deal_id: str) -> Path:
         return self.settings.home / "uploads" / deal_id
@@ -242,6 +227,11 @@ class App:
                     "won",
                     deal=Deal(deal_id=ev.deal_id, account=ev.account, stage=ev.stage),
                     files=[str(p) for p in sorted(folder.iterdir())] if folder else None,
+                    # The same documents in the job itself: a worker on another machine, which
+                    # cannot read this node's disk, ingests them from there.
+                    contents={str(p): p.read_text(encoding="utf-8") for p in folder.iterdir()}
+                    if folder
+                    else None,
                 )
             except BaseException:
                 if folder:
@@ -355,7 +345,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             "status": "ok",
             "version": __version__,
             "jobs": c.queue.counts(),
-            "workers": sum(t.is_alive() for t in c.threads),
+            "workers": c.pool.alive(),
         }
 
     # --- webhooks ---------------------------------------------------------------

@@ -165,20 +165,16 @@ def deals_from_csv(store: Store, path: Path) -> CsvDeals:
 def deals_since(store: Store, since: date) -> list[str]:
     """Deals whose sources or CRM fields changed on or after local midnight of `since`."""
     cutoff = datetime.combine(since, dt_time.min).astimezone()
-    with store.records.transaction() as db:
-        rows = db.execute(
-            "SELECT deal_id, updated_at FROM sources UNION ALL SELECT deal_id, updated_at FROM deals"
-        ).fetchall()
     found = set()
-    for r in rows:
+    for deal_id, updated_at in store.records.changed_deals():
         try:
-            stamp = datetime.fromisoformat(r["updated_at"])
+            stamp = datetime.fromisoformat(updated_at)
         except (TypeError, ValueError):
             continue
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
         if stamp >= cutoff:
-            found.add(r["deal_id"])
+            found.add(deal_id)
     return sorted(found)
 
 

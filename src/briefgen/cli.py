@@ -528,13 +528,26 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
     ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Mount the web form under /ui.")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Worker threads in this process ($BRIEFGEN_WORKERS, 1); 0: an API-only replica "
+            "beside `briefgen worker` processes.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (webhooks, uploads, briefs, jobs; docs at /docs) and the web form at /ui."""
+    from dataclasses import replace
+
     import uvicorn
 
     from .api import create_app
 
     settings = Settings.from_env(state.home)
+    if workers is not None:
+        settings = replace(settings, workers=workers)
     if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(
             f"refusing to serve on {host} without sign-in: set BRIEFGEN_API_KEYS "
@@ -569,6 +582,61 @@ def _check_port(host: str, port: int) -> None:
             raise BriefgenError(
                 f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server? try --port)"
             ) from None
+
+
+HEARTBEAT = "worker.alive"
+
+
+@app.command(
+    epilog=_examples(
+        "briefgen worker",
+        "BRIEFGEN_DATABASE_URL=postgresql://briefgen@db/briefgen BRIEFGEN_CHROMA_URL=http://chroma:8000 \\",
+        "  briefgen worker --threads 2",
+        "briefgen worker --check    # exit 0 if a worker of this data home is alive",
+    )
+)
+def worker(
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Worker threads in this process.")] = 1,
+    check: Annotated[
+        bool, typer.Option("--check", help="Health check: is a worker of this data home alive? (exit 0 or 1)")
+    ] = False,
+) -> None:
+    """Take jobs from the queue and write briefs until stopped (SIGTERM finishes the jobs in hand).
+
+    Run any number of these, on any machines, against one database (BRIEFGEN_DATABASE_URL)
+    and one Chroma server (BRIEFGEN_CHROMA_URL)."""
+    import signal
+    import threading
+
+    from .jobs import JobQueue
+    from .worker import WorkerPool, one_blas_thread, prepare
+
+    settings = _settings()
+    beat = settings.home / HEARTBEAT
+    stale_after = max(15.0, settings.job_lease)
+    if check:
+        age = time.time() - beat.stat().st_mtime if beat.exists() else None
+        if age is None or age > stale_after:
+            _err(f"no live worker: {beat} " + ("is missing" if age is None else f"is {age:.0f}s old"))
+            raise typer.Exit(EXIT_FAILED)
+        typer.echo(f"worker alive ({age:.0f}s since its heartbeat)")
+        return
+    store = _store(settings)
+    queue = JobQueue(store.records, settings.job_lease)
+    one_blas_thread()
+    prepare(store)
+    pool = WorkerPool(store, queue, threads).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    typer.echo(f"briefgen worker: {threads} thread(s), records in {store.records.path}", err=True)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    beat.touch()
+    while not stop.wait(min(5.0, stale_after / 3)):
+        if pool.alive() == threads:
+            beat.touch()
+    beat.unlink(missing_ok=True)
+    pool.shutdown()
+    store.close()
 
 
 @app.command("ui")

@@ -58,6 +58,9 @@ def _list_env(name: str) -> tuple[str, ...]:
 class Settings:
     home: Path
     chroma_url: str | None = None
+    # PostgreSQL (or another SQLite file) for deals, sources, briefs and jobs; unset: the
+    # SQLite file in the data home.
+    database_url: str | None = None
     vendor_domains: tuple[str, ...] = ()
     chunk_size: int = 1000
     chunk_overlap: int = 150
@@ -98,6 +101,8 @@ class Settings:
     callback_url: str | None = None
     max_body_bytes: int = 25 * 1024 * 1024
     workers: int = 1
+    # Seconds a worker holds a job without renewing; a dead worker's job is taken over after it.
+    job_lease: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -120,6 +125,7 @@ class Settings:
         return cls(
             home=home_path,
             chroma_url=os.environ.get("BRIEFGEN_CHROMA_URL") or None,
+            database_url=os.environ.get("BRIEFGEN_DATABASE_URL") or None,
             vendor_domains=domains,
             chunk_size=_int_env("BRIEFGEN_CHUNK_SIZE", 1000),
             chunk_overlap=_int_env("BRIEFGEN_CHUNK_OVERLAP", 150),
@@ -154,4 +160,5 @@ class Settings:
             callback_url=os.environ.get("BRIEFGEN_CALLBACK_URL") or None,
             max_body_bytes=_int_env("BRIEFGEN_MAX_BODY_BYTES", 25 * 1024 * 1024),
             workers=_int_env("BRIEFGEN_WORKERS", 1),
+            job_lease=_float_env("BRIEFGEN_JOB_LEASE", 30.0),
         )

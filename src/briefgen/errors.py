@@ -7,7 +7,8 @@
     │   ├── EmptySource        the file holds no usable text
     │   └── UnreadableSource   the file could not be read or decoded
     ├── StoreError             the vector store or the record database failed
-    │   └── StoreFull          no space left to store what was sent
+    │   ├── StoreFull          no space left to store what was sent
+    │   └── LeaseLost          a worker's hold on a job expired and another worker took it
     ├── NotFound               a deal, brief or source id that does not exist
     ├── Conflict               an action on a version someone else has since changed or replaced
     ├── EngineError            an engine could not write a brief
@@ -57,6 +58,10 @@ class StoreError(BriefgenError):
 
 
 class StoreFull(StoreError):
+    pass
+
+
+class LeaseLost(StoreError):
     pass
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from . import __version__
 from .config import Settings
+from .database import SQLITE_NAME as DB_NAME
+from .database import redacted
 from .engines import available, resolve
 from .errors import StoreError
-
-DB_NAME = "briefgen.sqlite3"
 
 
 def folder_bytes(folder: Path) -> int:
@@ -23,15 +23,16 @@ def folder_bytes(folder: Path) -> int:
 
 def deal_rows(settings: Settings) -> list[dict[str, Any]]:
     """The store's deals, or none when the data home does not exist (it is not created here)."""
-    if settings.home.exists() and not settings.home.is_dir():
-        raise StoreError(
-            f"cannot open the record database {settings.home / DB_NAME}: {settings.home} is not a folder"
-        )
-    if not (settings.home / DB_NAME).exists():
-        return []
+    if not settings.database_url:
+        if settings.home.exists() and not settings.home.is_dir():
+            raise StoreError(
+                f"cannot open the record database {settings.home / DB_NAME}: {settings.home} is not a folder"
+            )
+        if not (settings.home / DB_NAME).exists():
+            return []
     from .records import Records
 
-    records = Records(settings.home / DB_NAME, read_only=True)
+    records = Records.open(settings.home, settings.database_url, read_only=True)
     try:
         return records.list_deals()
     finally:
@@ -51,6 +52,9 @@ def describe(settings: Settings) -> dict[str, Any]:
             "briefs": sum(int(r["briefs"]) for r in rows),
             "bytes": folder_bytes(settings.home),
             "chroma": settings.chroma_url or str((settings.home / "chroma").resolve()),
+            "database": redacted(settings.database_url)
+            if settings.database_url
+            else str((settings.home / DB_NAME).resolve()),
         },
         "engines": {**available(settings), "auto": resolve("auto", settings)},
         "model": {

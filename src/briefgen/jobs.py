@@ -1,5 +1,12 @@
-"""Persisted jobs: every accepted request to write or deliver a brief is a row in SQLite before
-it is acknowledged, so nothing accepted is lost on a crash or restart.
+"""Persisted jobs: every accepted request to write or deliver a brief is a row in the record
+before it is acknowledged, so nothing accepted is lost on a crash or restart.
+
+Any number of workers, in any number of processes and machines, share one queue. A worker
+claims a job (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock serialises claims)
+and holds it by a lease it renews while it works. A job whose lease ran out (its worker died
+or hung) is claimed by the next worker. A worker's results count only while it still holds the
+lease: the brief and the job's completion are one transaction, so a job finishes once, with
+one brief, whoever ran it.
 
 Idempotency: a CRM event id is recorded once (a retried delivery finds its earlier job), and a
 deal's trigger for a stage (say, closed-won) makes one brief unless the deal's documents changed.
@@ -9,61 +16,37 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
+import os
+import secrets
+import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import NotFound
-from .records import Records, now, upsert_deal
-from .schema import Deal
+from sqlalchemy import Connection, RowMapping, and_, func, or_, select
+
+from . import tables as t
+from .database import db_now
+from .errors import LeaseLost, NotFound
+from .records import BriefRecord, Records, now, upsert_deal
+from .schema import Brief, Deal
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,                 -- brief | deliver | ingest | ingest-large
-    deal_id TEXT NOT NULL,
-    status TEXT NOT NULL,               -- pending | running | done | failed
-    attempts INTEGER NOT NULL DEFAULT 0,
-    not_before REAL NOT NULL DEFAULT 0,
-    payload TEXT NOT NULL DEFAULT '{}',
-    brief_id INTEGER,
-    error TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, not_before);
-CREATE TABLE IF NOT EXISTS events (
-    source TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    deal_id TEXT NOT NULL,
-    job_id INTEGER,
-    received_at TEXT NOT NULL,
-    PRIMARY KEY (source, event_id)
-);
-CREATE TABLE IF NOT EXISTS job_progress (
-    job_id INTEGER PRIMARY KEY,
-    done INTEGER NOT NULL DEFAULT 0,
-    total INTEGER NOT NULL DEFAULT 0,
-    note TEXT NOT NULL DEFAULT '',
-    report TEXT,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS triggers (
-    deal_id TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    job_id INTEGER NOT NULL,
-    sources_hash TEXT NOT NULL,
-    PRIMARY KEY (deal_id, stage)
-);
-"""
-
-
+# A job claimed this many times without finishing (its workers keep dying on it) is failed
+# rather than handed to yet another worker.
+MAX_CLAIMS = 5
 # What the brief worker takes; uploads from the form have workers of their own.
 BRIEF_KINDS = ("brief", "deliver")
+# Jobs claimed without a named worker (form uploads, run in the serving process) keep their
+# lease this long; if that process dies, its next start on this host resumes them.
+UNNAMED_LEASE = 24 * 3600.0
+_PROCESS = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+def worker_id(name: str) -> str:
+    """A lease owner: host, process id, a token for this process's lifetime, and a name."""
+    return f"{_PROCESS}/{name}"
 
 
 @dataclass
@@ -93,6 +76,7 @@ class Job:
     error: str | None
     created_at: str
     updated_at: str
+    lease_owner: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -108,7 +92,7 @@ class Job:
         }
 
 
-def _job(row: sqlite3.Row) -> Job:
+def _job(row: RowMapping) -> Job:
     return Job(
         id=row["id"],
         kind=row["kind"],
@@ -120,29 +104,52 @@ def _job(row: sqlite3.Row) -> Job:
         error=row["error"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        lease_owner=row["lease_owner"],
     )
 
 
+_j = t.jobs
+
+
+def _held(job_id: int, owner: str | None) -> Any:
+    """The job is running under this owner's lease (owner None: any holder, for callers
+    that run a job outside the worker loop)."""
+    cond = and_(_j.c.id == job_id, _j.c.status == "running")
+    return cond if owner is None else and_(cond, _j.c.lease_owner == owner)
+
+
 class JobQueue:
-    def __init__(self, records: Records) -> None:
+    def __init__(self, records: Records, lease_seconds: float = 30.0) -> None:
         self.records = records
+        self.db = records.db
+        self.lease_seconds = lease_seconds
+        # Wakes workers in this process at once; workers elsewhere poll.
         self.wake = threading.Event()
-        with records.transaction() as db:
-            db.executescript(_SCHEMA)
+
+    # --- accepting work ------------------------------------------------------------
 
     def enqueue(self, kind: str, deal_id: str, payload: dict[str, Any] | None = None) -> Job:
-        with self.records.transaction() as db:
-            job_id = self._insert(db, kind, deal_id, payload or {})
+        with self.db.write() as conn:
+            job_id = self._insert(conn, kind, deal_id, payload or {})
         self.wake.set()
         return self.get(job_id)
 
-    def _insert(self, db: sqlite3.Connection, kind: str, deal_id: str, payload: dict[str, Any]) -> int:
+    def _insert(self, conn: Connection, kind: str, deal_id: str, payload: dict[str, Any]) -> int:
         stamp = now()
-        cur = db.execute(
-            "INSERT INTO jobs(kind, deal_id, status, payload, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-            (kind, deal_id, "pending", json.dumps(payload), stamp, stamp),
+        return int(
+            conn.execute(
+                _j.insert()
+                .values(
+                    kind=kind,
+                    deal_id=deal_id,
+                    status="pending",
+                    payload=json.dumps(payload),
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+                .returning(_j.c.id)
+            ).scalar_one()
         )
-        return int(cur.lastrowid or 0)
 
     def trigger(
         self,
@@ -154,171 +161,352 @@ class JobQueue:
         payload: dict[str, Any] | None = None,
         deal: Deal | None = None,
         files: list[str] | None = None,
+        contents: dict[str, str] | None = None,
     ) -> tuple[Job, str]:
         """Record a CRM event and the work it asks for, in one transaction with the deal's record.
 
         Returns (job, action): "duplicate" for an event id seen before (a replay: nothing of it
         is recorded again) or for a second event for the same deal and stage with nothing new;
         else "queued". An event's documents are always ingested, once: they join the deal's
-        pending brief job, or make a new one when none is pending."""
-        with self.records.immediate() as db:
-            seen = db.execute(
-                "SELECT job_id FROM events WHERE source=? AND event_id=?", (source, event_id)
-            ).fetchone()
+        pending brief job, or make a new one when none is pending. `contents` (path -> text)
+        travels in the job, so a worker on another machine can ingest the files too."""
+        ev = t.events
+
+        def run(conn: Connection) -> tuple[int, str]:
+            seen = conn.execute(
+                select(ev.c.job_id).where(ev.c.source == source, ev.c.event_id == event_id)
+            ).first()
             if seen is not None:
-                job_id = int(seen["job_id"])
-                action = "duplicate"
-            else:
-                if deal is not None:
-                    upsert_deal(db, deal)
-                if sources_hash is None:  # what the deal holds with this event's fields
-                    sources_hash = self.records.sources_hash(deal_id)
-                job_id, action = self._work_for(db, source, deal_id, stage, sources_hash, payload, files)
-                db.execute(
-                    "INSERT INTO events(source, event_id, deal_id, job_id, received_at) VALUES (?,?,?,?,?)",
-                    (source, event_id, deal_id, job_id, now()),
+                return int(seen.job_id), "duplicate"
+            if deal is not None:
+                upsert_deal(conn, deal)
+            current_hash = sources_hash or self.records.sources_hash(deal_id, conn)
+            job_id, action = self._work_for(
+                conn, source, deal_id, stage, current_hash, payload, files, contents
+            )
+            # The same event delivered to two replicas at once: the second insert fails,
+            # its whole transaction (job included) rolls back, and the retry finds the event.
+            conn.execute(
+                ev.insert().values(
+                    source=source, event_id=event_id, deal_id=deal_id, job_id=job_id, received_at=now()
                 )
+            )
+            return job_id, action
+
+        job_id, action = self.db.retrying(run)
         if action == "queued":
             self.wake.set()
         return self.get(job_id), action
 
     def _work_for(
         self,
-        db: sqlite3.Connection,
+        conn: Connection,
         source: str,
         deal_id: str,
         stage: str,
         sources_hash: str,
         payload: dict[str, Any] | None,
         files: list[str] | None,
+        contents: dict[str, str] | None,
     ) -> tuple[int, str]:
-        current = db.execute(
-            "SELECT job_id, sources_hash FROM triggers WHERE deal_id=? AND stage=?", (deal_id, stage)
-        ).fetchone()
+        tr = t.triggers
+        current = conn.execute(
+            select(tr.c.job_id, tr.c.sources_hash)
+            .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
+            .with_for_update()
+        ).first()
         if files:
-            pending = db.execute(
-                "SELECT id, payload FROM jobs WHERE kind='brief' AND deal_id=? AND status='pending' "
-                "ORDER BY id DESC LIMIT 1",
-                (deal_id,),
-            ).fetchone()
+            pending = conn.execute(
+                select(_j.c.id, _j.c.payload)
+                .where(_j.c.kind == "brief", _j.c.deal_id == deal_id, _j.c.status == "pending")
+                .order_by(_j.c.id.desc())
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
             if pending is not None:  # not claimed yet: the job ingests these files too
-                merged = json.loads(pending["payload"])
+                merged = json.loads(pending.payload)
                 merged["ingest"] = [*(merged.get("ingest") or []), *files]
-                db.execute(
-                    "UPDATE jobs SET payload=?, updated_at=? WHERE id=?",
-                    (json.dumps(merged), now(), pending["id"]),
+                if contents:
+                    merged["contents"] = {**(merged.get("contents") or {}), **contents}
+                conn.execute(
+                    _j.update()
+                    .where(_j.c.id == pending.id)
+                    .values(payload=json.dumps(merged), updated_at=now())
                 )
-                return int(pending["id"]), "queued"
-        elif current is not None and current["sources_hash"] == sources_hash:
-            return int(current["job_id"]), "duplicate"
-        job_id = self._insert(
-            db, "brief", deal_id, {**(payload or {}), "ingest": files or [], "trigger": f"{source}:{stage}"}
-        )
-        db.execute(
-            "INSERT OR REPLACE INTO triggers(deal_id, stage, job_id, sources_hash) VALUES (?,?,?,?)",
-            (deal_id, stage, job_id, sources_hash),
-        )
+                return int(pending.id), "queued"
+        elif current is not None and current.sources_hash == sources_hash:
+            return int(current.job_id), "duplicate"
+        body: dict[str, Any] = {**(payload or {}), "ingest": files or [], "trigger": f"{source}:{stage}"}
+        if contents:
+            body["contents"] = contents
+        job_id = self._insert(conn, "brief", deal_id, body)
+        if current is None:
+            # Another replica inserting the same (deal, stage) now makes this fail; the retry
+            # then finds its row.
+            conn.execute(
+                tr.insert().values(deal_id=deal_id, stage=stage, job_id=job_id, sources_hash=sources_hash)
+            )
+        else:
+            conn.execute(
+                tr.update()
+                .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
+                .values(job_id=job_id, sources_hash=sources_hash)
+            )
         return job_id, "queued"
 
     def settle(self, job_id: int, sources_hash: str) -> None:
         """After a job ingested its files: the triggers it serves record what the deal now holds,
         so a later event with nothing new is a duplicate."""
-        with self.records.transaction() as db:
-            db.execute("UPDATE triggers SET sources_hash=? WHERE job_id=?", (sources_hash, job_id))
+        with self.db.write() as conn:
+            conn.execute(
+                t.triggers.update().where(t.triggers.c.job_id == job_id).values(sources_hash=sources_hash)
+            )
 
     def stages_for(self, deal_id: str) -> list[tuple[str, str]]:
-        with self.records.transaction() as db:
-            rows = db.execute(
-                "SELECT stage, sources_hash FROM triggers WHERE deal_id=?", (deal_id,)
-            ).fetchall()
-        return [(r["stage"], r["sources_hash"]) for r in rows]
+        tr = t.triggers
+        with self.db.read() as conn:
+            rows = conn.execute(select(tr.c.stage, tr.c.sources_hash).where(tr.c.deal_id == deal_id)).all()
+        return [(r.stage, r.sources_hash) for r in rows]
 
     def retrigger(self, deal_id: str, stage: str, sources_hash: str) -> Job | None:
         """New documents for a deal that was already briefed for `stage`: brief it again."""
-        with self.records.immediate() as db:
-            row = db.execute(
-                "SELECT sources_hash FROM triggers WHERE deal_id=? AND stage=?", (deal_id, stage)
-            ).fetchone()
-            if row is None or row["sources_hash"] == sources_hash:
+        tr = t.triggers
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(tr.c.sources_hash)
+                .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
+                .with_for_update()
+            ).first()
+            if row is None or row.sources_hash == sources_hash:
                 return None
-            job_id = self._insert(db, "brief", deal_id, {"trigger": f"documents:{stage}"})
-            db.execute(
-                "UPDATE triggers SET job_id=?, sources_hash=? WHERE deal_id=? AND stage=?",
-                (job_id, sources_hash, deal_id, stage),
+            job_id = self._insert(conn, "brief", deal_id, {"trigger": f"documents:{stage}"})
+            conn.execute(
+                tr.update()
+                .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
+                .values(job_id=job_id, sources_hash=sources_hash)
             )
         self.wake.set()
         return self.get(job_id)
 
     def get(self, job_id: int) -> Job:
-        with self.records.transaction() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(_j).where(_j.c.id == job_id)).mappings().first()
         if row is None:
             raise NotFound(f"no job with id {job_id}")
         return _job(row)
 
-    def claim(self, kinds: tuple[str, ...] = BRIEF_KINDS) -> Job | None:
-        marks = ",".join("?" * len(kinds))
-        with self.records.immediate() as db:
-            row = db.execute(
-                f"SELECT * FROM jobs WHERE status='pending' AND not_before<=? AND kind IN ({marks}) "
-                "ORDER BY id LIMIT 1",
-                (time.time(), *kinds),
-            ).fetchone()
+    # --- doing work ----------------------------------------------------------------
+
+    def claim(self, kinds: tuple[str, ...] = BRIEF_KINDS, owner: str | None = None) -> Job | None:
+        """The oldest job of these kinds that is due, or running under a lease that ran out;
+        now held by `owner` for `lease_seconds` (unnamed: for `UNNAMED_LEASE`)."""
+        lease = self.lease_seconds if owner else UNNAMED_LEASE
+        owner = owner or worker_id("main")
+        due = or_(
+            and_(_j.c.status == "pending", _j.c.not_before <= db_now()),
+            and_(_j.c.status == "running", or_(_j.c.lease_until.is_(None), _j.c.lease_until < db_now())),
+        )
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(_j.c.id, _j.c.status, _j.c.attempts, _j.c.lease_owner)
+                .where(due, _j.c.kind.in_(kinds))
+                .order_by(_j.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
             if row is None:
                 return None
-            db.execute(
-                "UPDATE jobs SET status='running', attempts=attempts+1, updated_at=? WHERE id=?",
-                (now(), row["id"]),
-            )
-        return self.get(int(row["id"]))
-
-    def finish(self, job_id: int, brief_id: int | None = None, note: str | None = None) -> None:
-        """Done; `note` says what was done only in part (a document that could not be read)."""
-        with self.records.transaction() as db:
-            db.execute(
-                "UPDATE jobs SET status='done', brief_id=COALESCE(?, brief_id), error=?, updated_at=? WHERE id=?",
-                (brief_id, note, now(), job_id),
-            )
-
-    def fail(self, job_id: int, error: str, retry_in: float | None = None) -> None:
-        with self.records.transaction() as db:
-            if retry_in is None:
-                db.execute(
-                    "UPDATE jobs SET status='failed', error=?, updated_at=? WHERE id=?",
-                    (error, now(), job_id),
+            if row.status == "running":
+                log.warning("job %s: lease of %s ran out; taking it over", row.id, row.lease_owner)
+            if row.attempts >= MAX_CLAIMS:
+                conn.execute(
+                    _j.update()
+                    .where(_j.c.id == row.id)
+                    .values(
+                        status="failed",
+                        error=f"abandoned: {row.attempts} workers took it and none finished",
+                        lease_owner=None,
+                        lease_until=None,
+                        updated_at=now(),
+                    )
                 )
+                claimed = None
             else:
-                db.execute(
-                    "UPDATE jobs SET status='pending', error=?, not_before=?, updated_at=? WHERE id=?",
-                    (error, time.time() + retry_in, now(), job_id),
+                conn.execute(
+                    _j.update()
+                    .where(_j.c.id == row.id)
+                    .values(
+                        status="running",
+                        attempts=_j.c.attempts + 1,
+                        lease_owner=owner,
+                        lease_until=db_now() + lease,
+                        updated_at=now(),
+                    )
                 )
+                claimed = int(row.id)
+        if claimed is None:
+            return self.claim(kinds, owner)
+        return self.get(claimed)
+
+    def renew(self, job_id: int, owner: str) -> bool:
+        """Extend the lease; False when it was lost (another worker holds the job now)."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                _j.update().where(_held(job_id, owner)).values(lease_until=db_now() + self.lease_seconds)
+            )
+        return bool(cur.rowcount)
+
+    def complete_brief(
+        self,
+        job: Job,
+        owner: str | None,
+        brief: Brief,
+        sources_hash: str,
+        deliver: bool = False,
+        note: str | None = None,
+    ) -> BriefRecord:
+        """Store the brief and mark the job done in one transaction, only while `owner` still
+        holds the job; a delivery job, if asked for, is queued in the same transaction."""
+
+        def run(conn: Connection) -> BriefRecord:
+            held = conn.execute(select(_j.c.id).where(_held(job.id, owner)).with_for_update()).first()
+            if held is None:
+                raise LeaseLost(f"job {job.id} is no longer held by this worker; its brief is discarded")
+            record = self.records.insert_brief(conn, brief, sources_hash)
+            self._done(conn, job.id, record.id, note)
+            if deliver:
+                self._insert(conn, "deliver", job.deal_id, {"brief_id": record.id})
+            return record
+
+        record = self.db.retrying(run)
+        if deliver:
+            self.wake.set()
+        return record
+
+    def finish(
+        self, job_id: int, brief_id: int | None = None, note: str | None = None, owner: str | None = None
+    ) -> bool:
+        """Done; `note` says what was done only in part (a document that could not be read)."""
+        with self.db.write() as conn:
+            held = conn.execute(select(_j.c.id).where(_held(job_id, owner)).with_for_update()).first()
+            if held is None:
+                return False
+            self._done(conn, job_id, brief_id, note)
+        return True
+
+    def _done(self, conn: Connection, job_id: int, brief_id: int | None, note: str | None = None) -> None:
+        conn.execute(
+            _j.update()
+            .where(_j.c.id == job_id)
+            .values(
+                status="done",
+                brief_id=func.coalesce(brief_id, _j.c.brief_id),
+                error=note,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now(),
+            )
+        )
+
+    def fail(self, job_id: int, error: str, retry_in: float | None = None, owner: str | None = None) -> bool:
+        """Failed for good, or (retry_in) due again in that many seconds. Ignored when `owner`
+        no longer holds the job."""
+        values: dict[str, Any] = {
+            "error": error,
+            "lease_owner": None,
+            "lease_until": None,
+            "updated_at": now(),
+        }
+        if retry_in is None:
+            values["status"] = "failed"
+        else:
+            values.update(status="pending", not_before=db_now() + retry_in)
+        cond = _j.c.id == job_id if owner is None else _held(job_id, owner)
+        with self.db.write() as conn:
+            cur = conn.execute(_j.update().where(cond).values(**values))
+        return bool(cur.rowcount)
+
+    def release(self, job_id: int, owner: str) -> bool:
+        """Give a job back untouched (a worker told to stop before it started the work)."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                _j.update()
+                .where(_held(job_id, owner))
+                .values(
+                    status="pending",
+                    attempts=_j.c.attempts - 1,
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now(),
+                )
+            )
+        return bool(cur.rowcount)
+
+    def resume_interrupted(self) -> int:
+        """Jobs held by a process of this host that no longer runs go back to the queue now,
+        rather than when their lease runs out (a restarted single-node install resumes at once).
+        Jobs of other hosts are left to their leases."""
+        host = socket.gethostname()
+        with self.db.write() as conn:
+            rows = conn.execute(
+                select(_j.c.id, _j.c.lease_owner).where(
+                    _j.c.status == "running", _j.c.lease_owner.like(f"{host}/%")
+                )
+            ).all()
+            dead = [r.id for r in rows if not _alive(str(r.lease_owner))]
+            if dead:
+                conn.execute(
+                    _j.update()
+                    .where(_j.c.id.in_(dead), _j.c.status == "running")
+                    .values(status="pending", lease_owner=None, lease_until=None, updated_at=now())
+                )
+        return len(dead)
 
     def set_progress(self, job_id: int, done: int, total: int, note: str, report: str | None = None) -> None:
-        with self.records.transaction() as db:
-            db.execute(
-                """INSERT INTO job_progress(job_id, done, total, note, report, updated_at) VALUES (?,?,?,?,?,?)
-                   ON CONFLICT(job_id) DO UPDATE SET done=excluded.done, total=excluded.total,
-                   note=excluded.note, report=COALESCE(excluded.report, job_progress.report),
-                   updated_at=excluded.updated_at""",
-                (job_id, done, total, note, report, now()),
+        p = t.job_progress
+        stmt = self.db.insert(p).values(
+            job_id=job_id, done=done, total=total, note=note, report=report, updated_at=now()
+        )
+        with self.db.write() as conn:
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["job_id"],
+                    set_={
+                        "done": stmt.excluded.done,
+                        "total": stmt.excluded.total,
+                        "note": stmt.excluded.note,
+                        "report": func.coalesce(stmt.excluded.report, p.c.report),
+                        "updated_at": stmt.excluded.updated_at,
+                    },
+                )
             )
 
     def progress(self, job_id: int) -> Progress | None:
-        with self.records.transaction() as db:
-            row = db.execute(
-                "SELECT done, total, note, report, updated_at FROM job_progress WHERE job_id=?", (job_id,)
-            ).fetchone()
-        return Progress(**dict(row)) if row else None
-
-    def resume_interrupted(self) -> int:
-        """Jobs left running by a process that died go back to the queue."""
-        with self.records.transaction() as db:
-            cur = db.execute(
-                "UPDATE jobs SET status='pending', updated_at=? WHERE status='running'", (now(),)
-            )
-        return int(cur.rowcount)
+        p = t.job_progress
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(p.c.done, p.c.total, p.c.note, p.c.report, p.c.updated_at).where(p.c.job_id == job_id)
+            ).first()
+        return Progress(**dict(row._mapping)) if row else None
 
     def counts(self) -> dict[str, int]:
-        with self.records.transaction() as db:
-            rows = db.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
-        return {r["status"]: int(r["n"]) for r in rows}
+        with self.db.read() as conn:
+            rows = conn.execute(select(_j.c.status, func.count()).group_by(_j.c.status)).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process named in a lease owner on this host still runs."""
+    parts = owner.split("/")
+    if len(parts) < 3 or not parts[1].isdigit():
+        return False
+    pid, token = int(parts[1]), parts[2]
+    if pid == os.getpid():
+        return f"{parts[0]}/{pid}/{token}" == _PROCESS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,14 +1,14 @@
-"""The SQLite record beside the vector store: deals, sources, and every brief version.
+"""The record beside the vector store: deals, sources, and every brief version.
 
-Each write is one transaction, so a process killed mid-write leaves the previous
-state intact (SQLite's journal rolls the partial write back on next open).
+It lives in a SQLite file in the data home, or in PostgreSQL when `BRIEFGEN_DATABASE_URL`
+is set (see `database.py`); the tables are in `tables.py`. Each write is one transaction, so
+a process killed mid-write leaves the previous state intact.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,61 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import Conflict, NotFound, StoreError, StoreFull
+from sqlalchemy import Connection, RowMapping, func, select
+
+from . import tables as t
+from .database import Database
+from .errors import Conflict, NotFound
 from .schema import Brief, Deal
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deals (
-    deal_id TEXT PRIMARY KEY,
-    data TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sources (
-    source_id TEXT PRIMARY KEY,
-    deal_id TEXT NOT NULL REFERENCES deals(deal_id),
-    relpath TEXT NOT NULL,
-    path TEXT,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    date TEXT,
-    author TEXT,
-    content_hash TEXT NOT NULL,
-    text TEXT NOT NULL,
-    raw TEXT NOT NULL,
-    meta TEXT NOT NULL,
-    chunks INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sources_deal ON sources(deal_id);
-CREATE TABLE IF NOT EXISTS sentence_vectors (
-    hash TEXT PRIMARY KEY,
-    vec BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS briefs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    deal_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    engine TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'draft',
-    note TEXT,
-    sources_hash TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (deal_id, version)
-);
-"""
-# Columns added after the first release: added in place to an older database.
-_ADDED_COLUMNS = {"briefs": ("created_by TEXT", "reviewed_by TEXT", "reviewed_at TEXT")}
-
-
-def store_error(path: Path, exc: Exception) -> StoreError:
-    """A database failure as briefgen's error; a full disk is its own kind (HTTP 507)."""
-    text = str(exc)
-    if "disk is full" in text or "No space left" in text:
-        return StoreFull(f"record database {path}: {text}")
-    return StoreError(f"record database {path}: {text}")
 
 
 def now() -> str:
@@ -140,210 +91,213 @@ class BriefInfo:
         return f"{self.status}|{self.reviewed_at or ''}"
 
 
-_INFO_COLUMNS = "id, deal_id, version, engine, status, note, created_at, created_by, reviewed_by, reviewed_at"
+_INFO = [
+    t.briefs.c[n]
+    for n in (
+        "id",
+        "deal_id",
+        "version",
+        "engine",
+        "status",
+        "note",
+        "created_at",
+        "created_by",
+        "reviewed_by",
+        "reviewed_at",
+    )
+]
+
+
+def _info(row: Any) -> BriefInfo:
+    return BriefInfo(**dict(row._mapping))
 
 
 class Records:
-    def __init__(self, path: Path, read_only: bool = False) -> None:
-        self.path = path
-        self._lock = threading.RLock()
-        if read_only:
-            self._db = _open_read_only(path)
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL with NORMAL sync survives a killed process (what the API promises); only a
-            # power cut can lose the last commits. FULL would fsync every webhook.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
-            self._add_columns()
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the record database {path}: {exc}") from exc
+    """Deals, sources, sentence vectors and brief versions. `target` is the SQLite file of a
+    data home, or a database URL."""
+
+    def __init__(self, target: Path | str, read_only: bool = False) -> None:
+        if isinstance(target, str):
+            self.db = Database(target, read_only=read_only)
+        else:
+            self.db = Database.for_file(target, read_only=read_only)
+        self.path = self.db.where
+
+    @classmethod
+    def open(cls, home: Path, database_url: str | None = None, read_only: bool = False) -> Records:
+        from .database import SQLITE_NAME
+
+        return cls(database_url or home / SQLITE_NAME, read_only=read_only)
 
     def close(self) -> None:
-        self._db.close()
-
-    def _add_columns(self) -> None:
-        for table, columns in _ADDED_COLUMNS.items():
-            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
-            for column in columns:
-                if column.split()[0] not in have:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
-        self._db.commit()
+        self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                with self._db:
-                    yield self._db
-            except sqlite3.Error as exc:
-                raise store_error(self.path, exc) from exc
+    def transaction(self) -> Iterator[Connection]:
+        with self.db.write() as conn:
+            yield conn
+
+    # Every write transaction takes its locks before it reads (see database.py).
+    immediate = transaction
 
     # --- deals -----------------------------------------------------------------
 
     def upsert_deal(self, deal: Deal, replace_fields: bool = True) -> Deal:
-        with self.transaction() as db:
-            return upsert_deal(db, deal, replace_fields)
-
-    @contextmanager
-    def immediate(self) -> Iterator[sqlite3.Connection]:
-        """A transaction that takes the write lock at its start, so what it reads is still true
-        when it writes (Python's sqlite3 otherwise begins a transaction at the first write)."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.rollback()
-                    raise
-                self._db.commit()
-            except sqlite3.Error as exc:
-                raise store_error(self.path, exc) from exc
+        return self.db.retrying(lambda conn: upsert_deal(conn, deal, replace_fields))
 
     def get_deal(self, deal_id: str) -> Deal:
-        with self._lock:
-            row = self._db.execute("SELECT data FROM deals WHERE deal_id=?", (deal_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
         if row is None:
             raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
-        return Deal.model_validate_json(row["data"])
+        return Deal.model_validate_json(row.data)
 
     def list_deals(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                """SELECT d.deal_id, d.data, d.updated_at,
-                          (SELECT COUNT(*) FROM sources s WHERE s.deal_id=d.deal_id) AS sources,
-                          (SELECT MAX(version) FROM briefs b WHERE b.deal_id=d.deal_id) AS briefs
-                   FROM deals d ORDER BY d.deal_id"""
-            ).fetchall()
+        d, s, b = t.deals, t.sources, t.briefs
+        n_sources = select(func.count()).where(s.c.deal_id == d.c.deal_id).scalar_subquery()
+        latest = select(func.max(b.c.version)).where(b.c.deal_id == d.c.deal_id).scalar_subquery()
+        query = select(
+            d.c.deal_id, d.c.data, d.c.updated_at, n_sources.label("sources"), latest.label("briefs")
+        ).order_by(d.c.deal_id)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
         out = []
         for r in rows:
-            data = json.loads(r["data"])
+            data = json.loads(r.data)
             out.append(
                 {
-                    "deal_id": r["deal_id"],
+                    "deal_id": r.deal_id,
                     "account": data.get("account"),
                     "stage": data.get("stage"),
-                    "sources": r["sources"],
-                    "briefs": r["briefs"] or 0,
-                    "updated_at": r["updated_at"],
+                    "sources": int(r.sources),
+                    "briefs": int(r.briefs or 0),
+                    "updated_at": r.updated_at,
                 }
             )
         return out
 
+    def changed_deals(self) -> list[tuple[str, str]]:
+        """(deal id, updated_at) for every deal and every source: what `--since` filters."""
+        query = select(t.sources.c.deal_id, t.sources.c.updated_at).union_all(
+            select(t.deals.c.deal_id, t.deals.c.updated_at)
+        )
+        with self.db.read() as conn:
+            return [(r[0], r[1]) for r in conn.execute(query).all()]
+
     # --- sources ---------------------------------------------------------------
 
     def get_source(self, source_id: str) -> SourceRecord | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM sources WHERE source_id=?", (source_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(t.sources).where(t.sources.c.source_id == source_id)).mappings().first()
         return _source(row) if row else None
 
     def sources(self, deal_id: str) -> list[SourceRecord]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM sources WHERE deal_id=? ORDER BY COALESCE(date, ''), relpath, source_id",
-                (deal_id,),
-            ).fetchall()
+        s = t.sources
+        query = (
+            select(s)
+            .where(s.c.deal_id == deal_id)
+            .order_by(func.coalesce(s.c.date, ""), s.c.relpath, s.c.source_id)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(query).mappings().all()
         return [_source(r) for r in rows]
 
     def put_source(self, rec: SourceRecord) -> None:
-        with self.transaction() as db:
-            db.execute(
-                """INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(source_id) DO UPDATE SET
-                     deal_id=excluded.deal_id, relpath=excluded.relpath, path=excluded.path,
-                     kind=excluded.kind, title=excluded.title, date=excluded.date,
-                     author=excluded.author, content_hash=excluded.content_hash,
-                     text=excluded.text, raw=excluded.raw, meta=excluded.meta,
-                     chunks=excluded.chunks, updated_at=excluded.updated_at""",
-                (
-                    rec.source_id,
-                    rec.deal_id,
-                    rec.relpath,
-                    rec.path,
-                    rec.kind,
-                    rec.title,
-                    rec.date,
-                    rec.author,
-                    rec.content_hash,
-                    rec.text,
-                    rec.raw,
-                    json.dumps(rec.meta),
-                    rec.chunks,
-                    rec.ingested_at,
-                    rec.updated_at,
-                ),
-            )
+        values = {
+            "source_id": rec.source_id,
+            "deal_id": rec.deal_id,
+            "relpath": rec.relpath,
+            "path": rec.path,
+            "kind": rec.kind,
+            "title": rec.title,
+            "date": rec.date,
+            "author": rec.author,
+            "content_hash": rec.content_hash,
+            "text": rec.text,
+            "raw": rec.raw,
+            "meta": json.dumps(rec.meta),
+            "chunks": rec.chunks,
+            "ingested_at": rec.ingested_at,
+            "updated_at": rec.updated_at,
+        }
+        stmt = self.db.insert(t.sources).values(**values)
+        # A re-ingested source keeps when it was first ingested.
+        changed = {k: stmt.excluded[k] for k in values if k not in ("source_id", "ingested_at")}
+        with self.db.write() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["source_id"], set_=changed))
 
-    def sources_hash(self, deal_id: str) -> str:
-        """Changes whenever any source of the deal, or the deal's fields, change."""
-        import hashlib
-
+    def sources_hash(self, deal_id: str, conn: Connection | None = None) -> str:
+        """Changes whenever any source of the deal, or the deal's fields, change (as seen by
+        `conn`'s transaction, when given)."""
+        if conn is None:
+            with self.db.read() as own:
+                return self.sources_hash(deal_id, own)
         h = hashlib.sha256()
-        with self._lock:
-            for r in self._db.execute(
-                "SELECT source_id, content_hash FROM sources WHERE deal_id=? ORDER BY source_id",
-                (deal_id,),
-            ):
-                h.update(f"{r['source_id']}:{r['content_hash']}\n".encode())
-            row = self._db.execute("SELECT data FROM deals WHERE deal_id=?", (deal_id,)).fetchone()
+        s = t.sources
+        for r in conn.execute(
+            select(s.c.source_id, s.c.content_hash).where(s.c.deal_id == deal_id).order_by(s.c.source_id)
+        ):
+            h.update(f"{r.source_id}:{r.content_hash}\n".encode())
+        row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
         if row:
-            h.update(row["data"].encode())
+            h.update(row.data.encode())
         return h.hexdigest()[:16]
 
     # --- sentence vectors ------------------------------------------------------
 
     def get_sentence_vectors(self, hashes: list[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
-        with self._lock:
+        v = t.sentence_vectors
+        with self.db.read() as conn:
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
-                marks = ",".join("?" * len(part))
-                for row in self._db.execute(
-                    f"SELECT hash, vec FROM sentence_vectors WHERE hash IN ({marks})", part
-                ):
-                    out[row["hash"]] = bytes(row["vec"])
+                for row in conn.execute(select(v.c.hash, v.c.vec).where(v.c.hash.in_(part))):
+                    out[row.hash] = bytes(row.vec)
         return out
 
     def put_sentence_vectors(self, items: dict[str, bytes]) -> None:
         if not items:
             return
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO sentence_vectors(hash, vec) VALUES (?, ?)", list(items.items())
-            )
+        stmt = self.db.insert(t.sentence_vectors).on_conflict_do_nothing(index_elements=["hash"])
+        # Sorted, so two writers of overlapping sets take row locks in the same order.
+        rows = [{"hash": k, "vec": items[k]} for k in sorted(items)]
+        with self.db.write() as conn:
+            conn.execute(stmt, rows)
 
     # --- briefs ----------------------------------------------------------------
 
     def add_brief(self, brief: Brief, sources_hash: str, created_by: str | None = None) -> BriefRecord:
-        with self.transaction() as db:
-            row = db.execute(
-                "SELECT COALESCE(MAX(version), 0) AS v FROM briefs WHERE deal_id=?", (brief.deal_id,)
-            ).fetchone()
-            version = int(row["v"]) + 1
-            created = now()
-            cur = db.execute(
-                """INSERT INTO briefs(deal_id, version, engine, status, sources_hash, body, created_at,
-                   created_by) VALUES (?,?,?,?,?,?,?,?)""",
-                (
-                    brief.deal_id,
-                    version,
-                    brief.engine,
-                    "draft",
-                    sources_hash,
-                    brief.model_dump_json(),
-                    created,
-                    created_by,
-                ),
+        return self.db.retrying(lambda conn: self.insert_brief(conn, brief, sources_hash, created_by))
+
+    def insert_brief(
+        self, conn: Connection, brief: Brief, sources_hash: str, created_by: str | None = None
+    ) -> BriefRecord:
+        """A new version of the deal's brief, inside the caller's transaction (the job queue
+        writes it together with the job's completion)."""
+        b = t.briefs
+        current = conn.execute(
+            select(func.coalesce(func.max(b.c.version), 0)).where(b.c.deal_id == brief.deal_id)
+        ).scalar_one()
+        version = int(current) + 1
+        created = now()
+        # Two writers picking the same version collide on UNIQUE(deal_id, version); the
+        # caller's retry then reads the new maximum.
+        brief_id = conn.execute(
+            b.insert()
+            .values(
+                deal_id=brief.deal_id,
+                version=version,
+                engine=brief.engine,
+                status="draft",
+                sources_hash=sources_hash,
+                body=brief.model_dump_json(),
+                created_at=created,
+                created_by=created_by,
             )
-            brief_id = int(cur.lastrowid or 0)
+            .returning(b.c.id)
+        ).scalar_one()
         return BriefRecord(
-            brief_id,
+            int(brief_id),
             brief.deal_id,
             version,
             brief.engine,
@@ -356,17 +310,18 @@ class Records:
         )
 
     def get_brief(self, brief_id: int) -> BriefRecord:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM briefs WHERE id=?", (brief_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(t.briefs).where(t.briefs.c.id == brief_id)).mappings().first()
         if row is None:
             raise NotFound(f"no brief with id {brief_id}")
         return _brief(row)
 
     def briefs(self, deal_id: str) -> list[BriefRecord]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM briefs WHERE deal_id=? ORDER BY version", (deal_id,)
-            ).fetchall()
+        b = t.briefs
+        with self.db.read() as conn:
+            rows = (
+                conn.execute(select(b).where(b.c.deal_id == deal_id).order_by(b.c.version)).mappings().all()
+            )
         return [_brief(r) for r in rows]
 
     def latest_brief(self, deal_id: str) -> BriefRecord | None:
@@ -376,58 +331,56 @@ class Records:
     def set_brief_status(
         self, brief_id: int, status: str, note: str | None = None, reviewed_by: str | None = None
     ) -> None:
-        with self.transaction() as db:
-            cur = db.execute(
-                "UPDATE briefs SET status=?, note=?, reviewed_by=?, reviewed_at=? WHERE id=?",
-                (status, note, reviewed_by, now(), brief_id),
+        with self.db.write() as conn:
+            cur = conn.execute(
+                t.briefs.update()
+                .where(t.briefs.c.id == brief_id)
+                .values(status=status, note=note, reviewed_by=reviewed_by, reviewed_at=now())
             )
             if cur.rowcount == 0:
                 raise NotFound(f"no brief with id {brief_id}")
 
     def brief_versions(self, deal_id: str) -> list[BriefInfo]:
         """Every version of a deal's brief, oldest first, without reading the bodies."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_INFO_COLUMNS} FROM briefs WHERE deal_id=? ORDER BY version", (deal_id,)
-            ).fetchall()
-        return [BriefInfo(**dict(r)) for r in rows]
+        b = t.briefs
+        with self.db.read() as conn:
+            rows = conn.execute(select(*_INFO).where(b.c.deal_id == deal_id).order_by(b.c.version)).all()
+        return [_info(r) for r in rows]
 
     def brief_info(self, brief_id: int) -> BriefInfo:
-        with self._lock:
-            row = self._db.execute(f"SELECT {_INFO_COLUMNS} FROM briefs WHERE id=?", (brief_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(*_INFO).where(t.briefs.c.id == brief_id)).first()
         if row is None:
             raise NotFound(f"no brief with id {brief_id}")
-        return BriefInfo(**dict(row))
+        return _info(row)
 
     def deal_table(self) -> list[dict[str, Any]]:
         """Every deal with its CRM fields, source count and latest brief version: the form's
         deal list."""
-        with self._lock:
-            rows = self._db.execute(
-                """SELECT d.deal_id, d.data, d.updated_at,
-                          (SELECT COUNT(*) FROM sources s WHERE s.deal_id=d.deal_id) AS sources
-                   FROM deals d ORDER BY d.deal_id"""
-            ).fetchall()
-            latest = {
-                r["deal_id"]: BriefInfo(**dict(r))
-                for r in self._db.execute(
-                    f"""SELECT {_INFO_COLUMNS} FROM briefs b WHERE version =
-                        (SELECT MAX(version) FROM briefs x WHERE x.deal_id=b.deal_id)"""
+        d, s, b = t.deals, t.sources, t.briefs
+        n_sources = select(func.count()).where(s.c.deal_id == d.c.deal_id).scalar_subquery()
+        x = b.alias("x")
+        newest = select(func.max(x.c.version)).where(x.c.deal_id == b.c.deal_id).scalar_subquery()
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(d.c.deal_id, d.c.data, d.c.updated_at, n_sources.label("sources")).order_by(
+                    d.c.deal_id
                 )
-            }
+            ).all()
+            latest = {r.deal_id: _info(r) for r in conn.execute(select(*_INFO).where(b.c.version == newest))}
         out = []
         for r in rows:
-            data = json.loads(r["data"])
+            data = json.loads(r.data)
             out.append(
                 {
-                    "deal_id": r["deal_id"],
+                    "deal_id": r.deal_id,
                     "account": data.get("account"),
                     "stage": data.get("stage"),
                     "owner": data.get("owner"),
                     "close_date": data.get("close_date"),
-                    "sources": r["sources"],
-                    "updated_at": r["updated_at"],
-                    "last_brief": latest.get(r["deal_id"]),
+                    "sources": int(r.sources),
+                    "updated_at": r.updated_at,
+                    "last_brief": latest.get(r.deal_id),
                 }
             )
         return out
@@ -437,22 +390,24 @@ class Records:
     ) -> BriefInfo:
         """Set a version's review status, only if it is still the deal's latest version and
         its review state is still what the reviewer saw (`BriefInfo.seen`); checked and written
-        in one transaction, so two reviewers cannot both act on the same state."""
-        with self.immediate() as db:
-            row = db.execute(f"SELECT {_INFO_COLUMNS} FROM briefs WHERE id=?", (brief_id,)).fetchone()
+        in one transaction with the row locked, so two reviewers cannot both act on the same state."""
+        b = t.briefs
+        with self.db.write() as conn:
+            row = conn.execute(select(*_INFO).where(b.c.id == brief_id).with_for_update()).first()
             if row is None:
                 raise NotFound(f"no brief with id {brief_id}")
-            info = BriefInfo(**dict(row))
-            newer = db.execute(
-                "SELECT version, created_by, created_at FROM briefs WHERE deal_id=? AND version>? "
-                "ORDER BY version DESC LIMIT 1",
-                (info.deal_id, info.version),
-            ).fetchone()
+            info = _info(row)
+            newer = conn.execute(
+                select(b.c.version, b.c.created_by, b.c.created_at)
+                .where(b.c.deal_id == info.deal_id, b.c.version > info.version)
+                .order_by(b.c.version.desc())
+                .limit(1)
+            ).first()
             if newer is not None:
-                by = f" by {newer['created_by']}" if newer["created_by"] else ""
+                by = f" by {newer.created_by}" if newer.created_by else ""
                 raise Conflict(
-                    f"version {info.version} of {info.deal_id} is out of date: version {newer['version']} "
-                    f"was saved{by} at {newer['created_at']}; open it first"
+                    f"version {info.version} of {info.deal_id} is out of date: version {newer.version} "
+                    f"was saved{by} at {newer.created_at}; open it first"
                 )
             if info.seen != seen:
                 by = f" by {info.reviewed_by}" if info.reviewed_by else ""
@@ -461,63 +416,55 @@ class Records:
                     f"{info.reviewed_at} since you opened it; open it again first"
                 )
             stamp = now()
-            db.execute(
-                "UPDATE briefs SET status=?, note=?, reviewed_by=?, reviewed_at=? WHERE id=?",
-                (status, note, reviewed_by, stamp, brief_id),
+            conn.execute(
+                b.update()
+                .where(b.c.id == brief_id)
+                .values(status=status, note=note, reviewed_by=reviewed_by, reviewed_at=stamp)
             )
         info.status, info.note, info.reviewed_by, info.reviewed_at = status, note, reviewed_by, stamp
         return info
 
 
-def upsert_deal(db: sqlite3.Connection, deal: Deal, replace_fields: bool = True) -> Deal:
-    """Insert a deal or merge its fields, inside the caller's transaction."""
-    row = db.execute("SELECT data FROM deals WHERE deal_id=?", (deal.deal_id,)).fetchone()
-    if row is None:
-        db.execute(
-            "INSERT INTO deals(deal_id, data, created_at, updated_at) VALUES (?,?,?,?)",
-            (
-                deal.deal_id,
-                json.dumps(deal.model_dump(exclude_none=True), sort_keys=True),
-                now(),
-                now(),
-            ),
-        )
-        return deal
-    current = json.loads(row["data"])
+def upsert_deal(conn: Connection, deal: Deal, replace_fields: bool = True) -> Deal:
+    """Insert a deal or merge its fields, inside the caller's transaction. Insert-if-absent,
+    then lock the row: two replicas receiving the same new deal at once both end with one row
+    holding both their fields."""
+    from .database import insert_for
+
     incoming = deal.model_dump(exclude_none=True)
+    stamp = now()
+    conn.execute(
+        insert_for(conn, t.deals)
+        .values(
+            deal_id=deal.deal_id,
+            data=json.dumps(incoming, sort_keys=True),
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        .on_conflict_do_nothing(index_elements=["deal_id"])
+    )
+    row = conn.execute(
+        select(t.deals.c.data).where(t.deals.c.deal_id == deal.deal_id).with_for_update()
+    ).one()
+    current = json.loads(row.data)
     merged = {**current, **incoming} if replace_fields else {**incoming, **current}
     if merged == current:
         return Deal.model_validate(current)
-    db.execute(
-        "UPDATE deals SET data=?, updated_at=? WHERE deal_id=?",
-        (json.dumps(merged, sort_keys=True), now(), deal.deal_id),
+    conn.execute(
+        t.deals.update()
+        .where(t.deals.c.deal_id == deal.deal_id)
+        .values(data=json.dumps(merged, sort_keys=True), updated_at=stamp)
     )
     return Deal.model_validate(merged)
 
 
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """For commands that only read: a store on read-only media (or another user's) opens too.
-    A WAL database there cannot get its shared-memory file, so it is read as immutable."""
-    uri = path.resolve().as_uri()
-    last: sqlite3.Error | None = None
-    for query in ("mode=ro", "immutable=1"):
-        try:
-            db = sqlite3.connect(f"{uri}?{query}", uri=True, check_same_thread=False, timeout=30)
-            db.row_factory = sqlite3.Row
-            db.execute("SELECT COUNT(*) FROM deals").fetchone()
-            return db
-        except sqlite3.Error as exc:
-            last = exc
-    raise StoreError(f"cannot read the record database {path}: {last}")
-
-
-def _source(row: sqlite3.Row) -> SourceRecord:
+def _source(row: RowMapping) -> SourceRecord:
     data = dict(row)
     data["meta"] = json.loads(data["meta"])
     return SourceRecord(**data)
 
 
-def _brief(row: sqlite3.Row) -> BriefRecord:
+def _brief(row: RowMapping) -> BriefRecord:
     return BriefRecord(
         id=row["id"],
         deal_id=row["deal_id"],

@@ -1,4 +1,5 @@
-"""The store: the SQLite record and the vector index under one `BRIEFGEN_HOME`.
+"""The store: the record (SQLite in `BRIEFGEN_HOME`, or `BRIEFGEN_DATABASE_URL`) and the
+vector index (chromadb in `BRIEFGEN_HOME`, or `BRIEFGEN_CHROMA_URL`).
 
 The vector index (and the embedding model behind it) opens on first use, so
 commands that only read records stay fast.
@@ -17,7 +18,7 @@ from .vectors import VectorStore
 class Store:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.records = Records(settings.home / "briefgen.sqlite3")
+        self.records = Records.open(settings.home, settings.database_url)
         self._embedder = embedder
         self._vectors: VectorStore | None = None
         # Upload workers and the form open the index from several threads; chromadb's client

@@ -1,22 +1,29 @@
-"""The background worker: takes persisted jobs, writes briefs, delivers them to a callback."""
+"""The worker: takes persisted jobs, writes briefs, delivers them to a callback.
+
+It runs as threads inside `briefgen serve` (`--workers N`, the single-node default) or as its
+own process, `briefgen worker`, beside any number of API-only replicas (`serve --workers 0`).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from .errors import BriefgenError, NotFound
+from .errors import BriefgenError, LeaseLost, NotFound
 from .generate import write_brief
 from .ingestion import ingest_paths
-from .jobs import Job, JobQueue
+from .jobs import Job, JobQueue, worker_id
 from .render import render
 from .store import Store
 
 log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 5
+IDLE_POLL_SECONDS = 0.5
 
 
 def _retry_in(job: Job) -> float | None:
@@ -25,33 +32,82 @@ def _retry_in(job: Job) -> float | None:
 
 
 class Worker:
-    def __init__(self, store: Store, queue: JobQueue, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        queue: JobQueue,
+        transport: httpx.BaseTransport | None = None,
+        name: str = "w0",
+    ) -> None:
         self.store = store
         self.queue = queue
         self.transport = transport
+        self.owner = worker_id(name)
 
     def run_once(self) -> bool:
-        job = self.queue.claim()
+        job = self.queue.claim(owner=self.owner)
         if job is None:
             return False
-        try:
-            if job.kind == "brief":
-                self._brief(job)
-            elif job.kind == "deliver":
-                self._deliver(job)
-            else:
-                self.queue.fail(job.id, f"unknown job kind {job.kind}")
-        except NotFound as exc:
-            self.queue.fail(job.id, str(exc))
-        except BriefgenError as exc:
-            self.queue.fail(job.id, str(exc), _retry_in(job))
-        except Exception as exc:  # a bug must not kill the worker; the job keeps the reason
-            log.exception("job %s failed", job.id)
-            self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", _retry_in(job))
+        with self._holding(job):
+            try:
+                if job.kind == "brief":
+                    self._brief(job)
+                elif job.kind == "deliver":
+                    self._deliver(job)
+                else:
+                    self.queue.fail(job.id, f"unknown job kind {job.kind}", owner=self.owner)
+            except LeaseLost as exc:
+                log.warning("%s", exc)
+            except NotFound as exc:
+                self.queue.fail(job.id, str(exc), owner=self.owner)
+            except BriefgenError as exc:
+                self.queue.fail(job.id, str(exc), _retry_in(job), owner=self.owner)
+            except Exception as exc:  # a bug must not kill the worker; the job keeps the reason
+                log.exception("job %s failed", job.id)
+                self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", _retry_in(job), owner=self.owner)
         return True
 
+    @contextmanager
+    def _holding(self, job: Job) -> Iterator[None]:
+        """Renew the job's lease while the work runs, so only a dead or stuck worker loses it."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.queue.lease_seconds / 3):
+                try:
+                    if not self.queue.renew(job.id, self.owner):
+                        log.warning("job %s: lease lost to another worker", job.id)
+                        return
+                except BriefgenError as exc:  # the database is briefly away: try again next beat
+                    log.warning("job %s: could not renew the lease: %s", job.id, exc)
+
+        beat = threading.Thread(target=renew, name=f"briefgen-lease-{job.id}", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beat.join(timeout=5)
+
+    def _documents(self, job: Job) -> list[Path]:
+        """The job's files. A file the accepting replica stored on a disk this worker cannot
+        see is written from the copy carried in the job, under this node's data home (same
+        name, so the same source)."""
+        contents: dict[str, str] = job.payload.get("contents") or {}
+        files: list[Path] = []
+        for name in job.payload.get("ingest") or []:
+            path = Path(name)
+            if not path.exists() and name in contents:
+                path = self.store.settings.home / "uploads" / job.deal_id / path.parent.name / path.name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{self.owner.rsplit('/', 1)[-1]}.part")
+                tmp.write_text(contents[name], encoding="utf-8")
+                tmp.replace(path)
+            files.append(path)
+        return files
+
     def _brief(self, job: Job) -> None:
-        files = [Path(f) for f in job.payload.get("ingest") or []]
+        files = self._documents(job)
         note = None
         if files:
             report = ingest_paths(self.store, files, job.deal_id)
@@ -60,16 +116,20 @@ class Worker:
                 note = "not ingested: " + "; ".join(
                     f"{Path(s.path).name}: {s.reason}" for s in report.skipped
                 )
-        _, record = write_brief(self.store, job.deal_id, self.store.settings.engine)
-        assert record is not None
-        self.queue.finish(job.id, record.id, note)
-        if self.store.settings.callback_url:
-            self.queue.enqueue("deliver", job.deal_id, {"brief_id": record.id})
+        brief, _ = write_brief(self.store, job.deal_id, self.store.settings.engine, save=False)
+        self.queue.complete_brief(
+            job,
+            self.owner,
+            brief,
+            self.store.records.sources_hash(job.deal_id),
+            deliver=bool(self.store.settings.callback_url),
+            note=note,
+        )
 
     def _deliver(self, job: Job) -> None:
         url = self.store.settings.callback_url
         if not url:
-            self.queue.finish(job.id)
+            self.queue.finish(job.id, owner=self.owner)
             return
         record = self.store.records.get_brief(int(job.payload["brief_id"]))
         body = {
@@ -86,14 +146,81 @@ class Worker:
         except httpx.HTTPError as exc:
             reason = f"callback failed: {exc}"
             if job.attempts >= DELIVERY_ATTEMPTS:
-                self.queue.fail(job.id, reason)
+                self.queue.fail(job.id, reason, owner=self.owner)
             else:
-                self.queue.fail(job.id, reason, retry_in=min(60.0, 0.5 * 2**job.attempts))
+                self.queue.fail(job.id, reason, retry_in=min(60.0, 0.5 * 2**job.attempts), owner=self.owner)
             return
-        self.queue.finish(job.id, record.id)
+        self.queue.finish(job.id, record.id, owner=self.owner)
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            if not self.run_once():
-                self.queue.wake.wait(0.5)
+            try:
+                busy = self.run_once()
+            except BriefgenError as exc:  # the database is away: wait and try again
+                log.warning("worker %s: %s", self.owner, exc)
+                busy = False
+                stop.wait(2)
+            if not busy:
+                self.queue.wake.wait(IDLE_POLL_SECONDS)
                 self.queue.wake.clear()
+
+
+def prepare(store: Store) -> None:
+    """Load what every job needs (the engine, the embedding model, the section classifier, the
+    vector store client) before taking the first job: on a busy machine that takes tens of
+    seconds, which would otherwise count against the first job's lease."""
+    from .engines import get_engine
+    from .sections import model
+
+    get_engine(store.settings.engine, store.settings)
+    store.embedder.embed(["ready"])
+    model()
+    _ = store.vectors
+
+
+def one_blas_thread() -> None:
+    """One BLAS thread per process that runs workers. The embedding model multiplies small
+    matrices; on a busy machine OpenBLAS's threads wait for each other (measured on 2 shared
+    cores: a short note embedded in 0.36-1.1 s with two threads, 0.04 s with one). Workers get
+    their parallelism from more workers instead."""
+    import numpy  # noqa: F401  (loads OpenBLAS, so the limit below finds it)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+class WorkerPool:
+    """N worker threads over one store; what `serve` embeds and `briefgen worker` runs."""
+
+    def __init__(self, store: Store, queue: JobQueue, threads: int, prefix: str = "w") -> None:
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(
+                target=Worker(store, queue, name=f"{prefix}{i}").run_forever,
+                args=(self.stop,),
+                name=f"briefgen-worker-{i}",
+                daemon=True,
+            )
+            for i in range(threads)
+        ]
+        self.queue = queue
+
+    def start(self) -> WorkerPool:
+        if self.threads:
+            one_blas_thread()
+        resumed = self.queue.resume_interrupted()
+        if resumed:
+            log.warning("resumed %d job(s) interrupted by a restart", resumed)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def alive(self) -> int:
+        return sum(t.is_alive() for t in self.threads)
+
+    def shutdown(self, timeout: float = 30) -> None:
+        """Stop taking jobs; jobs in progress finish (or their leases run out elsewhere)."""
+        self.stop.set()
+        self.queue.wake.set()
+        for t in self.threads:
+            t.join(timeout=timeout)
