@@ -41,7 +41,9 @@ postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
 test: $(STAMP) chromium postgresql
+	# Quick tests first (a plain `pytest`), then the slow ones: servers, browsers, models.
 	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m slow
 	# The eval gate: fails when the extractive engine misses a threshold in evals/thresholds.yaml.
 	$(VENV)/bin/briefgen eval --engine extractive --split all --out out/eval
 
