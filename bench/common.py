@@ -76,10 +76,13 @@ def peak_rss_mb() -> float:
 class Timer:
     def __enter__(self) -> Timer:
         self.start = time.perf_counter()
+        self.cpu_start = time.process_time()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+        # CPU of every thread in this process: what the brief costs, whatever else the cores run.
+        self.cpu_seconds = time.process_time() - self.cpu_start
 
 
 def percentile(values: list[float], p: float) -> float:
