@@ -71,3 +71,82 @@ def test_a_table_row_with_our_company_is_our_person() -> None:
     deal = Deal(deal_id="d", account="Kifaru Farms", owner="Saoirse Byrne <saoirse@quillon.io>")
     sides = {p.name: p.side for p in _people(deal, note).people.values()}
     assert sides.get("Lena Okoro") is Side.vendor
+
+
+def test_people_introduced_in_a_list() -> None:
+    note = Passage(
+        "n1",
+        "Who's who after the demo:\n"
+        "- Dr. Amara Okafor, Chief Medical Officer — sponsor, signs off on budget\n"
+        "* Piet de Waal – runs the clinics day to day, decides on rollout order\n"
+        "2. Lena Okoro = our solutions engineer\n"
+        "- Harbour Street (main site), Dockside, Old Town\n"
+        "- Brightwater Consulting, implementation partner\n"
+        "- Joon Park: asked about SSO again",
+        "note",
+        "notes",
+    )
+    deal = Deal(deal_id="d", account="Kestrel Clinics", owner="Saoirse Byrne")
+    people = _people(deal, note).people
+    by_name = {p.name: p for p in people.values()}
+    assert by_name["Amara Okafor"].title == "Chief Medical Officer"
+    assert by_name["Amara Okafor"].side is Side.customer
+    assert by_name["Piet de Waal"].side is Side.customer  # a part in the deal, no job title
+    assert by_name["Lena Okoro"].side is Side.vendor
+    # Places, a partner firm and a line that says nothing of the person's part are not people.
+    assert "Harbour Street" not in by_name
+    assert "Brightwater Consulting" not in by_name
+    assert "Joon Park" not in by_name
+    # The quote is the list line itself, verbatim.
+    assert by_name["Amara Okafor"].quotes[0] == (
+        "n1",
+        "- Dr. Amara Okafor, Chief Medical Officer — sponsor, signs off on budget",
+    )
+
+
+def test_a_placeholder_speaker_who_introduces_themselves_takes_the_name() -> None:
+    from briefgen.reading import read_deal
+
+    call = Passage(
+        "c1",
+        "Speaker 1: Thanks for joining. Shall we start with the rollout plan?\n"
+        "Speaker 2: Sure. Hi, this is Wanjiru from the finance team, I approve the budget.\n"
+        "Speaker 3: Tomasz here. I run the depots and I am worried about the scanners.\n"
+        "Speaker 1: Great. I'm Dana, by the way, I lead the implementation on our side.\n"
+        "Speaker 2: Our board meets in March.",
+        "transcript",
+        "call",
+        meta={"speakers": ["Speaker 1", "Speaker 2", "Speaker 3"]},
+    )
+    reading = read_deal(Deal(deal_id="d", account="Kifaru Farms"), [call])
+    speakers = [s.speaker for s in reading.sentences]
+    assert "Speaker 2" not in speakers and "Speaker 3" not in speakers
+    assert [s.speaker for s in reading.sentences if s.text == "Our board meets in March."] == ["Wanjiru"]
+    assert {"Wanjiru", "Tomasz", "Dana"} <= {p.name for p in reading.people.people.values()}
+    # The quote for a resolved speaker is the sentence that introduced them, verbatim.
+    wanjiru = reading.people.find("Wanjiru")
+    assert wanjiru is not None and wanjiru.quotes[0][1] in call.text
+
+
+def test_a_placeholder_that_names_two_people_stays_unnamed() -> None:
+    from briefgen.reading import read_deal
+
+    call = Passage(
+        "c1",
+        "Speaker 1: Hi, this is Ravi from IT.\nSpeaker 1: And this is Mei from procurement, she joins late.",
+        "transcript",
+        "call",
+        meta={"speakers": ["Speaker 1"]},
+    )
+    reading = read_deal(Deal(deal_id="d", account="Kifaru Farms"), [call])
+    assert {s.speaker for s in reading.sentences} == {"Speaker 1"}
+
+
+def test_this_is_a_product_is_no_introduction() -> None:
+    from briefgen.speakers import introduced
+
+    people = People(Deal(deal_id="d", account="Kifaru Farms"))
+    assert introduced("So this is Excel. Every depot has its own copy.", people) == set()
+    assert introduced("Hello, this is Ravi with the IT team.", people) == {"Ravi"}
+    assert introduced("Yes, Henrik here, I have a hard stop.", people) == {"Henrik"}
+    assert introduced("I'm Dana, I lead the rollout.", people) == {"Dana"}

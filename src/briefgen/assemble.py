@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .cancellations import called_off, without_called_off
 from .findings import Finding, Findings
 from .item_fields import commitment_fields, criterion_fields, milestone_fields, risk_fields
 from .reading import Reading
@@ -173,6 +174,7 @@ def assemble(reading: Reading, findings: Findings) -> Brief:
     risks.sort(key=lambda r: _SEVERITY_ORDER[r.severity.value])
     timeline: list[Milestone] = sections.get("timeline", [])
     timeline.sort(key=lambda m: builder.sort_keys.get(id(m), "9999"))
+    timeline, cancelled = without_called_off(timeline, called_off(reading.usable))
     brief = Brief(
         deal_id=reading.deal.deal_id,
         account=reading.deal.account,
@@ -185,7 +187,7 @@ def assemble(reading: Reading, findings: Findings) -> Brief:
         timeline=timeline[:MAX_ITEMS],
         open_questions=sections.get("open_questions", [])[:MAX_ITEMS],
         next_steps=sections.get("next_steps", [])[-MAX_ITEMS:],
-        changes=revisions(reading.usable, reading.likely("terms", TERMS_CONFIDENCE)),
+        changes=revisions(reading.usable, reading.likely("terms", TERMS_CONFIDENCE)) + cancelled,
         handoff_risk=HandoffRisk(
             level=findings.handoff_level or Severity.low, factors=factors, recommendation=""
         ),

@@ -22,7 +22,26 @@ _TITLE_WORDS = re.compile(
     r"\b(?:chief|ceo|cfo|coo|cto|cio|ciso|cmo|cro|vp|svp|evp|vice president|president|founder|"
     r"owner|director|head|manager|lead|engineer|architect|analyst|specialist|coordinator|officer|"
     r"executive|consultant|administrator|admin|partner|controller|buyer|procurement|counsel|"
-    r"representative|associate|scientist|developer|designer|dispatcher|agent|supervisor)\b",
+    r"representative|associate|scientist|developer|designer|dispatcher|agent|supervisor|dir|mgr)\b",
+    re.I,
+)
+# What a list of people says of someone's part in the deal when it gives no job title.
+_DEAL_ROLE_WORDS = re.compile(
+    r"\b(?:sponsor|champion|decides|decision[- ]maker|signs|signer|signatory|approves|approver|"
+    r"end user|main contact|point of contact|stakeholder)\b",
+    re.I,
+)
+# A list entry that introduces a person: "- Dr. Jane Roe, Chief Nursing Officer — sponsor",
+# "* Ana Lima – owner, signs", "2. Tom Hale = IT lead". Bounded, one line.
+_LIST_PERSON = re.compile(
+    rf"^[ \t]{{0,8}}(?:[-*•·–]|\d{{1,2}}[.)])[ \t]{{1,4}}(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})"
+    rf"[ \t]{{0,3}}(?:,|=|:|[—–]|-(?= )|\()[ \t]{{0,3}}([^\n]{{2,200}})$"
+)
+# The last word of an organisation's name, so a list of companies is not read as people.
+_ORG_WORD = re.compile(
+    r"\b(?:inc|ltd|llc|gmbh|ag|sa|se|bv|plc|co|corp|company|group|holdings?|consulting|"
+    r"consultants|systems|solutions|services|partners|technologies|tech|labs|software|bank|"
+    r"international|associates)\.?$",
     re.I,
 )
 _ACRONYM_TITLES = "CEO|CFO|COO|CTO|CIO|CISO|CMO|CRO|CPO|VP|GM"
@@ -92,6 +111,11 @@ def _domain(email: str | None) -> str | None:
 def _org_from_domain(domain: str) -> str:
     root = domain.split(".")[-2] if domain.count(".") >= 1 else domain
     return root.capitalize()
+
+
+def is_placeholder(label: str) -> bool:
+    """A label a transcript gives when it does not know who spoke ("Speaker 2")."""
+    return bool(_PLACEHOLDER.match(label.strip()))
 
 
 class People:
@@ -190,6 +214,7 @@ class People:
                     self.add(pm.group(1), title=title, org=org, quote=(sid, line.strip()))
         for line in text.split("\n"):
             self._table_row(line, sid)
+            self._list_entry(line, sid)
         if passage.kind == "email":
             self._scan_email(passage)
         if passage.kind == "transcript":
@@ -272,6 +297,32 @@ class People:
                     quote=(sid, line.strip()),
                 )
                 return
+
+    def _list_entry(self, line: str, sid: str) -> None:
+        """A bulleted or numbered line that starts with a full name and says what the person
+        is: a job title or their part in the deal. A list of companies or places says neither."""
+        m = _LIST_PERSON.match(line)
+        if m is None:
+            return
+        name, rest = m.group(1), m.group(2)
+        account = fold(self.deal.account or "")
+        if _ORG_WORD.search(name) or (account and fold(name) in account):
+            return
+        segments = [seg.strip(" )") for seg in re.split(r"[,;=.—–()/]| - ", rest) if seg.strip(" )")]
+        titled = [seg for seg in segments if len(seg) <= 60 and _TITLE_WORDS.search(seg)]
+        if not titled and not _DEAL_ROLE_WORDS.search(rest):
+            return
+        title = titled[0] if titled else (segments[0] if segments and len(segments[0]) <= 40 else None)
+        # "our SE", "ours", "from our side": the writer's own colleague.
+        ours = any(re.match(r"(?:our|ours|from our)\b", seg, re.I) for seg in segments) or bool(
+            title and VENDOR_TITLES.search(title)
+        )
+        self.add(
+            name,
+            title=title,
+            org=None if ours else self.deal.account,
+            quote=(sid, line.strip()),
+        )
 
     def _listed_with_vendor(self, person: Person) -> bool:
         """A table row of one person, or the parenthesis right after a name, that names our

@@ -18,6 +18,7 @@ from .safety import find_secrets, is_injection
 from .schema import Deal, Side
 from .sections import classify, neighbours_in_order
 from .sentences import Sentence, split_passage
+from .speakers import resolve_placeholders
 
 _SID = re.compile(r"\d+")
 
@@ -82,8 +83,9 @@ def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ..
     sentences: list[Sentence] = []
     by_passage: list[list[Sentence]] = []
     for p in passages:
-        by_passage.append(split_passage(p, len(sentences)))
-        sentences.extend(by_passage[-1])
+        named = resolve_placeholders(p, split_passage(p, len(sentences)), people)
+        by_passage.append(named)
+        sentences.extend(named)
     flagged: list[Sentence] = []
     secret_hits: list[tuple[Sentence, tuple[int, int]]] = []
     usable: list[Sentence] = []

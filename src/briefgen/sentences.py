@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from .passage import Passage
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(]?[A-Z0-9])")
-_SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})\s*:\s+")
+# "Ana Lima:", "SPEAKER_01:", "Speaker 2:" (a label; resolved later when it says who it is).
+_SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\d{1,3})){0,3})\s*:\s+")
 _HEADER_LINE = re.compile(
     r"^(?:date|when|time|attendees|participants|present|stakeholders|from|to|cc|subject|location)\s*:",
     re.I,
@@ -36,6 +37,12 @@ class Sentence:
     speaker: str | None  # transcript speaker or email author
     heading: str  # the note heading the sentence sits under, lower-cased
     order: int  # position across the deal's sources, oldest source first
+
+
+def speaker_line(line: str) -> tuple[str, str] | None:
+    """A transcript line's speaker label and what they said, or None for a line without one."""
+    m = _SPEAKER.match(line.strip())
+    return (m.group(1), line.strip()[m.end() :]) if m else None
 
 
 def _continues(line: str, nxt: str) -> bool:
