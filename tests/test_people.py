@@ -150,3 +150,16 @@ def test_this_is_a_product_is_no_introduction() -> None:
     assert introduced("Hello, this is Ravi with the IT team.", people) == {"Ravi"}
     assert introduced("Yes, Henrik here, I have a hard stop.", people) == {"Henrik"}
     assert introduced("I'm Dana, I lead the rollout.", people) == {"Dana"}
+
+
+def test_our_champion_is_theirs_and_a_titled_person_is_the_customer_s() -> None:
+    note = Passage(
+        "n1",
+        "- Giada Russo – Ops Mgr, our champion and day-to-day owner\n"
+        "- Workday feed needs Omar Said (HR Dir) to approve an API user",
+        "note",
+        "notes",
+    )
+    deal = Deal(deal_id="d", account="Ferro Alimentari", owner="Saoirse Byrne")
+    sides = {p.name: p.side for p in _people(deal, note).people.values()}
+    assert sides == {"Giada Russo": Side.customer, "Omar Said": Side.customer}

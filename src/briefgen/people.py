@@ -37,6 +37,11 @@ _LIST_PERSON = re.compile(
     rf"^[ \t]{{0,8}}(?:[-*•·–]|\d{{1,2}}[.)])[ \t]{{1,4}}(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})"
     rf"[ \t]{{0,3}}(?:,|=|:|[—–]|-(?= )|\()[ \t]{{0,3}}([^\n]{{2,200}})$"
 )
+_OURS = re.compile(
+    r"(?:ours\b|(?:from|on) our side\b|our (?:se|ae|csm|sdr|bdr|solutions?|sales|account|"
+    r"customer success|implementation|onboarding|support)\b)",
+    re.I,
+)
 # The last word of an organisation's name, so a list of companies is not read as people.
 _ORG_WORD = re.compile(
     r"\b(?:inc|ltd|llc|gmbh|ag|sa|se|bv|plc|co|corp|company|group|holdings?|consulting|"
@@ -266,8 +271,9 @@ class People:
             side = self.side_for(person.email, person.organization, person.title)
             if side is not Side.vendor and self._listed_with_vendor(person):
                 side = Side.vendor
-            if side is Side.unknown and (person.name in spoken or person.organization):
-                side = Side.customer  # a named participant of a customer deal who is not ours
+            if side is Side.unknown and (person.name in spoken or person.organization or person.title):
+                # A named participant, or someone given a job title, who is not ours.
+                side = Side.customer
             person.side = side
             if person.organization is None and person.email:
                 person.organization = (
@@ -313,10 +319,8 @@ class People:
         if not titled and not _DEAL_ROLE_WORDS.search(rest):
             return
         title = titled[0] if titled else (segments[0] if segments and len(segments[0]) <= 40 else None)
-        # "our SE", "ours", "from our side": the writer's own colleague.
-        ours = any(re.match(r"(?:our|ours|from our)\b", seg, re.I) for seg in segments) or bool(
-            title and VENDOR_TITLES.search(title)
-        )
+        # "our SE", "ours", "from our side": the writer's own colleague ("our champion" is not).
+        ours = any(_OURS.match(seg) for seg in segments) or bool(title and VENDOR_TITLES.search(title))
         self.add(
             name,
             title=title,
