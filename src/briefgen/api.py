@@ -153,15 +153,6 @@ def document_name(name: str) -> str:
     return cleaned
 
 
-def _unique(folder: Path, name: str) -> Path:
-    path = folder / name
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
-    return path
-
-
 def write_new(path: Path, data: bytes) -> None:
     """Write a file whole and durably (it may be the only copy of an accepted document)."""
     tmp = path.with_name(f".{path.name}.part")
@@ -173,6 +164,21 @@ def write_new(path: Path, data: bytes) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise StoreFull(f"no space left to store {path.name}") from None
+        raise StoreError(f"cannot store {path.name}: {exc.strerror or exc}") from None
+
+
+def write_event_document(path: Path, data: bytes) -> None:
+    """A webhook document, into its event's own new folder: no temporary file and no fsync.
+    Nothing reads the folder before the event's job is committed, and the job carries the same
+    text, the copy that counts: a worker writes the file again from it when it is missing or
+    differs (a power cut, another machine)."""
+    try:
+        with path.open("wb") as out:
+            out.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
         if exc.errno == errno.ENOSPC:
             raise StoreFull(f"no space left to store {path.name}") from None
         raise StoreError(f"cannot store {path.name}: {exc.strerror or exc}") from None
@@ -271,8 +277,11 @@ class App:
         written: dict[str, str] = {}
         try:
             for doc, name in zip(ev.documents, names, strict=True):
-                path = _unique(folder, name)
-                write_new(path, doc["content"].encode("utf-8"))
+                path, n = folder / name, 1
+                while str(path) in written:  # the folder is new: only this event's names are in it
+                    n += 1
+                    path = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
+                write_event_document(path, doc["content"].encode("utf-8"))
                 written[str(path)] = doc["content"]
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -365,6 +374,8 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             "version": __version__,
             "jobs": c.queue.counts(),
             "workers": c.pool.alive(),
+            # Which process answered: `serve --processes N` runs N of them on one port.
+            "process": os.getpid(),
         }
 
     # --- webhooks ---------------------------------------------------------------
