@@ -43,9 +43,9 @@ def test_serve_processes_answers_from_more_than_one_process(tmp_path: Path) -> N
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = clean_env(tmp_path / "home", BRIEFGEN_WEBHOOK_SECRET=SECRET, BRIEFGEN_API_KEYS="k")
+    args = ["serve", "--no-ui", "--workers", "0", "--processes", "2", "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen.cli", "serve", "--no-ui", "--workers", "0", "--processes", "2"]
-        + ["--port", str(port)],
+        [sys.executable, "-m", "briefgen.cli", *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "serve.log").open("wb"),
