@@ -187,7 +187,8 @@ def side_by_side(
             home = tmp / f"round{r}-setup{n}"
             proc = spawn(home, ["serve", "--no-ui", "--workers", "0", "--port", str(port), *extra], env, src)
             wait_up(port)
-            burst(port, 10, 4, f"warm{r}")  # connections, caches and every process started
+            # Every sender once first: the pool's connections open and every process starts.
+            burst(port, 2 * threads, threads, f"warm{r}")
             before = cpu_seconds(proc.pid)
             got = burst(port, events, threads, f"r{r}")
             used = (cpu_seconds(proc.pid) - before) * 1000 / events
