@@ -9,15 +9,17 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, select, update
 
 from briefgen import tables
 from briefgen.errors import ConfigError, LeaseLost, StoreError
 from briefgen.jobs import JobQueue, worker_id
-from briefgen.records import Records
+from briefgen.records import Records, SourceRecord
 from briefgen.schema import Brief, Deal, HandoffRisk, Severity
 
 
@@ -273,3 +275,126 @@ def test_the_record_holds_the_same_brief_on_both_backends(tmp_path: Path, postgr
     assert bodies[0] == bodies[1]
     assert bodies[0]["stakeholders"]
     assert os.environ.get("BRIEFGEN_DATABASE_URL") is None  # nothing leaked into the environment
+
+
+def _source(deal_id: str, source_id: str, content_hash: str) -> SourceRecord:
+    return SourceRecord(
+        source_id=source_id,
+        deal_id=deal_id,
+        relpath=f"{source_id}.txt",
+        path=None,
+        kind="note",
+        title=source_id,
+        date=None,
+        author=None,
+        content_hash=content_hash,
+        text="Ann wants SSO.",
+        raw="Ann wants SSO.",
+        meta={},
+        chunks=1,
+        ingested_at="2026-12-01T00:00:00+00:00",
+        updated_at="2026-12-01T00:00:00+00:00",
+    )
+
+
+def _trigger_hash(records: Records, deal_id: str) -> str:
+    with records.db.read() as conn:
+        return str(
+            conn.execute(
+                select(tables.triggers.c.sources_hash).where(tables.triggers.c.deal_id == deal_id)
+            ).scalar_one()
+        )
+
+
+def test_a_webhook_merges_its_deal_and_records_the_hash_the_record_computes(records: Records) -> None:
+    queue = JobQueue(records)
+    # A deal the store holds already, with other fields and two sources.
+    records.upsert_deal(Deal(deal_id="acme", owner="ann@vendor.example"))
+    records.put_source(_source("acme", "acme-b", "h-b"))
+    records.put_source(_source("acme", "acme-a", "h-a"))
+    job, action = queue.trigger("generic", "ev-1", "acme", "won", deal=Deal(deal_id="acme", account="Acme"))
+    assert action == "queued" and job.status == "pending" and job.deal_id == "acme"
+    assert job == queue.get(job.id)
+    deal = records.get_deal("acme")
+    assert (deal.owner, deal.account) == ("ann@vendor.example", "Acme")
+    assert _trigger_hash(records, "acme") == records.sources_hash("acme")
+    # Nothing new for the deal: the same job, as a duplicate.
+    again, action = queue.trigger("generic", "ev-2", "acme", "won", deal=Deal(deal_id="acme", account="Acme"))
+    assert (again.id, action) == (job.id, "duplicate")
+    # A deal new to the store: inserted, hashed without sources.
+    _, action = queue.trigger("generic", "ev-3", "new-co", "won", deal=Deal(deal_id="new-co", stage="won"))
+    assert action == "queued" and records.get_deal("new-co").stage == "won"
+    assert _trigger_hash(records, "new-co") == records.sources_hash("new-co")
+    assert queue.counts() == {"pending": 2}
+
+
+def test_documents_join_the_pending_job_and_a_replay_changes_nothing(records: Records) -> None:
+    queue = JobQueue(records)
+    deal = Deal(deal_id="acme", account="Acme")
+    first, action = queue.trigger(
+        "generic", "ev-1", "acme", "won", deal=deal, files=["/u/1/a.txt"], contents={"/u/1/a.txt": "A"}
+    )
+    assert action == "queued" and first.payload["ingest"] == ["/u/1/a.txt"]
+    second, action = queue.trigger(
+        "generic", "ev-2", "acme", "won", deal=deal, files=["/u/2/b.txt"], contents={"/u/2/b.txt": "B"}
+    )
+    assert (second.id, action) == (first.id, "queued")
+    assert second.payload == queue.get(first.id).payload
+    assert second.payload["ingest"] == ["/u/1/a.txt", "/u/2/b.txt"]
+    # A replay of ev-2 with other files: answered as the duplicate it is, and its files are not
+    # merged (the merge happens before the event is met, and rolls back with it).
+    replay, action = queue.trigger(
+        "generic", "ev-2", "acme", "won", deal=deal, files=["/u/3/c.txt"], contents={"/u/3/c.txt": "C"}
+    )
+    assert (replay.id, action) == (first.id, "duplicate")
+    assert queue.get(first.id).payload["ingest"] == ["/u/1/a.txt", "/u/2/b.txt"]
+    assert queue.counts() == {"pending": 1}
+
+
+def _terminate(postgres: Any, database_url: str, pid: int | None = None) -> None:
+    """End server sessions of that database (one, or all but this one), as a restarted server
+    or a proxy's idle timeout does, and wait until they are gone."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        which = "pid = %s" if pid else "pid <> pg_backend_pid()"
+        query = f"SELECT pid FROM pg_stat_activity WHERE datname = %s AND {which}"
+        params = (name, pid) if pid else (name,)
+        pids = [r[0] for r in conn.execute(query, params).fetchall()]
+        assert pids
+        for p in pids:
+            conn.execute("SELECT pg_terminate_backend(%s)", (p,))
+        while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone()[
+            0
+        ]:  # type: ignore[index]
+            time.sleep(0.01)
+
+
+def test_a_connection_the_server_dropped_is_replaced_at_begin(postgres: Any) -> None:
+    url = postgres.new_database()
+    queue = JobQueue(Records(url))
+    queue.trigger("generic", "ev-1", "acme", "won", deal=Deal(deal_id="acme"))
+    _terminate(postgres, url)  # the pooled connection is dead now; the pool does not know
+    job, action = queue.trigger("generic", "ev-2", "globex", "won", deal=Deal(deal_id="globex"))
+    assert action == "queued" and queue.get(job.id).deal_id == "globex"
+
+
+def test_a_connection_dropped_at_commit_fails_the_event_and_records_nothing(postgres: Any) -> None:
+    url = postgres.new_database()
+    records = Records(url)
+    queue = JobQueue(records)
+
+    def drop(conn: Any) -> None:  # the server goes away just before COMMIT reaches it
+        _terminate(postgres, url, conn.connection.driver_connection.info.backend_pid)
+
+    event.listen(records.db.engine, "commit", drop)
+    try:
+        with pytest.raises(StoreError):
+            queue.trigger("generic", "ev-1", "acme", "won", deal=Deal(deal_id="acme"))
+    finally:
+        event.remove(records.db.engine, "commit", drop)
+    assert queue.counts() == {}
+    # What the CRM's retry then finds: nothing of the first delivery, so it is queued.
+    _, action = queue.trigger("generic", "ev-1", "acme", "won", deal=Deal(deal_id="acme"))
+    assert action == "queued" and queue.counts() == {"pending": 1}

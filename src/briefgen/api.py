@@ -4,6 +4,7 @@ acknowledged at once; a background worker writes the briefs. Thin: it calls the 
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import re
@@ -12,11 +13,11 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as FastAPIPath
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -63,6 +64,12 @@ from .webhooks import (
 from .worker import WorkerPool
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Webhook work (verify, parse, store, record) runs on at most this many threads per process.
+# More threads than this only wait on two cores' worth of GIL and on the database, and every
+# request in flight then takes longer (bench/RESULTS.md); the others queue on the event loop.
+# Kept below database.POOL_SIZE so other requests still find a connection.
+WEBHOOK_THREADS = 8
 # Row ids are SQLite integers: larger numbers are no such row, not a server error.
 RowId = Annotated[int, FastAPIPath(ge=1, le=MAX_ID)]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -146,15 +153,6 @@ def document_name(name: str) -> str:
     return cleaned
 
 
-def _unique(folder: Path, name: str) -> Path:
-    path = folder / name
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
-    return path
-
-
 def write_new(path: Path, data: bytes) -> None:
     """Write a file whole and durably (it may be the only copy of an accepted document)."""
     tmp = path.with_name(f".{path.name}.part")
@@ -166,6 +164,21 @@ def write_new(path: Path, data: bytes) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise StoreFull(f"no space left to store {path.name}") from None
+        raise StoreError(f"cannot store {path.name}: {exc.strerror or exc}") from None
+
+
+def write_event_document(path: Path, data: bytes) -> None:
+    """A webhook document, into its event's own new folder: no temporary file and no fsync.
+    Nothing reads the folder before the event's job is committed, and the job carries the same
+    text, the copy that counts: a worker writes the file again from it when it is missing or
+    differs (a power cut, another machine)."""
+    try:
+        with path.open("wb") as out:
+            out.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
         if exc.errno == errno.ENOSPC:
             raise StoreFull(f"no space left to store {path.name}") from None
         raise StoreError(f"cannot store {path.name}: {exc.strerror or exc}") from None
@@ -218,7 +231,8 @@ class App:
                     }
                 )
                 continue
-            folder = self._stage(ev, doc_names)
+            staged = self._stage(ev, doc_names)
+            folder = staged[0] if staged else None
             try:
                 job, action = self.queue.trigger(
                     ev.source,
@@ -226,12 +240,10 @@ class App:
                     ev.deal_id,
                     "won",
                     deal=Deal(deal_id=ev.deal_id, account=ev.account, stage=ev.stage),
-                    files=[str(p) for p in sorted(folder.iterdir())] if folder else None,
+                    files=sorted(staged[1]) if staged else None,
                     # The same documents in the job itself: a worker on another machine, which
                     # cannot read this node's disk, ingests them from there.
-                    contents={str(p): p.read_text(encoding="utf-8") for p in folder.iterdir()}
-                    if folder
-                    else None,
+                    contents=staged[1] if staged else None,
                 )
             except BaseException:
                 if folder:
@@ -250,7 +262,9 @@ class App:
             )
         return out
 
-    def _stage(self, ev: DealEvent, names: list[str]) -> Path | None:
+    def _stage(self, ev: DealEvent, names: list[str]) -> tuple[Path, dict[str, str]] | None:
+        """The event's documents written to a new folder: the folder, and each file's path
+        with its text."""
         if not names:
             return None
         folder = self.uploads(ev.deal_id) / f"event-{uuid.uuid4().hex}"
@@ -260,24 +274,35 @@ class App:
             if exc.errno == errno.ENOSPC:
                 raise StoreFull("no space left to store the event's documents") from None
             raise StoreError(f"cannot store the event's documents: {exc.strerror or exc}") from None
+        written: dict[str, str] = {}
         try:
             for doc, name in zip(ev.documents, names, strict=True):
-                write_new(_unique(folder, name), doc["content"].encode("utf-8"))
+                path, n = folder / name, 1
+                while str(path) in written:  # the folder is new: only this event's names are in it
+                    n += 1
+                    path = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
+                write_event_document(path, doc["content"].encode("utf-8"))
+                written[str(path)] = doc["content"]
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        return folder
+        return folder, written
 
 
 def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastAPI:
     settings = settings or Settings.from_env()
     state: dict[str, App] = {}
+    webhook_threads: list[anyio.CapacityLimiter] = []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = App(settings)
         state["app"] = core
+        webhook_threads.append(anyio.CapacityLimiter(WEBHOOK_THREADS))
         core.start()
+        # What start-up made (modules, the app, the store) lives as long as the process: out
+        # of the collector's sight, a full collection under load no longer walks all of it.
+        gc.freeze()
         yield
         core.shutdown()
         core.store.close()
@@ -291,6 +316,9 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
     def core() -> App:
         return state["app"]
+
+    async def in_webhook_thread(work: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(work, limiter=webhook_threads[0])
 
     def bearer(authorization: Annotated[str | None, Header()] = None) -> None:
         keys = settings.api_keys
@@ -346,12 +374,15 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             "version": __version__,
             "jobs": c.queue.counts(),
             "workers": c.pool.alive(),
+            # Which process answered: `serve --processes N` runs N of them on one port.
+            "process": os.getpid(),
         }
 
     # --- webhooks ---------------------------------------------------------------
 
     # Reading a body is the only thing a webhook does on the event loop: verifying, parsing and
-    # storing run in a worker thread, so /healthz and other requests are answered meanwhile.
+    # storing run in a worker thread (WEBHOOK_THREADS at most), so /healthz and other requests
+    # are answered meanwhile.
 
     @api.post("/v1/webhooks/hubspot")
     async def hubspot(request: Request) -> dict[str, Any]:
@@ -363,7 +394,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             verify_hubspot(settings.hubspot_secret, method, uri, body, headers)
             return core().accept(parse_hubspot(body, settings.hubspot_won_stage))
 
-        return {"results": await run_in_threadpool(work)}
+        return {"results": await in_webhook_thread(work)}
 
     @api.post("/v1/webhooks/pipedrive")
     async def pipedrive(
@@ -371,7 +402,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
     ) -> dict[str, Any]:
         verify_basic(settings.pipedrive_user, settings.pipedrive_password, authorization)
         body = await request.body()
-        return {"results": await run_in_threadpool(lambda: core().accept(parse_pipedrive(body)))}
+        return {"results": await in_webhook_thread(lambda: core().accept(parse_pipedrive(body)))}
 
     @api.post("/v1/webhooks/salesforce/{token}")
     async def salesforce(request: Request, token: str) -> Response:
@@ -385,7 +416,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             events = parse_salesforce(body, settings.salesforce_org_ids, settings.salesforce_won_stage)
             core().accept(events)
 
-        await run_in_threadpool(work)
+        await in_webhook_thread(work)
         return Response(ACK, media_type="text/xml")
 
     @api.post("/v1/webhooks/salesforce")
@@ -403,7 +434,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             verify_generic(settings.webhook_secret, body, x_briefgen_signature)
             return core().accept(parse_generic(body))
 
-        return {"results": await run_in_threadpool(work)}
+        return {"results": await in_webhook_thread(work)}
 
     # --- deals, briefs, jobs -----------------------------------------------------
 
@@ -527,3 +558,9 @@ def _host_patterns(hosts: tuple[str, ...]) -> list[str]:
         if ":" in h and not h.startswith("["):
             out.append(f"[{h}]")
     return out
+
+
+def create_api_app() -> FastAPI:
+    """The API without the web form, its settings from the environment: what each process of
+    `briefgen serve --processes N` runs (uvicorn imports it by this name)."""
+    return create_app(Settings.from_env(), with_ui=False)

@@ -537,6 +537,15 @@ def serve(
             "beside `briefgen worker` processes.",
         ),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            min=1,
+            help="Server processes sharing the port, for an API-only node (needs --no-ui and "
+            "--workers 0); each keeps up to 15 database connections.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (webhooks, uploads, briefs, jobs; docs at /docs) and the web form at /ui."""
     from dataclasses import replace
@@ -554,6 +563,9 @@ def serve(
             "(and BRIEFGEN_ALLOWED_HOSTS to the names people use to reach the server)"
         )
     _check_port(host, port)
+    if processes > 1:
+        _serve_processes(settings, host, port, processes, ui)
+        return
     app_ = create_app(settings, with_ui=ui)
     typer.echo(
         f"briefgen API on http://{host}:{port}/docs"
@@ -563,6 +575,35 @@ def serve(
     # Browsers keep event streams open; do not wait long for them on shutdown.
     uvicorn.run(
         app_,
+        host=host,
+        port=port,
+        log_level="info" if state.debug else "warning",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _serve_processes(settings: Settings, host: str, port: int, processes: int, ui: bool) -> None:
+    """An API-only node on more than one core: uvicorn's worker processes share the port, each
+    builds the app from the environment (`api.create_api_app`)."""
+    import uvicorn
+
+    from .store import Store
+
+    if ui:
+        raise ConfigError("--processes serves the API alone: add --no-ui (the web form runs in one process)")
+    if settings.workers:
+        raise ConfigError(
+            "--processes runs API-only processes: add --workers 0 and run `briefgen worker` beside them"
+        )
+    # Open the record once here: a bad database URL is one line now, not an error per process,
+    # and the schema is ready before the processes start.
+    Store(settings).close()
+    os.environ.update(BRIEFGEN_HOME=str(settings.home), BRIEFGEN_WORKERS="0")
+    typer.echo(f"briefgen API on http://{host}:{port}/docs ({processes} processes)", err=True)
+    uvicorn.run(
+        "briefgen.api:create_api_app",
+        factory=True,
+        workers=processes,
         host=host,
         port=port,
         log_level="info" if state.debug else "warning",

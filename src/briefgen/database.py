@@ -6,6 +6,13 @@ SQLite: write transactions start with `BEGIN IMMEDIATE`, so the write lock is ta
 anything is read and two processes never both read-then-write (SQLite's stand-in for row locks).
 PostgreSQL: READ COMMITTED, row locks where a read decides a write, and a retry when two
 replicas insert the same key at once.
+
+Both: briefgen sends BEGIN itself (the driver is in autocommit mode), so BEGIN is the first
+thing a connection taken from the pool sends. A connection the server dropped while it sat in
+the pool (a restarted database, a proxy's idle timeout) fails there, before any work, and one
+new connection is tried; no ping is spent on every checkout. A connection that drops later,
+COMMIT included, fails the transaction: a webhook is then answered 503 and the CRM retries,
+and nothing is acknowledged that was not committed.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Double
@@ -30,6 +37,10 @@ T = TypeVar("T")
 SQLITE_NAME = "briefgen.sqlite3"
 # Any fixed number: every process that prepares the schema takes this advisory lock first.
 _SCHEMA_LOCK = 0x62726965
+# Connections one process keeps to PostgreSQL, at most: its webhook threads (api.WEBHOOK_THREADS)
+# and the other requests' threads share them. Size PostgreSQL's max_connections for the
+# processes of every node times this (deploy/README.md).
+POOL_SIZE = 15
 
 
 class db_now(FunctionElement[float]):
@@ -83,7 +94,7 @@ class Database:
             if self.dialect == "sqlite":
                 self.engine = _sqlite_engine(self.url, read_only)
             else:
-                self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+                self.engine = _postgresql_engine(self.url)
         except ImportError as exc:
             raise ConfigError(
                 f"PostgreSQL needs the psycopg driver: pip install 'briefgen[postgres]' ({exc})"
@@ -135,10 +146,9 @@ class Database:
     @contextmanager
     def _connect(self, write: bool) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
-                conn.execution_options(briefgen_write=write)
-                with conn.begin():
-                    yield conn
+            conn, transaction = self._begin(write)
+            with conn, transaction:
+                yield conn
         except SQLAlchemyError as exc:
             if isinstance(exc, IntegrityError):
                 raise
@@ -148,6 +158,20 @@ class Database:
             if not isinstance(exc, self.engine.dialect.loaded_dbapi.Error):
                 raise
             raise self._error(exc) from exc
+
+    def _begin(self, write: bool) -> tuple[Connection, RootTransaction]:
+        """A connection from the pool with its transaction begun; a second, new one when the
+        first turns out to have been dropped (see the module's docstring)."""
+        for attempt in (1, 2):
+            conn = self.engine.connect()
+            conn.execution_options(briefgen_write=write)
+            try:
+                return conn, conn.begin()
+            except DBAPIError as exc:
+                conn.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     def _error(self, exc: Exception) -> StoreError:
         reason = _reason(exc)
@@ -200,6 +224,20 @@ def _insert(dialect: str, table: Any) -> Any:
 def insert_for(conn: Connection, table: Any) -> Any:
     """`Database.insert` for code that holds only a connection."""
     return _insert(conn.dialect.name, table)
+
+
+def _postgresql_engine(url: str) -> Engine:
+    # Autocommit at the driver: the "begin" listener sends BEGIN itself, and the driver's
+    # COMMIT and ROLLBACK end what it began. A bounded pool, no overflow.
+    engine = create_engine(
+        url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=False, connect_args={"autocommit": True}
+    )
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def _sqlite_engine(url: str, read_only: bool = False) -> Engine:

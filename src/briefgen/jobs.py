@@ -23,12 +23,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, or_, select
+from sqlalchemy import BindParameter, Connection, RowMapping, and_, bindparam, func, or_, select
 
 from . import tables as t
-from .database import db_now
+from .database import Database, db_now
 from .errors import LeaseLost, NotFound
-from .records import BriefRecord, Records, now, upsert_deal
+from .records import BriefRecord, DealUpsert, Records, now
 from .schema import Brief, Deal
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,78 @@ def _held(job_id: int, owner: str | None) -> Any:
     return cond if owner is None else and_(cond, _j.c.lease_owner == owner)
 
 
+class _Replay(Exception):
+    """An event id recorded before: the transaction that met it rolls back."""
+
+
+class _Writes:
+    """The statements `trigger` runs, built once per queue: a webhook's acknowledgement then
+    spends no time building them."""
+
+    def __init__(self, db: Database) -> None:
+        tr, ev = t.triggers, t.events
+        deal: BindParameter[str] = bindparam("b_deal")
+        stage: BindParameter[str] = bindparam("b_stage")
+        self.trigger_lock = (
+            select(tr.c.job_id, tr.c.sources_hash)
+            .where(tr.c.deal_id == deal, tr.c.stage == stage)
+            .with_for_update()
+        )
+        self.pending = (
+            select(_j)
+            .where(_j.c.kind == "brief", _j.c.deal_id == deal, _j.c.status == "pending")
+            .order_by(_j.c.id.desc())
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        self.merge_files = (
+            _j.update()
+            .where(_j.c.id == bindparam("b_id"))
+            .values(payload=bindparam("payload"), updated_at=bindparam("stamp"))
+        )
+        self.new_job = (
+            _j.insert()
+            .values(
+                kind=bindparam("kind"),
+                deal_id=bindparam("deal_id"),
+                status="pending",
+                payload=bindparam("payload"),
+                created_at=bindparam("stamp"),
+                updated_at=bindparam("stamp"),
+            )
+            .returning(_j.c.id)
+        )
+        trigger: dict[str, Any] = {
+            "deal_id": bindparam("b_deal"),
+            "stage": bindparam("b_stage"),
+            "job_id": bindparam("job_id"),
+            "sources_hash": bindparam("sources_hash"),
+        }
+        self.trigger_insert = tr.insert().values(**trigger)
+        self.trigger_update = (
+            tr.update()
+            .where(tr.c.deal_id == deal, tr.c.stage == stage)
+            .values(job_id=bindparam("job_id"), sources_hash=bindparam("sources_hash"))
+        )
+        upsert = db.insert(tr).values(**trigger)
+        self.trigger_upsert = upsert.on_conflict_do_update(
+            index_elements=["deal_id", "stage"],
+            set_={"job_id": upsert.excluded.job_id, "sources_hash": upsert.excluded.sources_hash},
+        )
+        self.event = (
+            db.insert(ev)
+            .values(
+                source=bindparam("source"),
+                event_id=bindparam("event_id"),
+                deal_id=bindparam("deal_id"),
+                job_id=bindparam("job_id"),
+                received_at=bindparam("received_at"),
+            )
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(ev.c.event_id)
+        )
+
+
 class JobQueue:
     def __init__(self, records: Records, lease_seconds: float = 30.0) -> None:
         self.records = records
@@ -125,6 +197,8 @@ class JobQueue:
         self.lease_seconds = lease_seconds
         # Wakes workers in this process at once; workers elsewhere poll.
         self.wake = threading.Event()
+        self._writes = _Writes(self.db)
+        self._upsert_deal = DealUpsert(self.db)
 
     # --- accepting work ------------------------------------------------------------
 
@@ -134,22 +208,12 @@ class JobQueue:
         self.wake.set()
         return self.get(job_id)
 
-    def _insert(self, conn: Connection, kind: str, deal_id: str, payload: dict[str, Any]) -> int:
-        stamp = now()
-        return int(
-            conn.execute(
-                _j.insert()
-                .values(
-                    kind=kind,
-                    deal_id=deal_id,
-                    status="pending",
-                    payload=json.dumps(payload),
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-                .returning(_j.c.id)
-            ).scalar_one()
-        )
+    def _insert(
+        self, conn: Connection, kind: str, deal_id: str, payload: dict[str, Any], stamp: str | None = None
+    ) -> int:
+        stamp = stamp or now()
+        values = {"kind": kind, "deal_id": deal_id, "payload": json.dumps(payload), "stamp": stamp}
+        return int(conn.execute(self._writes.new_job, values).scalar_one())
 
     def trigger(
         self,
@@ -169,34 +233,48 @@ class JobQueue:
         is recorded again) or for a second event for the same deal and stage with nothing new;
         else "queued". An event's documents are always ingested, once: they join the deal's
         pending brief job, or make a new one when none is pending. `contents` (path -> text)
-        travels in the job, so a worker on another machine can ingest the files too."""
-        ev = t.events
+        travels in the job, so a worker on another machine can ingest the files too.
 
-        def run(conn: Connection) -> tuple[int, str]:
-            seen = conn.execute(
-                select(ev.c.job_id).where(ev.c.source == source, ev.c.event_id == event_id)
+        A webhook's acknowledgement waits for this, so it costs few round trips: the deal
+        (inserted, or locked and merged), the pending job or the trigger, the job, the trigger,
+        and the event, which is written last: a replay is found there and rolled back whole.
+        The deal's row lock orders events for one deal; without a deal, the trigger's does."""
+        w = self._writes
+
+        def run(conn: Connection) -> tuple[Job | int, str]:
+            merged_hash = self._upsert_deal(conn, deal) if deal is not None else None
+            current_hash = sources_hash or merged_hash or self.records.sources_hash(deal_id, conn)
+            job, action = self._work_for(
+                conn, source, deal_id, stage, current_hash, payload, files, contents, deal is None
+            )
+            job_id = job if isinstance(job, int) else job.id
+            recorded = conn.execute(
+                w.event,
+                {
+                    "source": source,
+                    "event_id": event_id,
+                    "deal_id": deal_id,
+                    "job_id": job_id,
+                    "received_at": now(),
+                },
             ).first()
-            if seen is not None:
-                return int(seen.job_id), "duplicate"
-            if deal is not None:
-                upsert_deal(conn, deal)
-            current_hash = sources_hash or self.records.sources_hash(deal_id, conn)
-            job_id, action = self._work_for(
-                conn, source, deal_id, stage, current_hash, payload, files, contents
-            )
-            # The same event delivered to two replicas at once: the second insert fails,
-            # its whole transaction (job included) rolls back, and the retry finds the event.
-            conn.execute(
-                ev.insert().values(
-                    source=source, event_id=event_id, deal_id=deal_id, job_id=job_id, received_at=now()
-                )
-            )
-            return job_id, action
+            if recorded is None:
+                raise _Replay
+            return job, action
 
-        job_id, action = self.db.retrying(run)
+        try:
+            job, action = self.db.retrying(run)
+        except _Replay:
+            with self.db.read() as conn:
+                seen = conn.execute(
+                    select(t.events.c.job_id).where(
+                        t.events.c.source == source, t.events.c.event_id == event_id
+                    )
+                ).one()
+            return self.get(int(seen.job_id)), "duplicate"
         if action == "queued":
             self.wake.set()
-        return self.get(job_id), action
+        return (job if isinstance(job, Job) else self.get(job)), action
 
     def _work_for(
         self,
@@ -208,51 +286,45 @@ class JobQueue:
         payload: dict[str, Any] | None,
         files: list[str] | None,
         contents: dict[str, str] | None,
-    ) -> tuple[int, str]:
-        tr = t.triggers
-        current = conn.execute(
-            select(tr.c.job_id, tr.c.sources_hash)
-            .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
-            .with_for_update()
-        ).first()
+        lock_trigger: bool = True,
+    ) -> tuple[Job | int, str]:
+        """The job for a trigger: the pending one the files join, the current one (an id: a
+        duplicate), or a new one."""
+        w = self._writes
+        keys = {"b_deal": deal_id, "b_stage": stage}
+        current = None
+        if lock_trigger or not files:
+            current = conn.execute(w.trigger_lock, keys).first()
+        stamp = now()
         if files:
-            pending = conn.execute(
-                select(_j.c.id, _j.c.payload)
-                .where(_j.c.kind == "brief", _j.c.deal_id == deal_id, _j.c.status == "pending")
-                .order_by(_j.c.id.desc())
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+            pending = conn.execute(w.pending, keys).mappings().first()
             if pending is not None:  # not claimed yet: the job ingests these files too
-                merged = json.loads(pending.payload)
+                merged = json.loads(pending["payload"])
                 merged["ingest"] = [*(merged.get("ingest") or []), *files]
                 if contents:
                     merged["contents"] = {**(merged.get("contents") or {}), **contents}
-                conn.execute(
-                    _j.update()
-                    .where(_j.c.id == pending.id)
-                    .values(payload=json.dumps(merged), updated_at=now())
-                )
-                return int(pending.id), "queued"
+                text = json.dumps(merged)
+                conn.execute(w.merge_files, {"b_id": pending["id"], "payload": text, "stamp": stamp})
+                job = _job(pending)
+                job.payload, job.updated_at = merged, stamp
+                return job, "queued"
         elif current is not None and current.sources_hash == sources_hash:
             return int(current.job_id), "duplicate"
         body: dict[str, Any] = {**(payload or {}), "ingest": files or [], "trigger": f"{source}:{stage}"}
         if contents:
             body["contents"] = contents
-        job_id = self._insert(conn, "brief", deal_id, body)
-        if current is None:
+        job_id = self._insert(conn, "brief", deal_id, body, stamp)
+        values = {**keys, "job_id": job_id, "sources_hash": sources_hash}
+        if not lock_trigger and files:
+            # Another event for this deal waits on the deal's row lock, so an upsert is safe here.
+            conn.execute(w.trigger_upsert, values)
+        elif current is None:
             # Another replica inserting the same (deal, stage) now makes this fail; the retry
             # then finds its row.
-            conn.execute(
-                tr.insert().values(deal_id=deal_id, stage=stage, job_id=job_id, sources_hash=sources_hash)
-            )
+            conn.execute(w.trigger_insert, values)
         else:
-            conn.execute(
-                tr.update()
-                .where(tr.c.deal_id == deal_id, tr.c.stage == stage)
-                .values(job_id=job_id, sources_hash=sources_hash)
-            )
-        return job_id, "queued"
+            conn.execute(w.trigger_update, values)
+        return Job(job_id, "brief", deal_id, "pending", 0, body, None, None, stamp, stamp), "queued"
 
     def settle(self, job_id: int, sources_hash: str) -> None:
         """After a job ingested its files: the triggers it serves record what the deal now holds,

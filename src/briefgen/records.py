@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from . import tables as t
 from .database import Database
@@ -232,16 +232,12 @@ class Records:
         if conn is None:
             with self.db.read() as own:
                 return self.sources_hash(deal_id, own)
-        h = hashlib.sha256()
         s = t.sources
-        for r in conn.execute(
+        rows = conn.execute(
             select(s.c.source_id, s.c.content_hash).where(s.c.deal_id == deal_id).order_by(s.c.source_id)
-        ):
-            h.update(f"{r.source_id}:{r.content_hash}\n".encode())
+        ).all()
         row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
-        if row:
-            h.update(row.data.encode())
-        return h.hexdigest()[:16]
+        return deal_hash([(r.source_id, r.content_hash) for r in rows], row.data if row else None)
 
     # --- sentence vectors ------------------------------------------------------
 
@@ -423,6 +419,70 @@ class Records:
             )
         info.status, info.note, info.reviewed_by, info.reviewed_at = status, note, reviewed_by, stamp
         return info
+
+
+def deal_hash(sources: list[tuple[str, str]], data: str | None) -> str:
+    """What `Records.sources_hash` returns, from the deal's (source id, content hash) pairs in
+    source id order and its stored fields."""
+    h = hashlib.sha256()
+    for source_id, content_hash in sources:
+        h.update(f"{source_id}:{content_hash}\n".encode())
+    if data is not None:
+        h.update(data.encode())
+    return h.hexdigest()[:16]
+
+
+class DealUpsert:
+    """`upsert_deal` (fields replaced) in one statement in the common case, and the deal's
+    hash as `Records.sources_hash` gives it: the webhook path. Built once per database.
+
+    The insert takes the row lock even when the deal exists (a no-op update), returns what the
+    row holds and how many sources the deal has; only a deal that exists with other fields
+    costs an update, and only a deal with sources costs a read of them."""
+
+    def __init__(self, db: Database) -> None:
+        d, s = t.deals, t.sources
+        stmt = db.insert(d).values(
+            deal_id=bindparam("deal_id"),
+            data=bindparam("data"),
+            created_at=bindparam("stamp"),
+            updated_at=bindparam("stamp"),
+        )
+        # By parameter, not correlated: RETURNING does not correlate (SQLite's drops the names).
+        n_sources = select(func.count()).where(s.c.deal_id == bindparam("b_deal")).scalar_subquery()
+        self.upsert = stmt.on_conflict_do_update(
+            index_elements=["deal_id"], set_={"updated_at": d.c.updated_at}
+        ).returning(d.c.data, n_sources)
+        self.update = (
+            d.update()
+            .where(d.c.deal_id == bindparam("b_deal"))
+            .values(data=bindparam("data"), updated_at=bindparam("stamp"))
+        )
+        self.sources = (
+            select(s.c.source_id, s.c.content_hash)
+            .where(s.c.deal_id == bindparam("b_deal"))
+            .order_by(s.c.source_id)
+        )
+
+    def __call__(self, conn: Connection, deal: Deal) -> str:
+        """Insert or merge the deal inside the caller's transaction, its row locked until the
+        end of it; the deal's hash after the merge."""
+        incoming = deal.model_dump(exclude_none=True)
+        text = json.dumps(incoming, sort_keys=True)
+        stamp = now()
+        data, n_sources = conn.execute(
+            self.upsert, {"deal_id": deal.deal_id, "b_deal": deal.deal_id, "data": text, "stamp": stamp}
+        ).one()
+        if data != text:
+            current = json.loads(data)
+            merged = {**current, **incoming}
+            if merged != current:
+                data = json.dumps(merged, sort_keys=True)
+                conn.execute(self.update, {"b_deal": deal.deal_id, "data": data, "stamp": stamp})
+        sources: list[tuple[str, str]] = []
+        if n_sources:
+            sources = [(r[0], r[1]) for r in conn.execute(self.sources, {"b_deal": deal.deal_id})]
+        return deal_hash(sources, data)
 
 
 def upsert_deal(conn: Connection, deal: Deal, replace_fields: bool = True) -> Deal:

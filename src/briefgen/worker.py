@@ -90,19 +90,23 @@ class Worker:
             beat.join(timeout=5)
 
     def _documents(self, job: Job) -> list[Path]:
-        """The job's files. A file the accepting replica stored on a disk this worker cannot
-        see is written from the copy carried in the job, under this node's data home (same
-        name, so the same source)."""
+        """The job's files. The copy carried in the job is the one that counts: a file the
+        accepting replica stored on a disk this worker cannot see, or that does not hold that
+        text (the replica does not fsync it), is written from it, under this node's data home
+        (same name, so the same source)."""
         contents: dict[str, str] = job.payload.get("contents") or {}
         files: list[Path] = []
         for name in job.payload.get("ingest") or []:
             path = Path(name)
-            if not path.exists() and name in contents:
-                path = self.store.settings.home / "uploads" / job.deal_id / path.parent.name / path.name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{self.owner.rsplit('/', 1)[-1]}.part")
-                tmp.write_text(contents[name], encoding="utf-8")
-                tmp.replace(path)
+            if name in contents:
+                data = contents[name].encode("utf-8")
+                if not path.exists():
+                    path = self.store.settings.home / "uploads" / job.deal_id / path.parent.name / path.name
+                if not path.exists() or path.read_bytes() != data:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_name(f".{path.name}.{self.owner.rsplit('/', 1)[-1]}.part")
+                    tmp.write_bytes(data)
+                    tmp.replace(path)
             files.append(path)
         return files
 
