@@ -35,14 +35,14 @@ from .errors import (
     without_paths,
 )
 from .ingest import LOADERS, check_deal_id
-from .jobs import JobQueue
+from .jobs import Job, JobQueue
 from .processes import Supervisor
 from .render import render
 from .schema import Deal
 from .store import Store
 from .uploads import queue_files
 from .versions import review_of, with_review
-from .waiting import outcome, wait_for
+from .waiting import outcome, wait_async
 from .webauth import FormGuard, check_key
 from .webhooks import (
     ACK,
@@ -417,8 +417,20 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
     # --- deals, briefs, jobs -----------------------------------------------------
 
+    # Uploads and `?wait=true` briefs store what they were sent and queue a job in a worker
+    # thread, then wait for the job on the event loop: a long wait holds no thread.
+
     @api.post("/v1/deals/{deal_id}/documents", dependencies=[Depends(bearer)])
-    def upload(deal_id: str, files: Annotated[list[UploadFile], File()]) -> Any:
+    async def upload(deal_id: str, files: Annotated[list[UploadFile], File()]) -> Any:
+        c = core()
+        job = await run_in_threadpool(lambda: store_upload(deal_id, files))
+        done = await wait_async(c.queue, job.id, settings.wait)
+        if done is None:
+            status = (await run_in_threadpool(c.queue.get, job.id)).status
+            return JSONResponse({"deal_id": deal_id, "job_id": job.id, "status": status}, status_code=202)
+        return {"deal_id": deal_id, **(outcome(done).result or {}), "job_id": job.id}
+
+    def store_upload(deal_id: str, files: list[UploadFile]) -> Job:
         check_deal_id(deal_id)
         names = [safe_filename(f.filename or "upload") for f in files]
         c = core()
@@ -435,28 +447,29 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             write_new(path, f.file.read())
             saved.append(path)
         c.store.records.upsert_deal(Deal(deal_id=deal_id))  # once the files are safely stored
-        # A worker ingests (and briefs the deal again if it was briefed); this request waits.
-        job = queue_files(c.store, c.queue, deal_id, saved, None, requeue=True)
-        done = wait_for(c.queue, job.id, settings.wait)
-        if done is None:
-            return JSONResponse(
-                {"deal_id": deal_id, "job_id": job.id, "status": c.queue.get(job.id).status}, status_code=202
-            )
-        return {"deal_id": deal_id, **(outcome(done).result or {}), "job_id": job.id}
+        # A worker ingests (and briefs the deal again if it was briefed).
+        return queue_files(c.store, c.queue, deal_id, saved, None, requeue=True)
 
     @api.post("/v1/deals/{deal_id}/briefs", dependencies=[Depends(bearer)], status_code=202)
-    def create_brief(deal_id: str, wait: bool = False, engine: Annotated[str | None, Query()] = None) -> Any:
+    async def create_brief(
+        deal_id: str, wait: bool = False, engine: Annotated[str | None, Query()] = None
+    ) -> Any:
         c = core()
-        c.store.records.get_deal(deal_id)
         payload: dict[str, Any] = {"trigger": "api", **({"engine": engine} if engine else {})}
+        if wait:
+            payload["deliver"] = False  # answered here, as when it was written inline
+
+        def queue_brief() -> Job:
+            c.store.records.get_deal(deal_id)
+            return c.queue.enqueue("brief", deal_id, payload)
+
+        job = await run_in_threadpool(queue_brief)
         if not wait:
-            job = c.queue.enqueue("brief", deal_id, payload)
             return {"job_id": job.id, "status": job.status}
-        job = c.queue.enqueue("brief", deal_id, {**payload, "deliver": False})
-        done = wait_for(c.queue, job.id, settings.wait)
+        done = await wait_async(c.queue, job.id, settings.wait)
         if done is None:  # still at work: the caller follows GET /v1/jobs/{id}
-            return {"job_id": job.id, "status": c.queue.get(job.id).status}
-        record = c.store.records.get_brief(int(outcome(done).brief_id or 0))
+            return {"job_id": job.id, "status": (await run_in_threadpool(c.queue.get, job.id)).status}
+        record = await run_in_threadpool(c.store.records.get_brief, int(outcome(done).brief_id or 0))
         return JSONResponse(
             {"brief_id": record.id, "version": record.version, "brief": record.brief.model_dump(mode="json")},
             status_code=201,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import anyio
+
 from .errors import rebuilt
 from .jobs import Job, JobQueue
 
@@ -33,6 +35,23 @@ def wait_for(
             return None
         # Short first polls answer a quick job quickly; later ones keep the record quiet.
         time.sleep(min(pause, left))
+        pause = min(MAX_POLL_SECONDS, pause * 1.5)
+
+
+async def wait_async(queue: JobQueue, job_id: int, timeout: float) -> Job | None:
+    """`wait_for` for a request handler: it sleeps on the event loop between polls, so a
+    request waiting minutes for its job holds no thread of the server's pool (other requests,
+    /healthz among them, need those)."""
+    deadline = time.monotonic() + timeout
+    pause = FIRST_POLL_SECONDS
+    while True:
+        job = await anyio.to_thread.run_sync(queue.get, job_id)
+        if job.status in ("done", "failed"):
+            return job
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        await anyio.sleep(min(pause, left))
         pause = min(MAX_POLL_SECONDS, pause * 1.5)
 
 
