@@ -4,6 +4,7 @@ finished, and no signal to the server leaves a worker behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -100,6 +101,14 @@ def _worker_pids(server: Served, count: int = 1, timeout: float = 60) -> list[in
     raise AssertionError(f"no worker process under {server.pid}: {server.tail()}")
 
 
+def open_files(pid: int) -> list[str]:
+    out = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            out.append(os.readlink(fd))
+    return out
+
+
 def _upload(url: str, path: Path) -> httpx.Response:
     return httpx.post(
         f"{url}/v1/deals/big/documents",
@@ -133,6 +142,10 @@ def test_a_heavy_ingest_runs_in_a_worker_process_while_healthz_answers(tmp_path:
         assert _pid(job) == worker and worker != server.pid
         assert job["result"]["added"] == 1 and job["result"]["skipped"] == []
         assert children(server.pid) == [worker]  # still exactly one
+        # the local vector index is open in the worker process, never in the API's
+        index = str(server.home / "chroma")
+        assert any(f.startswith(index) for f in open_files(worker))
+        assert not any(f.startswith(index) for f in open_files(server.pid))
         # a typed failure in the worker is the status the API gave when it ran inline
         bad = httpx.post(f"{server.url}/v1/deals/big/briefs?wait=true&engine=nope", headers=AUTH, timeout=60)
         assert bad.status_code == 400 and "nope" in bad.json()["detail"]
