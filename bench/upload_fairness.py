@@ -20,7 +20,8 @@ from briefgen.config import Settings
 from briefgen.embeddings import default_embedder
 from briefgen.jobs import JobQueue
 from briefgen.store import Store
-from briefgen.uploads import LARGE, SMALL, UploadWorkers, queue_upload
+from briefgen.uploads import LARGE, SMALL, queue_upload
+from briefgen.worker import UPLOAD_KINDS, Worker, upload_lanes
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_FILES = sorted(p for p in (ROOT / "ingest" / "acme-logistics").iterdir() if p.name != "deal.json")
@@ -49,9 +50,9 @@ def run(kb: int, lanes: bool) -> tuple[float, str, float | None]:
     big = queue_upload(store, queue, {"deal_id": "big"}, [large_file(folder, kb)], "ana")
     small = queue_upload(store, queue, {"deal_id": "acme"}, SMALL_FILES, "omar")
     assert big is not None and small is not None
-    workers = UploadWorkers(store, queue)
+    workers = Worker(store, queue, kinds=UPLOAD_KINDS)
     stop = threading.Event()
-    kinds_per_thread = workers.lanes if lanes else [(SMALL, LARGE)]
+    kinds_per_thread = upload_lanes(1) if lanes else [(SMALL, LARGE)]
 
     def loop(kinds: tuple[str, ...]) -> None:
         while not stop.is_set():

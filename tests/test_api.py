@@ -7,10 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +21,7 @@ import pytest
 from briefgen.webhooks import hubspot_signature
 
 from .conftest import EXAMPLES
-from .llm_server import free_port
+from .served import Served
 
 KEY = "test-api-key"
 HUBSPOT_SECRET = "hs-app-secret"
@@ -34,54 +31,23 @@ SF_TOKEN = "sf-endpoint-token"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
-class Server:
+class Server(Served):
+    """The API with every CRM's secrets configured, the extractive engine and a 2 MB body limit."""
+
     def __init__(self, home: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.home = home
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.extra_env = extra_env or {}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, **env: str) -> Server:
-        full = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")}
-        full.update(
-            BRIEFGEN_HOME=str(self.home),
-            BRIEFGEN_API_KEYS=KEY,
-            BRIEFGEN_HUBSPOT_SECRET=HUBSPOT_SECRET,
-            BRIEFGEN_PIPEDRIVE_USER="pd",
-            BRIEFGEN_PIPEDRIVE_PASSWORD="pd-pass",
-            BRIEFGEN_SALESFORCE_ORG_IDS=ORG,
-            BRIEFGEN_SALESFORCE_TOKEN=SF_TOKEN,
-            BRIEFGEN_WEBHOOK_SECRET=GENERIC_SECRET,
-            BRIEFGEN_ENGINE="extractive",
-            BRIEFGEN_MAX_BODY_BYTES=str(2 * 1024 * 1024),
-        )
-        full.update(self.extra_env)
-        full.update(env)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "briefgen.cli", "serve", "--port", str(self.port)],
-            env=full,
-            stdout=subprocess.DEVNULL,
-            stderr=(self.home.parent / f"server-{self.port}.log").open("ab"),
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        env = {
+            "BRIEFGEN_API_KEYS": KEY,
+            "BRIEFGEN_HUBSPOT_SECRET": HUBSPOT_SECRET,
+            "BRIEFGEN_PIPEDRIVE_USER": "pd",
+            "BRIEFGEN_PIPEDRIVE_PASSWORD": "pd-pass",
+            "BRIEFGEN_SALESFORCE_ORG_IDS": ORG,
+            "BRIEFGEN_SALESFORCE_TOKEN": SF_TOKEN,
+            "BRIEFGEN_WEBHOOK_SECRET": GENERIC_SECRET,
+            "BRIEFGEN_ENGINE": "extractive",
+            "BRIEFGEN_MAX_BODY_BYTES": str(2 * 1024 * 1024),
+            **(extra_env or {}),
+        }
+        super().__init__(home, env)
 
 
 @pytest.fixture

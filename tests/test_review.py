@@ -18,8 +18,9 @@ from briefgen.jobs import JobQueue
 from briefgen.render import render
 from briefgen.schema import Brief, Deal, Evidence, Risk
 from briefgen.store import Store
-from briefgen.uploads import LARGE, SMALL, UploadWorkers, queue_upload, upload_limit
+from briefgen.uploads import LARGE, SMALL, queue_upload, upload_limit
 from briefgen.versions import default_version, review, with_review
+from briefgen.worker import UPLOAD_KINDS, Worker
 
 from .conftest import EXAMPLES
 
@@ -170,7 +171,7 @@ def test_uploads_queue_refuse_over_limit_and_small_ones_never_wait(
     small = queue_upload(store, queue, {"deal_id": "bakery", "account": "Brightside"}, small_files, "omar")
     assert large is not None and small is not None
     assert (large.kind, small.kind) == (LARGE, SMALL) and large.id < small.id
-    workers = UploadWorkers(store, queue)
+    workers = Worker(store, queue, kinds=UPLOAD_KINDS)
     # the small-only lane takes the later small job while the large one is still pending
     assert workers.run_once((SMALL,)) is True
     assert queue.get(small.id).status == "done" and queue.get(large.id).status == "pending"

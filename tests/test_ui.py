@@ -6,10 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,10 +31,11 @@ from briefgen.ui import (
     set_status,
     uploaded_file,
 )
-from briefgen.uploads import UploadWorkers, queue_upload
+from briefgen.uploads import queue_upload
+from briefgen.worker import UPLOAD_KINDS, Worker
 
 from .conftest import EXAMPLES, ROOT
-from .llm_server import free_port
+from .served import Served
 
 ACME = sorted(str(p) for p in (EXAMPLES / "acme-logistics").iterdir() if p.name != "deal.json")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -70,7 +68,7 @@ def test_form_functions(store: Store, tmp_path: Path) -> None:
     )
     assert job is not None
     assert "waiting for a worker" in job_lines(queue, [job.id])[0]
-    UploadWorkers(store, queue).run_once()
+    Worker(store, queue, kinds=UPLOAD_KINDS).run_once()
     lines, running = job_lines(queue, [job.id])
     # 3 files; the handoff email quotes an earlier message, read as a source of its own
     assert not running and "4 added" in lines and "skipped **broken.eml**: file is empty" in lines
@@ -110,35 +108,12 @@ def test_form_functions(store: Store, tmp_path: Path) -> None:
 
 @contextmanager
 def running_server(home: Path, **env_extra: str) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")}
-    env.update(
-        BRIEFGEN_HOME=str(home), BRIEFGEN_API_KEYS="ana:k,omar:k2", BRIEFGEN_ENGINE="extractive", **env_extra
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(home / "server.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    env = {"BRIEFGEN_API_KEYS": "ana:k,omar:k2", "BRIEFGEN_ENGINE": "extractive", **env_extra}
+    server = Served(home, env, ready="/login").start()
     try:
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError((home / "server.log").read_text()[-2000:])
-        yield url
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """The HTTP API: CRM webhooks in, briefs out. Webhooks are verified, recorded as jobs and
-acknowledged at once; a background worker writes the briefs. Thin: it calls the library."""
+acknowledged at once; a background worker writes the briefs. Uploads and `?wait=true` briefs
+are jobs too, which the request waits for (`BRIEFGEN_WAIT`): the heavy work runs in worker
+processes, never in this one. Thin: it calls the library."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as FastAPIPath
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -33,15 +36,15 @@ from .errors import (
     StoreFull,
     without_paths,
 )
-from .generate import write_brief
 from .ingest import LOADERS, check_deal_id
-from .ingestion import ingest_paths
-from .jobs import JobQueue
+from .jobs import Job, JobQueue
+from .processes import Supervisor
 from .render import render
 from .schema import Deal
 from .store import Store
-from .uploads import UploadWorkers
+from .uploads import queue_files
 from .versions import review_of, with_review
+from .waiting import outcome, wait_async
 from .webauth import FormGuard, check_key
 from .webhooks import (
     ACK,
@@ -185,24 +188,31 @@ def write_event_document(path: Path, data: bytes) -> None:
 
 
 class App:
-    """What the routes share: settings, store, job queue, and the workers of this process
-    (none on an API-only replica, `--workers 0`: `briefgen worker` processes do the work)."""
+    """What the routes share: settings, store, job queue, and this server's workers: child
+    processes (`processes.py`), or threads of this process (`--worker-mode thread`), or none
+    on an API-only replica (`--workers 0`: `briefgen worker` processes do the work)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings)
         self.queue = JobQueue(self.store.records, settings.job_lease)
-        self.pool = WorkerPool(self.store, self.queue, settings.workers)
-        self.uploads_workers = UploadWorkers(self.store, self.queue, settings.workers)
+        threads = settings.worker_mode == "thread"
+        self.pool = WorkerPool(self.store, self.queue, settings.workers if threads else 0)
+        self.processes = Supervisor(settings, 0 if threads else settings.workers)
 
     def start(self) -> None:
         if self.settings.workers > 0:  # 0: accept and persist, run nothing (an API-only replica)
-            self.pool.start()
-            self.uploads_workers.start()
+            if self.settings.worker_mode == "thread":
+                self.pool.start()
+            else:
+                self.processes.start()
 
     def shutdown(self) -> None:
-        self.uploads_workers.shutdown()
+        self.processes.stop()
         self.pool.shutdown()
+
+    def workers_alive(self) -> int:
+        return self.processes.alive() if self.processes.count else self.pool.alive()
 
     def uploads(self, deal_id: str) -> Path:
         return self.settings.home / "uploads" / deal_id
@@ -373,7 +383,8 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             "status": "ok",
             "version": __version__,
             "jobs": c.queue.counts(),
-            "workers": c.pool.alive(),
+            "workers": c.workers_alive(),
+            "worker_mode": settings.worker_mode,
             # Which process answered: `serve --processes N` runs N of them on one port.
             "process": os.getpid(),
         }
@@ -438,8 +449,20 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
     # --- deals, briefs, jobs -----------------------------------------------------
 
+    # Uploads and `?wait=true` briefs store what they were sent and queue a job in a worker
+    # thread, then wait for the job on the event loop: a long wait holds no thread.
+
     @api.post("/v1/deals/{deal_id}/documents", dependencies=[Depends(bearer)])
-    def upload(deal_id: str, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
+    async def upload(deal_id: str, files: Annotated[list[UploadFile], File()]) -> Any:
+        c = core()
+        job = await run_in_threadpool(lambda: store_upload(deal_id, files))
+        done = await wait_async(c.queue, job.id, settings.wait)
+        if done is None:
+            status = (await run_in_threadpool(c.queue.get, job.id)).status
+            return JSONResponse({"deal_id": deal_id, "job_id": job.id, "status": status}, status_code=202)
+        return {"deal_id": deal_id, **(outcome(done).result or {}), "job_id": job.id}
+
+    def store_upload(deal_id: str, files: list[UploadFile]) -> Job:
         check_deal_id(deal_id)
         names = [safe_filename(f.filename or "upload") for f in files]
         c = core()
@@ -456,37 +479,33 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             write_new(path, f.file.read())
             saved.append(path)
         c.store.records.upsert_deal(Deal(deal_id=deal_id))  # once the files are safely stored
-        report = ingest_paths(c.store, saved, deal_id)
-        requeued = []
-        for stage, _ in c.queue.stages_for(deal_id):
-            job = c.queue.retrigger(deal_id, stage, c.store.records.sources_hash(deal_id) + "0")
-            if job:
-                requeued.append(job.id)
-        return {
-            "deal_id": deal_id,
-            "added": report.added,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "skipped": [
-                {"file": Path(s.path).name, "reason": without_paths(s.reason, settings.home)}
-                for s in report.skipped
-            ],
-            "requeued_jobs": requeued,
-        }
+        # A worker ingests (and briefs the deal again if it was briefed).
+        return queue_files(c.store, c.queue, deal_id, saved, None, requeue=True)
 
     @api.post("/v1/deals/{deal_id}/briefs", dependencies=[Depends(bearer)], status_code=202)
-    def create_brief(deal_id: str, wait: bool = False, engine: Annotated[str | None, Query()] = None) -> Any:
+    async def create_brief(
+        deal_id: str, wait: bool = False, engine: Annotated[str | None, Query()] = None
+    ) -> Any:
         c = core()
-        c.store.records.get_deal(deal_id)
+        payload: dict[str, Any] = {"trigger": "api", **({"engine": engine} if engine else {})}
         if wait:
-            brief, record = write_brief(c.store, deal_id, engine or settings.engine)
-            assert record is not None
-            return JSONResponse(
-                {"brief_id": record.id, "version": record.version, "brief": brief.model_dump(mode="json")},
-                status_code=201,
-            )
-        job = c.queue.enqueue("brief", deal_id, {"trigger": "api"})
-        return {"job_id": job.id, "status": job.status}
+            payload["deliver"] = False  # answered here, as when it was written inline
+
+        def queue_brief() -> Job:
+            c.store.records.get_deal(deal_id)
+            return c.queue.enqueue("brief", deal_id, payload)
+
+        job = await run_in_threadpool(queue_brief)
+        if not wait:
+            return {"job_id": job.id, "status": job.status}
+        done = await wait_async(c.queue, job.id, settings.wait)
+        if done is None:  # still at work: the caller follows GET /v1/jobs/{id}
+            return {"job_id": job.id, "status": (await run_in_threadpool(c.queue.get, job.id)).status}
+        record = await run_in_threadpool(c.store.records.get_brief, int(outcome(done).brief_id or 0))
+        return JSONResponse(
+            {"brief_id": record.id, "version": record.version, "brief": record.brief.model_dump(mode="json")},
+            status_code=201,
+        )
 
     @api.get("/v1/briefs/{brief_id}", dependencies=[Depends(bearer)])
     def get_brief(brief_id: RowId, format: str = "json") -> Any:

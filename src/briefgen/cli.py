@@ -56,6 +56,11 @@ class EngineName(StrEnum):
     local = "local"
 
 
+class WorkerMode(StrEnum):
+    process = "process"
+    thread = "thread"
+
+
 class Split(StrEnum):
     dev = "dev"
     heldout = "heldout"
@@ -533,8 +538,16 @@ def serve(
         typer.Option(
             "--workers",
             min=0,
-            help="Worker threads in this process ($BRIEFGEN_WORKERS, 1); 0: an API-only replica "
-            "beside `briefgen worker` processes.",
+            help="Workers of this server ($BRIEFGEN_WORKERS, 1); 0: an API-only replica "
+            "beside `briefgen worker` processes. With embedded Chroma, one worker process.",
+        ),
+    ] = None,
+    worker_mode: Annotated[
+        WorkerMode | None,
+        typer.Option(
+            "--worker-mode",
+            help="process: workers are child processes, so heavy work never slows the API; "
+            "thread: threads of the server process ($BRIEFGEN_WORKER_MODE, process).",
         ),
     ] = None,
     processes: Annotated[
@@ -557,6 +570,8 @@ def serve(
     settings = Settings.from_env(state.home)
     if workers is not None:
         settings = replace(settings, workers=workers)
+    if worker_mode is not None:
+        settings = replace(settings, worker_mode=worker_mode.value)
     if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(
             f"refusing to serve on {host} without sign-in: set BRIEFGEN_API_KEYS "
@@ -642,7 +657,7 @@ def worker(
         bool, typer.Option("--check", help="Health check: is a worker of this data home alive? (exit 0 or 1)")
     ] = False,
 ) -> None:
-    """Take jobs from the queue and write briefs until stopped (SIGTERM finishes the jobs in hand).
+    """Take jobs from the queue (briefs, uploads, edits) until stopped (SIGTERM finishes the jobs in hand).
 
     Run any number of these, on any machines, against one database (BRIEFGEN_DATABASE_URL)
     and one Chroma server (BRIEFGEN_CHROMA_URL)."""

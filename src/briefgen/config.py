@@ -101,6 +101,11 @@ class Settings:
     callback_url: str | None = None
     max_body_bytes: int = 25 * 1024 * 1024
     workers: int = 1
+    # "process": `serve` runs its workers as child processes, so heavy work never holds the
+    # API's interpreter; "thread": inside the serving process, as before.
+    worker_mode: str = "process"
+    # Seconds the API and the form wait for a job they started before answering with its id.
+    wait: float = 300.0
     # Seconds a worker holds a job without renewing; a dead worker's job is taken over after it.
     job_lease: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -160,5 +165,7 @@ class Settings:
             callback_url=os.environ.get("BRIEFGEN_CALLBACK_URL") or None,
             max_body_bytes=_int_env("BRIEFGEN_MAX_BODY_BYTES", 25 * 1024 * 1024),
             workers=_int_env("BRIEFGEN_WORKERS", 1),
+            worker_mode=_choice_env("BRIEFGEN_WORKER_MODE", ("process", "thread"), "process"),
+            wait=_float_env("BRIEFGEN_WAIT", 300.0),
             job_lease=_float_env("BRIEFGEN_JOB_LEASE", 30.0),
         )

@@ -101,3 +101,20 @@ def without_paths(message: str, home: Path) -> str:
     for folder in sorted({str(home.resolve()), str(home)}, key=len, reverse=True):
         message = message.replace(folder + "/", "").replace(folder, "the data home")
     return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name, message)
+
+
+def rebuilt(type_name: str | None, message: str) -> BriefgenError:
+    """An error a worker recorded on a job (its class name and message), raised again where
+    the job was awaited: a waiting API answers with the status the error had when the work ran
+    inline. An unknown or missing name is a plain BriefgenError."""
+    known: dict[str, type[BriefgenError]] = {}
+    pending: list[type[BriefgenError]] = [BriefgenError]
+    while pending:
+        cls = pending.pop()
+        known[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    cls = known.get(type_name or "", BriefgenError)
+    if issubclass(cls, IngestError):
+        path, sep, reason = message.partition(": ")
+        return cls(path, reason) if sep else cls("upload", message)
+    return cls(message)

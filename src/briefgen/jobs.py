@@ -77,6 +77,9 @@ class Job:
     created_at: str
     updated_at: str
     lease_owner: str | None = None
+    worker: str | None = None
+    result: dict[str, Any] | None = None
+    error_type: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -87,6 +90,9 @@ class Job:
             "attempts": self.attempts,
             "brief_id": self.brief_id,
             "error": self.error,
+            "error_type": self.error_type,
+            "worker": self.worker,
+            "result": self.result,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -105,6 +111,9 @@ def _job(row: RowMapping) -> Job:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         lease_owner=row["lease_owner"],
+        worker=row["worker"],
+        result=json.loads(row["result"]) if row["result"] else None,
+        error_type=row["error_type"],
     )
 
 
@@ -412,6 +421,7 @@ class JobQueue:
                         attempts=_j.c.attempts + 1,
                         lease_owner=owner,
                         lease_until=db_now() + lease,
+                        worker=owner,
                         updated_at=now(),
                     )
                 )
@@ -436,6 +446,7 @@ class JobQueue:
         sources_hash: str,
         deliver: bool = False,
         note: str | None = None,
+        created_by: str | None = None,
     ) -> BriefRecord:
         """Store the brief and mark the job done in one transaction, only while `owner` still
         holds the job; a delivery job, if asked for, is queued in the same transaction."""
@@ -444,7 +455,7 @@ class JobQueue:
             held = conn.execute(select(_j.c.id).where(_held(job.id, owner)).with_for_update()).first()
             if held is None:
                 raise LeaseLost(f"job {job.id} is no longer held by this worker; its brief is discarded")
-            record = self.records.insert_brief(conn, brief, sources_hash)
+            record = self.records.insert_brief(conn, brief, sources_hash, created_by)
             self._done(conn, job.id, record.id, note)
             if deliver:
                 self._insert(conn, "deliver", job.deal_id, {"brief_id": record.id})
@@ -456,17 +467,30 @@ class JobQueue:
         return record
 
     def finish(
-        self, job_id: int, brief_id: int | None = None, note: str | None = None, owner: str | None = None
+        self,
+        job_id: int,
+        brief_id: int | None = None,
+        note: str | None = None,
+        owner: str | None = None,
+        result: dict[str, Any] | None = None,
     ) -> bool:
-        """Done; `note` says what was done only in part (a document that could not be read)."""
+        """Done; `note` says what was done only in part (a document that could not be read),
+        `result` what the job produced (an ingest's counts)."""
         with self.db.write() as conn:
             held = conn.execute(select(_j.c.id).where(_held(job_id, owner)).with_for_update()).first()
             if held is None:
                 return False
-            self._done(conn, job_id, brief_id, note)
+            self._done(conn, job_id, brief_id, note, result)
         return True
 
-    def _done(self, conn: Connection, job_id: int, brief_id: int | None, note: str | None = None) -> None:
+    def _done(
+        self,
+        conn: Connection,
+        job_id: int,
+        brief_id: int | None,
+        note: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> None:
         conn.execute(
             _j.update()
             .where(_j.c.id == job_id)
@@ -474,17 +498,27 @@ class JobQueue:
                 status="done",
                 brief_id=func.coalesce(brief_id, _j.c.brief_id),
                 error=note,
+                error_type=None,
+                result=json.dumps(result) if result is not None else None,
                 lease_owner=None,
                 lease_until=None,
                 updated_at=now(),
             )
         )
 
-    def fail(self, job_id: int, error: str, retry_in: float | None = None, owner: str | None = None) -> bool:
+    def fail(
+        self,
+        job_id: int,
+        error: str,
+        retry_in: float | None = None,
+        owner: str | None = None,
+        error_type: str | None = None,
+    ) -> bool:
         """Failed for good, or (retry_in) due again in that many seconds. Ignored when `owner`
-        no longer holds the job."""
+        no longer holds the job. `error_type` names the error's class (`errors.rebuilt`)."""
         values: dict[str, Any] = {
             "error": error,
+            "error_type": error_type,
             "lease_owner": None,
             "lease_until": None,
             "updated_at": now(),

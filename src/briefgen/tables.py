@@ -87,7 +87,7 @@ jobs = Table(
     "jobs",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", Text, nullable=False),  # brief | deliver | ingest | ingest-large
+    Column("kind", Text, nullable=False),  # brief | deliver | save | ingest | ingest-large
     Column("deal_id", Text, nullable=False),
     Column("status", Text, nullable=False),  # pending | running | done | failed
     Column("attempts", Integer, nullable=False, server_default=text("0")),
@@ -99,6 +99,11 @@ jobs = Table(
     Column("updated_at", Text, nullable=False),
     Column("lease_owner", Text),
     Column("lease_until", Double),
+    # Who last ran the job (kept after it ends, unlike the lease), what it produced (JSON), and
+    # the class of the error it failed with, so an API waiting for it answers as it did inline.
+    Column("worker", Text),
+    Column("result", Text),
+    Column("error_type", Text),
     Index("jobs_status", "status", "not_before"),
     sqlite_autoincrement=True,
 )

@@ -1,7 +1,8 @@
 """The web form for account executives and CSMs (Gradio Blocks): a deal list, a deal's brief
 versions with their review, item-by-item editing with evidence picked from the deal's own
-sentences, and uploads that run as background jobs. The functions above `build` do the work
-and are tested directly; `build` only wires them to components."""
+sentences, and uploads that run as background jobs. Generate and Save are jobs as well when the
+form is served (a worker process does them; the form waits). The functions above `build` do
+the work and are tested directly; `build` only wires them to components."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ from .records import BriefInfo
 from .render import render
 from .schema import Brief, Side
 from .store import Store
-from .uploads import UploadWorkers, queue_upload, size_text, upload_limit
+from .uploads import queue_upload, size_text, upload_limit
 from .versions import describe, find_version, review, when, with_review
+from .waiting import outcome, wait_for
 from .webauth import user_from_cookies
 
 SECTIONS: list[tuple[str, str, Callable[[Any], str]]] = [
@@ -413,12 +415,36 @@ def evidence_choices(store: Store, brief: Brief) -> list[tuple[str, str]]:
     return choices
 
 
-def generate(store: Store, deal_id: str, engine: str, user: str | None = None) -> dict[str, Any]:
+def _awaited(queue: JobQueue, job_id: int, wait: float, what: str) -> int:
+    """The brief id a form job wrote, once a worker has done it."""
+    done = wait_for(queue, job_id, wait)
+    if done is None:
+        raise BriefgenError(f"{what} is still at work (job {job_id}): it appears under Versions when done")
+    brief_id = outcome(done).brief_id
+    assert brief_id is not None
+    return brief_id
+
+
+def generate(
+    store: Store,
+    deal_id: str,
+    engine: str,
+    user: str | None = None,
+    queue: JobQueue | None = None,
+) -> dict[str, Any]:
+    """Write a new version and open it. With a queue (the served form) a worker writes it and
+    this waits up to `BRIEFGEN_WAIT` seconds; without one it is written here."""
     if not deal_id:
         raise ConfigError("choose a deal, or create one by uploading its files")
-    _, record = write_brief(store, deal_id, engine or "auto", created_by=user)
-    assert record is not None
-    return open_version(store, deal_id, record.version)
+    if queue is None:
+        _, record = write_brief(store, deal_id, engine or "auto", created_by=user)
+        assert record is not None
+        return open_version(store, deal_id, record.version)
+    store.records.get_deal(deal_id)
+    payload = {"trigger": "form", "engine": engine or "auto", "user": user, "deliver": False}
+    job = queue.enqueue("brief", deal_id, payload)
+    info = store.records.brief_info(_awaited(queue, job.id, store.settings.wait, "the new version"))
+    return open_version(store, deal_id, info.version)
 
 
 def _current(current: dict[str, Any] | None) -> dict[str, Any]:
@@ -466,15 +492,25 @@ def drop_item(draft: str | None, section: str, index: int | None) -> str:
 
 
 def save_draft(
-    store: Store, current: dict[str, Any] | None, draft: str | None, user: str | None = None
+    store: Store,
+    current: dict[str, Any] | None,
+    draft: str | None,
+    user: str | None = None,
+    queue: JobQueue | None = None,
 ) -> dict[str, Any]:
-    """Save the edited draft as a new version (grounded and summarised again) and open it."""
+    """Save the edited draft as a new version (grounded and summarised again) and open it; with
+    a queue a worker saves it (grounding may read the vector index) and this waits."""
     cur = _current(current)
     if not draft:
         raise ConfigError("nothing to save")
     base = store.records.get_brief(int(cur["brief_id"]))
-    _, record = save_edited(store, base, Brief.model_validate_json(draft), user)
-    return open_version(store, record.deal_id, record.version)
+    if queue is None:
+        _, record = save_edited(store, base, Brief.model_validate_json(draft), user)
+        return open_version(store, record.deal_id, record.version)
+    Brief.model_validate_json(draft)  # a malformed draft is refused here, not in a worker
+    job = queue.enqueue("save", base.deal_id, {"base": base.id, "draft": draft, "user": user})
+    info = store.records.brief_info(_awaited(queue, job.id, store.settings.wait, "saving"))
+    return open_version(store, base.deal_id, info.version)
 
 
 def draft_md(draft: str | None, saved: str | None, section: str) -> str:
@@ -569,8 +605,10 @@ def build(
     settings = settings or Settings.from_env()
     store = store or Store(settings)
     queue = queue or JobQueue(store.records)
-    if start_workers:
-        UploadWorkers(store, queue, settings.workers).start()
+    if start_workers:  # `gradio ui/app.py` alone, for development: threads of its own
+        from .worker import WorkerPool
+
+        WorkerPool(store, queue, max(1, settings.workers)).start()
     limit = upload_limit(settings)
 
     def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -819,7 +857,8 @@ def build(
             progress: Any = gr.Progress(),  # noqa: B008
         ) -> list[Any]:
             progress(0.1, desc="Reading the deal's sources")
-            view = guarded(generate)(store, deal_id, engine_name, who(request))
+            progress(0.2, desc="A worker is writing the brief")
+            view = guarded(generate)(store, deal_id, engine_name, who(request), queue)
             progress(1.0, desc="Done")
             rows = deals_html(store)
             return [rows, f"Version {view['version']} written.", *unpack(view)]
@@ -914,7 +953,7 @@ def build(
         )
 
         def on_save(cur: dict[str, Any] | None, d: str | None, request: gr.Request) -> list[Any]:
-            view = guarded(save_draft)(store, cur, d, who(request))
+            view = guarded(save_draft)(store, cur, d, who(request), queue)
             return [
                 deals_html(store),
                 f"Saved as version {view['version']} (grounded and summarised again).",

@@ -1,22 +1,22 @@
-"""Files uploaded through the web form, ingested as background jobs with progress.
+"""Files uploaded through the web form or the API, ingested as background jobs with progress.
 
-The form only records the deal, copies the files into the data home and queues a job; worker
-threads ingest. Small uploads have a worker that large ones never occupy, so one person's
-20 MB transcript does not hold up another person's three call notes.
+The form and the API only record the deal, store the files in the data home and queue a job;
+workers ingest (`worker.py`). Small uploads have a lane that large ones never occupy, so one
+person's 20 MB transcript does not hold up another person's three call notes.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import shutil
-import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import BriefgenError, ConfigError
+from .errors import ConfigError, without_paths
 from .ingest import check_deal_id
 from .ingestion import FileDone, IngestReport, ingest_paths
 from .jobs import Job, JobQueue
@@ -74,7 +74,6 @@ def queue_upload(
     the limit is refused here, before anything is stored, with the limit named."""
     deal = deal_from_fields(fields)
     limit = upload_limit(store.settings)
-    sizes = {}
     for f in files:
         size = f.stat().st_size
         if size > limit:
@@ -82,7 +81,6 @@ def queue_upload(
                 f"'{f.name}' is {size_text(size)}: files over {size_text(limit)} are refused "
                 "(BRIEFGEN_MAX_FILE_BYTES)"
             )
-        sizes[f] = size
     store.records.upsert_deal(deal)
     if not files:
         return None
@@ -93,13 +91,8 @@ def queue_upload(
     for f in files:
         target = folder / f.name
         shutil.copyfile(f, target)
-        kept.append(str(target))
-    total = sum(sizes.values())
-    return queue.enqueue(
-        SMALL if total <= SMALL_BYTES else LARGE,
-        deal.deal_id,
-        {"files": kept, "names": [f.name for f in files], "bytes": total, "user": user},
-    )
+        kept.append(target)
+    return queue_files(store, queue, deal.deal_id, kept, user)
 
 
 def report_text(deal_id: str, report: IngestReport) -> str:
@@ -141,50 +134,70 @@ class _Tracker:
         )
 
 
-def run_upload(store: Store, queue: JobQueue, job: Job) -> None:
-    files = [Path(f) for f in job.payload.get("files") or []]
+def shared_database(settings: Settings) -> bool:
+    """Whether workers on other machines may take this node's jobs: only through a database
+    server, never through the SQLite file in a data home."""
+    return bool(settings.database_url) and not str(settings.database_url).startswith("sqlite")
+
+
+def queue_files(
+    store: Store, queue: JobQueue, deal_id: str, files: list[Path], user: str | None, requeue: bool = False
+) -> Job:
+    """Queue files already stored in this node's data home for ingest. With a shared database
+    their bytes travel in the job too, for a worker on a machine that cannot read this disk.
+    `requeue`: once ingested, brief the deal again for each stage it was briefed for."""
+    total = sum(f.stat().st_size for f in files)
+    payload: dict[str, Any] = {
+        "files": [str(f) for f in files],
+        "names": [f.name for f in files],
+        "bytes": total,
+        "user": user,
+        "requeue": requeue,
+    }
+    if shared_database(store.settings):
+        payload["contents_b64"] = {str(f): base64.b64encode(f.read_bytes()).decode("ascii") for f in files}
+    return queue.enqueue(SMALL if total <= SMALL_BYTES else LARGE, deal_id, payload)
+
+
+def _local(store: Store, job: Job, name: str) -> Path:
+    """The job's file on this node: where the accepting node stored it, else written from the
+    copy carried in the job under this node's data home (same name, so the same source)."""
+    path = Path(name)
+    carried = (job.payload.get("contents_b64") or {}).get(name)
+    if path.exists() or carried is None:
+        return path
+    path = store.settings.home / "uploads" / job.deal_id / path.parent.name / path.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    tmp.write_bytes(base64.b64decode(carried))
+    tmp.replace(path)
+    return path
+
+
+def rebrief(store: Store, queue: JobQueue, deal_id: str) -> list[int]:
+    """New documents for a deal already briefed for a stage: a new brief job per stage."""
+    requeued = []
+    for stage, _ in queue.stages_for(deal_id):
+        job = queue.retrigger(deal_id, stage, store.records.sources_hash(deal_id) + "0")
+        if job:
+            requeued.append(job.id)
+    return requeued
+
+
+def run_upload(store: Store, queue: JobQueue, job: Job, owner: str | None = None) -> None:
+    files = [_local(store, job, f) for f in job.payload.get("files") or []]
     tracker = _Tracker(queue, job, len(files))
     queue.set_progress(job.id, 0, len(files), "starting")
     report = ingest_paths(store, files, job.deal_id, progress=tracker.file_done, step=tracker.step)
+    result = {
+        "added": report.added,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped": [
+            {"file": Path(s.path).name, "reason": without_paths(s.reason, store.settings.home)}
+            for s in report.skipped
+        ],
+        "requeued_jobs": rebrief(store, queue, job.deal_id) if job.payload.get("requeue") else [],
+    }
     queue.set_progress(job.id, len(files), len(files), "done", report=report_text(job.deal_id, report))
-    queue.finish(job.id)
-
-
-class UploadWorkers:
-    """Threads that ingest uploads: `general` take any upload, one more takes small ones only."""
-
-    def __init__(self, store: Store, queue: JobQueue, general: int = 1) -> None:
-        self.store = store
-        self.queue = queue
-        self.lanes = [(SMALL, LARGE)] * max(1, general) + [(SMALL,)]
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
-
-    def run_once(self, kinds: tuple[str, ...] = (SMALL, LARGE)) -> bool:
-        job = self.queue.claim(kinds)
-        if job is None:
-            return False
-        try:
-            run_upload(self.store, self.queue, job)
-        except BriefgenError as exc:
-            self.queue.fail(job.id, str(exc))
-        except Exception as exc:  # a bug must not kill the worker; the job keeps the reason
-            log.exception("upload job %s failed", job.id)
-            self.queue.fail(job.id, f"{type(exc).__name__}: {exc}")
-        return True
-
-    def _loop(self, kinds: tuple[str, ...]) -> None:
-        while not self.stop.is_set():
-            if not self.run_once(kinds):
-                self.stop.wait(0.3)
-
-    def start(self) -> None:
-        for n, kinds in enumerate(self.lanes):
-            t = threading.Thread(target=self._loop, args=(kinds,), name=f"briefgen-upload-{n}", daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def shutdown(self) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=5)
+    queue.finish(job.id, owner=owner, result=result)

@@ -1,7 +1,10 @@
-"""The worker: takes persisted jobs, writes briefs, delivers them to a callback.
+"""The worker: takes persisted jobs and does the heavy work: writes briefs (for webhooks, the
+API and the form), saves the form's edited versions, ingests uploads, delivers briefs to a
+callback.
 
-It runs as threads inside `briefgen serve` (`--workers N`, the single-node default) or as its
-own process, `briefgen worker`, beside any number of API-only replicas (`serve --workers 0`).
+It runs in child processes of `briefgen serve` (`processes.py`, the default), as threads inside
+it (`--worker-mode thread`), or as its own process, `briefgen worker`, beside any number of
+API-only replicas (`serve --workers 0`).
 """
 
 from __future__ import annotations
@@ -14,16 +17,26 @@ from pathlib import Path
 
 import httpx
 
-from .errors import BriefgenError, LeaseLost, NotFound
+from .editing import save_version
+from .errors import BriefgenError, ConfigError, LeaseLost, NotFound
 from .generate import write_brief
 from .ingestion import ingest_paths
-from .jobs import Job, JobQueue, worker_id
+from .jobs import BRIEF_KINDS, Job, JobQueue, worker_id
 from .render import render
+from .schema import Brief
 from .store import Store
+from .uploads import LARGE, SMALL, run_upload
 
 log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 5
 IDLE_POLL_SECONDS = 0.5
+# What a brief worker takes: briefs, deliveries and the form's edited versions.
+WORK_KINDS = (*BRIEF_KINDS, "save")
+UPLOAD_KINDS = (SMALL, LARGE)
+# Upload lanes beside the general ones: small uploads have a lane that large ones never take.
+SMALL_LANE = (SMALL,)
+# Errors that another attempt cannot mend: the job fails at once, with its type.
+_FINAL = (NotFound, ConfigError)
 
 
 def _retry_in(job: Job) -> float | None:
@@ -38,33 +51,41 @@ class Worker:
         queue: JobQueue,
         transport: httpx.BaseTransport | None = None,
         name: str = "w0",
+        kinds: tuple[str, ...] = WORK_KINDS,
     ) -> None:
         self.store = store
         self.queue = queue
         self.transport = transport
         self.owner = worker_id(name)
+        self.kinds = kinds
 
-    def run_once(self) -> bool:
-        job = self.queue.claim(owner=self.owner)
+    def run_once(self, kinds: tuple[str, ...] | None = None) -> bool:
+        job = self.queue.claim(kinds or self.kinds, owner=self.owner)
         if job is None:
             return False
+        # Someone may be waiting on uploads and edits: they fail at once rather than later.
+        retry = _retry_in(job) if job.kind in BRIEF_KINDS else None
         with self._holding(job):
             try:
                 if job.kind == "brief":
                     self._brief(job)
                 elif job.kind == "deliver":
                     self._deliver(job)
+                elif job.kind == "save":
+                    self._save(job)
+                elif job.kind in UPLOAD_KINDS:
+                    run_upload(self.store, self.queue, job, self.owner)
                 else:
                     self.queue.fail(job.id, f"unknown job kind {job.kind}", owner=self.owner)
             except LeaseLost as exc:
                 log.warning("%s", exc)
-            except NotFound as exc:
-                self.queue.fail(job.id, str(exc), owner=self.owner)
+            except _FINAL as exc:
+                self.queue.fail(job.id, str(exc), owner=self.owner, error_type=type(exc).__name__)
             except BriefgenError as exc:
-                self.queue.fail(job.id, str(exc), _retry_in(job), owner=self.owner)
+                self.queue.fail(job.id, str(exc), retry, owner=self.owner, error_type=type(exc).__name__)
             except Exception as exc:  # a bug must not kill the worker; the job keeps the reason
                 log.exception("job %s failed", job.id)
-                self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", _retry_in(job), owner=self.owner)
+                self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", retry, owner=self.owner)
         return True
 
     @contextmanager
@@ -120,15 +141,26 @@ class Worker:
                 note = "not ingested: " + "; ".join(
                     f"{Path(s.path).name}: {s.reason}" for s in report.skipped
                 )
-        brief, _ = write_brief(self.store, job.deal_id, self.store.settings.engine, save=False)
+        engine = job.payload.get("engine") or self.store.settings.engine
+        brief, _ = write_brief(self.store, job.deal_id, engine, save=False)
         self.queue.complete_brief(
             job,
             self.owner,
             brief,
             self.store.records.sources_hash(job.deal_id),
-            deliver=bool(self.store.settings.callback_url),
+            # Briefs someone asked for and waits on (`?wait=true`, the form) are answered, not
+            # delivered, as when they were written inline.
+            deliver=bool(self.store.settings.callback_url) and job.payload.get("deliver", True),
             note=note,
+            created_by=job.payload.get("user"),
         )
+
+    def _save(self, job: Job) -> None:
+        """The form's edited brief as a new version (grounded and summarised again)."""
+        base = self.store.records.get_brief(int(job.payload["base"]))
+        draft = Brief.model_validate_json(job.payload["draft"])
+        _, record = save_version(self.store, base, draft, job.payload.get("user"))
+        self.queue.finish(job.id, record.id, owner=self.owner)
 
     def _deliver(self, job: Job) -> None:
         url = self.store.settings.callback_url
@@ -193,8 +225,15 @@ def one_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+def upload_lanes(general: int) -> list[tuple[str, ...]]:
+    """The kinds each upload thread takes: `general` lanes take any upload, one more takes
+    small ones only, so one person's 20 MB transcript does not hold up another's call notes."""
+    return [UPLOAD_KINDS] * max(1, general) + [SMALL_LANE]
+
+
 class WorkerPool:
-    """N worker threads over one store; what `serve` embeds and `briefgen worker` runs."""
+    """N brief worker threads and the upload lanes over one store; what a worker process runs
+    (`briefgen worker`, a child of `serve`) and `serve --worker-mode thread` embeds."""
 
     def __init__(self, store: Store, queue: JobQueue, threads: int, prefix: str = "w") -> None:
         self.stop = threading.Event()
@@ -207,6 +246,15 @@ class WorkerPool:
             )
             for i in range(threads)
         ]
+        self.lanes = [
+            threading.Thread(
+                target=Worker(store, queue, name=f"{prefix}u{n}", kinds=kinds).run_forever,
+                args=(self.stop,),
+                name=f"briefgen-upload-{n}",
+                daemon=True,
+            )
+            for n, kinds in enumerate(upload_lanes(threads) if threads else [])
+        ]
         self.queue = queue
 
     def start(self) -> WorkerPool:
@@ -215,7 +263,7 @@ class WorkerPool:
         resumed = self.queue.resume_interrupted()
         if resumed:
             log.warning("resumed %d job(s) interrupted by a restart", resumed)
-        for thread in self.threads:
+        for thread in [*self.threads, *self.lanes]:
             thread.start()
         return self
 
@@ -226,5 +274,5 @@ class WorkerPool:
         """Stop taking jobs; jobs in progress finish (or their leases run out elsewhere)."""
         self.stop.set()
         self.queue.wake.set()
-        for t in self.threads:
+        for t in [*self.threads, *self.lanes]:
             t.join(timeout=timeout)

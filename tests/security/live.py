@@ -34,6 +34,8 @@ def settings(home: Path, **overrides: Any) -> Settings:
         "webhook_secret": "s",
         "engine": "extractive",
         "workers": 0,
+        # In this process, so that a test can replace what a worker calls.
+        "worker_mode": "thread",
     }
     base.update(overrides)
     return Settings(**base)

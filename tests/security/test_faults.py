@@ -24,6 +24,7 @@ from briefgen.store import Store
 
 from ..conftest import EXAMPLES
 from ..llm_server import free_port
+from ..served import Served
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -148,29 +149,16 @@ def test_endpoint_down_through_the_api_loses_no_brief(tmp_path: Path) -> None:
     import hmac
     import json
 
-    port = free_port()
-    env = _env(
-        tmp_path / "home",
-        BRIEFGEN_ENGINE="openai",
-        BRIEFGEN_API_KEYS="k",
-        BRIEFGEN_WEBHOOK_SECRET="s",
-        BRIEFGEN_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
-        BRIEFGEN_LLM_TIMEOUT="5",
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen.cli", "serve", "--no-ui", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = {
+        "BRIEFGEN_ENGINE": "openai",
+        "BRIEFGEN_API_KEYS": "k",
+        "BRIEFGEN_WEBHOOK_SECRET": "s",
+        "BRIEFGEN_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+        "BRIEFGEN_LLM_TIMEOUT": "5",
+    }
+    server = Served(tmp_path / "home", env, ("--no-ui",)).start()
+    url = server.url
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         note = (EXAMPLES / "brightside-bakery" / "call-notes-2026-09-29.txt").read_text()
         body = json.dumps(
             {
@@ -193,8 +181,7 @@ def test_endpoint_down_through_the_api_loses_no_brief(tmp_path: Path) -> None:
         assert brief["brief"]["engine"].startswith("extractive (fallback from openai")
         assert brief["brief"]["stakeholders"]
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        server.stop()
 
 
 def test_secrets_stay_out_of_logs_and_errors(tmp_path: Path) -> None:

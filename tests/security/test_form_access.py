@@ -3,9 +3,6 @@ this session uploaded: against a real server, through HTTP and through gradio_cl
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,7 @@ from briefgen.config import Settings
 from briefgen.webauth import Sessions, file_paths, users
 
 from ..conftest import EXAMPLES
-from ..llm_server import free_port
+from ..served import Served
 
 SECRET_FILE_TEXT = "server-only-file: the contents of this file must never reach a brief"
 
@@ -27,32 +24,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     home = tmp_path_factory.mktemp("form-home")
     private = tmp_path_factory.mktemp("private") / "notes.txt"
     private.write_text(SECRET_FILE_TEXT)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")}
-    env.update(BRIEFGEN_HOME=str(home), BRIEFGEN_API_KEYS="ana:key-ana,key-two", BRIEFGEN_ENGINE="extractive")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(home / "server.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError((home / "server.log").read_text()[-2000:])
-    yield url, private
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    env = {"BRIEFGEN_API_KEYS": "ana:key-ana,key-two", "BRIEFGEN_ENGINE": "extractive"}
+    server = Served(home, env).start()
+    yield server.url, private
+    server.stop()
 
 
 def sign_in(url: str, key: str) -> httpx.Response:

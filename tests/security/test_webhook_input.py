@@ -28,7 +28,8 @@ PD = {"Authorization": "Basic " + base64.b64encode(b"pd:pw").decode()}
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("webhook-input") / "home"
-    with serve(settings(home)) as url:
+    # A worker: an upload's answer is its ingest, which a worker does.
+    with serve(settings(home, workers=1)) as url:
         yield url, home
 
 
