@@ -288,6 +288,28 @@ def test_assist_mode_shows_the_offline_findings_by_number(
         Settings.from_env(helix.settings.home)
 
 
+def test_assist_mode_keeps_the_people_the_reading_found(helix: Store) -> None:
+    """A model reviewing the findings that answers with no people, or one person by first
+    name, removes nobody: people are part of the reading, not a judgement."""
+    offline, _ = write_brief(helix, "helix-health", "extractive", save=False)
+    people = [s.name for s in offline.stakeholders]
+    assert len(people) >= 2
+    silent = FunctionModel(lambda m, s: json.dumps({"goals": []}))
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(silent, assist=True), save=False)
+    assert sorted(s.name for s in brief.stakeholders) == sorted(people)
+    first = people[0].split()[0]
+    one = FunctionModel(
+        lambda m, s: json.dumps({"stakeholders": [{"name": first, "role": "champion", "ids": []}]})
+    )
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(one, assist=True), save=False)
+    names = [s.name for s in brief.stakeholders]
+    assert people[0] not in names or first not in names  # one person, not two
+    assert set(people[1:]) <= set(names)
+    # One-pass mode has no findings to keep: the model's answer is the brief.
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(silent), save=False)
+    assert brief.stakeholders == []
+
+
 def test_the_schema_asks_for_the_words_first_and_requires_their_sentences() -> None:
     """A grammar-constrained model writes fields in schema order and may close any optional list
     at once: with `ids` first and optional, a small model answered every list empty."""

@@ -96,9 +96,7 @@ class ExtractiveEngine(Engine):
         side_of = reading.side_of
         by_label = _sections(reading)
         out = Findings(engine=self.name)
-        for person in stakeholders(reading.people, reading.usable):
-            fields = person.model_dump(exclude={"evidence"})
-            out.items.append(Finding("stakeholders", (), fields=fields, quotes=person.evidence))
+        out.items += people_findings(reading)
         criteria = [(s, criterion_fields(s, side_of)) for s in by_label["success_criterion"]]
         goals = [
             Finding("goals", (s.order,))
@@ -126,6 +124,14 @@ class ExtractiveEngine(Engine):
         out.items += [Finding("open_questions", (s.order,)) for s in by_label["open_question"]]
         out.items += [Finding("next_steps", (s.order,)) for s in by_label["next_step"]]
         return out
+
+
+def people_findings(reading: Reading) -> list[Finding]:
+    """The people the reading found, with their quotes, as stakeholder findings."""
+    return [
+        Finding("stakeholders", (), fields=person.model_dump(exclude={"evidence"}), quotes=person.evidence)
+        for person in stakeholders(reading.people, reading.usable)
+    ]
 
 
 def _promises(sentences: list[Sentence], side_of: dict[str, Side]) -> list[Sentence]:

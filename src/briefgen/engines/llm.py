@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from .. import prompts
 from ..draft import Draft, draft_schema, to_findings
 from ..errors import ModelError
-from ..findings import Findings
+from ..findings import Finding, Findings
 from ..models.base import ChatModel, Message
 from ..models.strict_schema import drop_nulls
+from ..people import fold
 from ..reading import Reading, sid
 from ..safety import mask_secrets
 from ..schema import Deal
@@ -198,6 +199,8 @@ class LLMEngine(Engine):
                 ) from None
             repaired = True
         findings = to_findings(draft, reading, self.name)
+        if self.assist:
+            findings.items = _with_reading_people(findings.items, reading)
         findings.provenance = {
             "prompt_version": prompts.load("brief.system").version,
             "usage": usage,
@@ -208,6 +211,20 @@ class LLMEngine(Engine):
             "llm_mode": "assist" if self.assist else "one-pass",
         }
         return findings
+
+
+def _with_reading_people(items: list[Finding], reading: Reading) -> list[Finding]:
+    """People are part of the reading, not a judgement: a model reviewing the findings may add
+    someone the rules missed, or say more of someone they found, but does not remove anyone."""
+    from .extractive import people_findings
+
+    named = {fold(str(f.fields.get("name", ""))) for f in items if f.section == "stakeholders"}
+
+    def mentioned(f: Finding) -> bool:
+        full = fold(str(f.fields.get("name", "")))
+        return full in named or (full.split() or [""])[0] in named  # "Henrik" for Henrik Dahl
+
+    return [f for f in people_findings(reading) if not mentioned(f)] + items
 
 
 def _add(total: dict[str, int], usage: dict[str, int]) -> None:
