@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
-import hmac
-import json
 import os
 import pstats
 import re
@@ -40,24 +37,10 @@ from common import machine, percentile
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scale_out import SECRET, signed_event  # noqa: E402
 from tests.servers import Postgres, free_port  # noqa: E402
 
-SECRET = "bench-secret"
-NOTE = (ROOT / "ingest" / "brightside-bakery" / "call-notes-2026-09-29.txt").read_text()
 _STATEMENT = re.compile(r"LOG:\s+(statement|execute [^:]*):")
-
-
-def body(tag: str, i: int) -> tuple[bytes, str]:
-    data = json.dumps(
-        {
-            "event_id": f"{tag}-{i}",
-            "deal_id": f"{tag}-{i}",
-            "stage": "won",
-            "account": f"Account {i}",
-            "documents": [{"name": "notes.txt", "content": NOTE}],
-        }
-    ).encode()
-    return data, "sha256=" + hmac.new(SECRET.encode(), data, hashlib.sha256).hexdigest()
 
 
 def log_statements(pg: Postgres, on: bool) -> None:
@@ -97,7 +80,7 @@ def in_process(pg: Postgres, tmp: Path, events: int, top: int) -> None:
     app.start()
 
     def one(tag: str, i: int) -> None:
-        data, sig = body(tag, i)
+        data, sig = signed_event(tag, i)
         verify_generic(settings.webhook_secret, data, sig)
         [result] = app.accept(parse_generic(data))
         assert result["action"] == "queued", result
@@ -165,7 +148,7 @@ def over_http(pg: Postgres, tmp: Path, events: int, src: Path) -> None:
         client = httpx.Client(timeout=30)
 
         def post(tag: str, i: int) -> float:
-            data, sig = body(tag, i)
+            data, sig = signed_event(tag, i)
             t = time.perf_counter()
             r = client.post(f"{url}/v1/webhooks/generic", content=data, headers={"X-Briefgen-Signature": sig})
             assert r.status_code == 200, r.text

@@ -103,20 +103,25 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def signed_event(tag: str, i: int) -> tuple[bytes, str]:
+    """A deal-close event with one document, and its signature header."""
+    data = json.dumps(
+        {
+            "event_id": f"{tag}-{i}",
+            "deal_id": f"{tag}-{i}",
+            "stage": "won",
+            "account": f"Account {i}",
+            "documents": [{"name": "notes.txt", "content": NOTE}],
+        }
+    ).encode()
+    return data, "sha256=" + hmac.new(SECRET.encode(), data, hashlib.sha256).hexdigest()
+
+
 def burst(port: int, events: int, threads: int, tag: str) -> list[float]:
     client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=64))
 
     def post(i: int) -> float:
-        body = json.dumps(
-            {
-                "event_id": f"{tag}-{i}",
-                "deal_id": f"{tag}-{i}",
-                "stage": "won",
-                "account": f"Account {i}",
-                "documents": [{"name": "notes.txt", "content": NOTE}],
-            }
-        ).encode()
-        sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        body, sig = signed_event(tag, i)
         t = time.perf_counter()
         r = client.post(
             f"http://127.0.0.1:{port}/v1/webhooks/generic",

@@ -167,9 +167,7 @@ def write_new(path: Path, data: bytes) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise StoreFull(f"no space left to store {path.name}") from None
-        raise StoreError(f"cannot store {path.name}: {exc.strerror or exc}") from None
+        raise _not_stored(path, exc) from None
 
 
 def write_event_document(path: Path, data: bytes) -> None:
@@ -182,9 +180,13 @@ def write_event_document(path: Path, data: bytes) -> None:
             out.write(data)
     except OSError as exc:
         path.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise StoreFull(f"no space left to store {path.name}") from None
-        raise StoreError(f"cannot store {path.name}: {exc.strerror or exc}") from None
+        raise _not_stored(path, exc) from None
+
+
+def _not_stored(path: Path, exc: OSError) -> StoreError:
+    if exc.errno == errno.ENOSPC:
+        return StoreFull(f"no space left to store {path.name}")
+    return StoreError(f"cannot store {path.name}: {exc.strerror or exc}")
 
 
 class App:
