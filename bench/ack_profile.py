@@ -37,7 +37,7 @@ from common import machine, percentile
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scale_out import SECRET, signed_event  # noqa: E402
+from scale_out import SECRET, signed_event, wait_up  # noqa: E402
 from tests.servers import Postgres, free_port  # noqa: E402
 
 _STATEMENT = re.compile(r"LOG:\s+(statement|execute [^:]*):")
@@ -139,12 +139,7 @@ def over_http(pg: Postgres, tmp: Path, events: int, src: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_up(port)
         client = httpx.Client(timeout=30)
 
         def post(tag: str, i: int) -> float:

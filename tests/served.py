@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from .llm_server import free_port
+from .servers import answered, stop_process
 
 
 class Served:
@@ -45,17 +44,11 @@ class Served:
             stdout=subprocess.DEVNULL,
             stderr=self.log.open("ab"),
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited {self.proc.returncode}: {self.tail()}")
-            try:
-                if httpx.get(f"{self.url}{self.ready}", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        why = answered(f"{self.url}{self.ready}", self.proc, timeout)
+        if why is None:
+            return self
         self.kill()
-        raise RuntimeError(f"server did not answer on {self.url}: {self.tail()}")
+        raise RuntimeError(f"server {why}: {self.tail()}")
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
@@ -77,13 +70,7 @@ class Served:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
 
 
 @contextmanager

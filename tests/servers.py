@@ -21,6 +21,32 @@ import httpx
 from .llm_server import free_port
 
 
+def answered(url: str, proc: subprocess.Popen[bytes], timeout: float) -> str | None:
+    """None once GET `url` answers 200; else why not: the process exited, or it never answered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return f"exited {proc.returncode}"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return None
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return f"did not answer on {url} within {timeout:.0f} s"
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM, and SIGKILL if it is still there after `timeout` seconds."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _pg_bin(name: str) -> str:
     found = shutil.which(name)
     if found:
@@ -135,29 +161,16 @@ class ChromaServer:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited {self.proc.returncode}: {self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        why = answered(f"{self.url}/api/v2/heartbeat", self.proc, 60)
+        if why is None:
+            return self
         self.stop()
-        raise RuntimeError(f"chroma run did not answer on {self.url} within 60 s: {self.log_tail()}")
+        raise RuntimeError(f"chroma run {why}: {self.log_tail()}")
 
     def log_tail(self) -> str:
         path = self.dir / "server.log"
         return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from briefgen.database import normalise_url
 
 from .llm_server import free_port
+from .servers import answered, stop_process
 
 SECRET = "scale-secret"
 EVENTS = 500
@@ -62,13 +63,7 @@ class Node:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
 
     def tail(self) -> str:
         return f"--- {self.name}\n" + (
@@ -77,17 +72,9 @@ class Node:
 
 
 def wait_healthy(url: str, node: Node, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if node.proc.poll() is not None:
-            raise AssertionError(f"{node.name} exited {node.proc.returncode}\n{node.tail()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{node.name} did not answer\n{node.tail()}")
+    why = answered(f"{url}/healthz", node.proc, timeout)
+    if why is not None:
+        raise AssertionError(f"{node.name} {why}\n{node.tail()}")
 
 
 def body(i: int) -> bytes:

@@ -47,7 +47,7 @@ def resolve_placeholders(passage: Passage, sentences: list[Sentence], people: Pe
                 heard[said[0]].setdefault(name, said[1])
     names: dict[str, str] = {}
     for label, intros in heard.items():
-        persons = {id(people.find(n)) if people.find(n) else n for n in intros}
+        persons = {id(found) if (found := people.find(n)) else n for n in intros}
         if len(persons) != 1:
             continue  # two different names from one label: a mention, not an introduction
         name, line = next(iter(intros.items()))
