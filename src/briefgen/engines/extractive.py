@@ -122,7 +122,7 @@ class ExtractiveEngine(Engine):
         out.items += [Finding("commitments", (s.order,)) for s in _promises(by_label["commitment"], side_of)]
         out.items += [Finding("timeline", (s.order,)) for s in by_label["timeline"]]
         out.items += [Finding("open_questions", (s.order,)) for s in by_label["open_question"]]
-        out.items += [Finding("next_steps", (s.order,)) for s in by_label["next_step"]]
+        out.items += [Finding("next_steps", (s.order,)) for s in _still_open(by_label["next_step"], reading)]
         return out
 
 
@@ -149,6 +149,18 @@ def _promises(sentences: list[Sentence], side_of: dict[str, Side]) -> list[Sente
             continue
         out.append(s)
     return out
+
+
+def _still_open(steps: list[Sentence], reading: Reading) -> list[Sentence]:
+    """The next steps a CSM inherits: those said once the deal closed, or without a close date in
+    the deal's latest dated source. A step said earlier in the sale (send the proposal, the order
+    form) was done, or overtaken, by the time the deal closed."""
+    dated = [s.date[:10] for s in reading.usable if s.date]
+    close = (reading.deal.close_date or "")[:10]
+    cutoff = min(close, max(dated)) if close and dated else close or (max(dated) if dated else "")
+    if not cutoff:
+        return steps
+    return [s for s in steps if not s.date or s.date[:10] >= cutoff]
 
 
 def _antecedent(s: Sentence, by_order: dict[int, Sentence], texts: dict[str, str]) -> Sentence | None:
