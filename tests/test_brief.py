@@ -265,3 +265,32 @@ def test_rates_and_within_targets_and_unknown_buyer(store: Store, tmp_path: Path
     assert (None, "15 minutes") in got
     assert "No customer stakeholders are named in the sources." in brief.unknowns
     assert "The economic buyer or executive sponsor is not identified." in brief.unknowns
+
+
+def test_next_steps_are_the_ones_still_open_when_the_deal_closed(store: Store, tmp_path: Path) -> None:
+    """A step said during the sale (send the quote, the order form) was done by the close; a
+    step said after it is the CSM's to follow up."""
+    pre = "I will send you the revised quote and the order form by Friday."
+    post = "Next step: you share the admin list and we schedule the kickoff workshop."
+    deal = write_deal(
+        tmp_path,
+        "steps",
+        {
+            "deal.json": json.dumps({"deal_id": "steps", "account": "Lindqvist Tools", "close_date": "2027-03-10"}),
+            "a.eml": (
+                "From: Sam Rook <sam@vendorco.example>\nTo: Ada Berg <ada@lindqvist.example>\n"
+                "Date: Mon, 01 Mar 2027 10:00:00 +0000\nSubject: Quote\n\n"
+                f"Hi Ada,\n\nThanks for the call. {pre}\n\nSam\n"
+            ),
+            "b.eml": (
+                "From: Sam Rook <sam@vendorco.example>\nTo: Ada Berg <ada@lindqvist.example>\n"
+                "Date: Fri, 12 Mar 2027 10:00:00 +0000\nSubject: Welcome\n\n"
+                f"Hi Ada,\n\nThanks for signing. {post}\n\nSam\n"
+            ),
+        },
+    )
+    ingest_paths(store, [deal])
+    brief, _ = write_brief(store, "steps", "extractive", save=False)
+    steps = [e.quote for item in brief.next_steps for e in item.evidence]
+    assert any(post in q for q in steps), steps
+    assert not any(pre in q for q in steps), steps
