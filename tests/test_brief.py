@@ -276,7 +276,9 @@ def test_next_steps_are_the_ones_still_open_when_the_deal_closed(store: Store, t
         tmp_path,
         "steps",
         {
-            "deal.json": json.dumps({"deal_id": "steps", "account": "Lindqvist Tools", "close_date": "2027-03-10"}),
+            "deal.json": json.dumps(
+                {"deal_id": "steps", "account": "Lindqvist Tools", "close_date": "2027-03-10"}
+            ),
             "a.eml": (
                 "From: Sam Rook <sam@vendorco.example>\nTo: Ada Berg <ada@lindqvist.example>\n"
                 "Date: Mon, 01 Mar 2027 10:00:00 +0000\nSubject: Quote\n\n"

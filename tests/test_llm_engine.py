@@ -4,6 +4,7 @@ fallback, retries. No network."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from briefgen.draft import draft_schema
 from briefgen.engines import available, get_engine, resolve
 from briefgen.engines.llm import LLMEngine, outline, parse_draft
 from briefgen.errors import ConfigError, ModelError
-from briefgen.generate import write_brief
+from briefgen.generate import load_deal, write_brief
 from briefgen.ingestion import ingest_paths
 from briefgen.models.base import with_retries
 from briefgen.models.fake import EchoModel, FunctionModel, numbered_sentences
@@ -255,58 +256,123 @@ def test_auto_engine_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         get_engine("gpt9", settings)
 
 
-def test_assist_mode_shows_the_offline_findings_by_number(
+_CANDIDATE = re.compile(r"^(C\d+) (\w+) \[([S\d+]+)\] (.*)$", re.M)
+
+
+def _candidates(prompt: str) -> list[tuple[str, str, str, str]]:
+    """(number, section, cited sentence numbers, words) for every candidate a review prompt lists."""
+    return _CANDIDATE.findall(prompt)
+
+
+def _quotes(items: list[Any]) -> list[str]:
+    return [e.quote for item in items for e in item.evidence]
+
+
+def test_assist_mode_asks_for_a_review_of_the_numbered_offline_findings(
     helix: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def keep_first_risk(messages: list[Any], schema: Any) -> str:
-        prompt = messages[-1]["content"]
-        line = next(x for x in prompt.splitlines() if x.startswith("risks: "))
-        first = line.removeprefix("risks: ").split(", ")[0].split("+")[0]
-        return json.dumps({"risks": [{"description": "kept from the candidates", "ids": [first]}]})
-
-    model = FunctionModel(keep_first_risk)
-    brief, _ = write_brief(helix, "helix-health", LLMEngine(model, assist=True), save=False)
-    prompt = model.calls[0][-1]["content"]
+    silent = FunctionModel(lambda m, s: "{}")
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(silent, assist=True), save=False)
     offline, _ = write_brief(helix, "helix-health", "extractive", save=False)
-    # the candidates name the offline engine's risks by the numbers the sources carry
+    system, user = silent.calls[0]
+    prompt = user["content"]
+    assert "You review" in system["content"] and "verdicts: for every candidate" in system["content"]
+    listed = _candidates(prompt)
+    assert prompt.index("The reader's candidates") > prompt.rindex("</source>")
     numbered = {n: text for _, n, text in numbered_sentences(prompt)}
-    line = next(x for x in prompt.splitlines() if x.startswith("risks: "))
-    first = line.removeprefix("risks: ").split(", ")[0].split("+")[0]
-    assert any(
-        numbered[first] in r.evidence[0].quote or r.evidence[0].quote in numbered[first]
-        for r in offline.risks
-    )
-    assert prompt.index("rule-based reader") > prompt.index("</source>")
-    kept = [r for r in brief.risks if r.description == "kept from the candidates"]
-    assert kept and kept[0].evidence[0].quote.startswith(numbered[first][:20])
+    # every candidate names sentences the sources carry, and starts with the first one's words
+    for _, _section, ids, words in listed:
+        first = ids.split("+")[0]
+        assert first in numbered, ids
+        assert words.rstrip("…")[:30] in numbered[first]
+    assert {section for _, section, _, _ in listed} >= {"goals", "risks"}
+    # a review that changes nothing keeps the offline brief as it was
+    for section in ("goals", "risks", "commitments", "timeline", "success_criteria", "stakeholders"):
+        assert _quotes(getattr(brief, section)) == _quotes(getattr(offline, section)), section
     assert brief.provenance.llm_mode == "assist"
+    assert brief.provenance.prompt_version.startswith("review-")
     one_pass = FunctionModel(lambda m, s: json.dumps({"goals": []}))
     write_brief(helix, "helix-health", LLMEngine(one_pass), save=False)
-    assert "rule-based reader" not in one_pass.calls[0][-1]["content"]
+    assert "The reader's candidates" not in one_pass.calls[0][-1]["content"]
     monkeypatch.setenv("BRIEFGEN_LLM_MODE", "sometimes")
     with pytest.raises(ConfigError, match="BRIEFGEN_LLM_MODE must be one of assist, one-pass"):
         Settings.from_env(helix.settings.home)
 
 
-def test_assist_mode_keeps_the_people_the_reading_found(helix: Store) -> None:
-    """A model reviewing the findings that answers with no people, or one person by first
-    name, removes nobody: people are part of the reading, not a judgement."""
+def test_a_review_drops_moves_and_adds(helix: Store) -> None:
     offline, _ = write_brief(helix, "helix-health", "extractive", save=False)
-    people = [s.name for s in offline.stakeholders]
-    assert len(people) >= 2
-    silent = FunctionModel(lambda m, s: json.dumps({"goals": []}))
-    brief, _ = write_brief(helix, "helix-health", LLMEngine(silent, assist=True), save=False)
-    assert sorted(s.name for s in brief.stakeholders) == sorted(people)
-    first = people[0].split()[0]
-    one = FunctionModel(
-        lambda m, s: json.dumps({"stakeholders": [{"name": first, "role": "champion", "ids": []}]})
+    seen: dict[str, Any] = {}
+
+    def review(messages: list[Any], schema: Any) -> str:
+        prompt = messages[-1]["content"]
+        listed = _candidates(prompt)
+        goals = [c for c in listed if c[1] == "goals"]
+        risks = [c for c in listed if c[1] == "risks"]
+        promises = [c for c in listed if c[1] == "commitments"]
+        # the schema asks for a verdict on every candidate
+        assert schema["properties"]["verdicts"]["required"] == [n for n, _, _, _ in listed]
+        cited = {ids for _, _, ids, _ in listed}
+        unlisted = next(n for _, n, _ in numbered_sentences(prompt) if n not in cited)
+        seen.update(dropped=goals[0], moved=risks[0], added=unlisted, total=len(listed))
+        verdicts = {n: "keep" for n, _, _, _ in listed}
+        verdicts.update({goals[0][0]: "drop", risks[0][0]: "open_questions", "C999": "drop"})
+        return json.dumps(
+            {
+                "verdicts": verdicts,
+                "add": {
+                    "commitments": [
+                        {"text": "Weekly status call", "ids": [unlisted]},
+                        {"text": "Invented", "ids": ["S9999"]},
+                        # a candidate cited as evidence: its own sentences, so a repeat of it
+                        {"text": "Echoed", "ids": [promises[0][0]]},
+                    ]
+                },
+                "handoff_risk": {"level": "medium", "factors": []},
+            }
+        )
+
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(FunctionModel(review), assist=True), save=False)
+    numbered = {
+        n: text
+        for _, n, text in numbered_sentences(
+            LLMEngine(EchoModel()).messages(load_deal(helix, "helix-health")[2])[-1]["content"]
+        )
+    }
+    dropped_quote = numbered[seen["dropped"][2].split("+")[0]]
+    moved_quote = numbered[seen["moved"][2].split("+")[0]]
+    assert not any(
+        dropped_quote.startswith(q[:40]) or q.startswith(dropped_quote[:40]) for q in _quotes(brief.goals)
     )
-    brief, _ = write_brief(helix, "helix-health", LLMEngine(one, assist=True), save=False)
-    names = [s.name for s in brief.stakeholders]
-    assert people[0] not in names or first not in names  # one person, not two
-    assert set(people[1:]) <= set(names)
+    assert len(brief.goals) == len(offline.goals) - 1
+    assert any(q.startswith(moved_quote[:40]) for q in _quotes(brief.open_questions))
+    assert not any(q.startswith(moved_quote[:40]) for q in _quotes(brief.risks) if q)
+    assert "Weekly status call" in [c.text for c in brief.commitments]
+    assert "Invented" not in brief.model_dump_json() and "Echoed" not in brief.model_dump_json()
+    assert brief.provenance.dropped_unknown_id >= 1
+    # everything the review did not name is still there
+    assert len(_quotes(brief.commitments)) == len(_quotes(offline.commitments)) + 1
+    assert _quotes(brief.timeline) == _quotes(offline.timeline)
+
+
+def test_a_review_refines_the_readings_people_and_removes_nobody(helix: Store) -> None:
+    """A review that names a person the reader found by first name only says more of that
+    person; people are part of the reading, not a judgement."""
+    offline, _ = write_brief(helix, "helix-health", "extractive", save=False)
+    people = {s.name: s for s in offline.stakeholders}
+    assert len(people) >= 2
+    unset = next(s for s in offline.stakeholders if s.role.value == "other" and len(s.name.split()) > 1)
+    first = unset.name.split()[0]
+    answer = {
+        "add": {"stakeholders": [{"name": first, "role": "champion", "sentiment": "positive", "ids": []}]}
+    }
+    model = FunctionModel(lambda m, s: json.dumps(answer))
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(model, assist=True), save=False)
+    after = {s.name: s for s in brief.stakeholders}
+    assert sorted(after) == sorted(people)
+    assert after[unset.name].role.value == "champion"
+    assert after[unset.name].sentiment.value == "positive"
     # One-pass mode has no findings to keep: the model's answer is the brief.
-    brief, _ = write_brief(helix, "helix-health", LLMEngine(silent), save=False)
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(FunctionModel(lambda m, s: "{}")), save=False)
     assert brief.stakeholders == []
 
 
@@ -317,3 +383,53 @@ def test_the_schema_asks_for_the_words_first_and_requires_their_sentences() -> N
     for name in ("DraftText", "DraftRisk", "DraftCriterion", "DraftStakeholder"):
         assert list(defs[name]["properties"])[-1] == "ids"
         assert "ids" in defs[name]["required"]
+
+
+def _question(messages: list[Any]) -> str:
+    prompt = messages[-1]["content"]
+    return prompt[prompt.rindex("\nSentence S") :]
+
+
+class _Judge(FunctionModel):
+    """Answers each one-candidate question with a probability of yes: low for one sentence."""
+
+    def __init__(self, doubt: str) -> None:
+        super().__init__(lambda m, s: "{}", "judge")
+        self.doubt = doubt
+
+    def yes_probability(self, messages: list[Any]) -> tuple[float, dict[str, int]] | None:
+        self.calls.append(messages)
+        question = _question(messages)
+        return (0.1 if self.doubt in question else 0.9), {"input_tokens": 10, "output_tokens": 1}
+
+
+def test_asked_one_candidate_at_a_time_a_doubtful_one_is_dropped(helix: Store) -> None:
+    offline, _ = write_brief(helix, "helix-health", "extractive", save=False)
+    doubt = offline.commitments[0].evidence[0].quote[:40]
+    judge = _Judge(doubt)
+    brief, _ = write_brief(helix, "helix-health", LLMEngine(judge, assist=True, ask_each=True), save=False)
+    candidates = sum(len(getattr(offline, s)) for s in ("goals", "success_criteria", "risks", "commitments"))
+    assert len(judge.calls) >= candidates  # one question per candidate
+    prompts_seen = [m[-1]["content"] for m in judge.calls]
+    shared = prompts_seen[0][: prompts_seen[0].index("The reader's candidates")]
+    assert all(p.startswith(shared) for p in prompts_seen)  # the deal is the same prefix each time
+    assert "</source>" in shared
+    assert not any(doubt in q for q in _quotes(brief.commitments))
+    assert _quotes(brief.goals) == _quotes(offline.goals) and _quotes(brief.risks) == _quotes(offline.risks)
+    assert brief.provenance.structured_output == "next-token probability"
+    assert brief.provenance.usage["input_tokens"] == 10 * len(judge.calls)
+
+
+def test_a_backend_without_probabilities_answers_yes_or_no(helix: Store) -> None:
+    offline, _ = write_brief(helix, "helix-health", "extractive", save=False)
+    doubt = offline.risks[0].evidence[0].quote[:40]
+
+    def answer(messages: list[Any], schema: Any) -> str:
+        assert schema["properties"]["answer"]["enum"] == ["yes", "no"]
+        return json.dumps({"answer": "no" if doubt in _question(messages) else "yes"})
+
+    brief, _ = write_brief(
+        helix, "helix-health", LLMEngine(FunctionModel(answer), assist=True, ask_each=True), save=False
+    )
+    assert not any(doubt in q for q in _quotes(brief.risks))
+    assert _quotes(brief.goals) == _quotes(offline.goals)

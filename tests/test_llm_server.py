@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 
 from briefgen.config import Settings
 from briefgen.engines import get_engine
-from briefgen.generate import write_brief
+from briefgen.generate import load_deal, write_brief
 from briefgen.ingestion import ingest_paths
 from briefgen.models.fake import numbered_sentences
 from briefgen.schema import Brief
@@ -84,7 +85,9 @@ def test_cli_brief_with_the_openai_engine(server: LlamaServer, tmp_path: Path) -
     memory = json.loads((tmp_path / "home" / "llm_methods.json").read_text())
     assert memory == {f"{server.url}|smollm2": "json_object_schema"}
     assert prov["usage"]["input_tokens"] > 500 and prov["usage"]["output_tokens"] > 0
-    assert prov["latency_ms"] > 0 and prov["prompt_version"] == "brief-2026.12.2"
+    # the default mode: the model reviews the offline findings
+    assert prov["latency_ms"] > 0 and prov["prompt_version"].startswith("review-")
+    assert prov["llm_mode"] == "assist"
     sources = {s.id for s in brief.sources}
     for _, item in brief.items():
         assert all(e.source_id in sources for e in item.evidence)
@@ -157,6 +160,7 @@ def test_cited_numbers_become_quotes_and_unknown_ones_drop_their_item(
     with FaultProxy(server.port, transform=cite) as proxy:
         _settings(bakery, proxy.url, monkeypatch)
         monkeypatch.setenv("BRIEFGEN_LLM_METHOD", "json_object_schema")
+        monkeypatch.setenv("BRIEFGEN_LLM_MODE", "one-pass")
         engine = get_engine("openai", Settings.from_env(bakery.settings.home))
         brief, _ = write_brief(bakery, "brightside-bakery", engine, save=False)
     assert brief.engine == "openai:smollm2"
@@ -167,6 +171,66 @@ def test_cited_numbers_become_quotes_and_unknown_ones_drop_their_item(
     assert brief.provenance.dropped_unknown_id >= 2
     assert brief.provenance.dropped_unverified == 0  # quotes are the sources' own words
     assert "ten new shops" not in brief.model_dump_json()
+
+
+def test_a_review_over_the_wire_drops_adds_and_counts_unknown_numbers(
+    server: LlamaServer, bakery: Store, monkeypatch: pytest.MonkeyPatch, allow_models: None
+) -> None:
+    """Assist mode against the real server: the answer is replaced by a review that drops the
+    first candidate, adds a goal citing a sentence no candidate cites and one citing a number the
+    deal lacks."""
+    # what quotes are checked against: the sources as the pipeline cites them
+    sources = {s.source_id: s.citable for s in load_deal(bakery, "brightside-bakery")[1].sources}
+    offline, _ = write_brief(bakery, "brightside-bakery", "extractive", save=False)
+    proxy: FaultProxy
+    picked: dict[str, str] = {}
+
+    def review(resp: dict[str, Any]) -> dict[str, Any]:
+        prompt = proxy.requests[-1]["messages"][-1]["content"]
+        schema = proxy.requests[-1]["response_format"]["schema"]
+        handles = schema["properties"]["verdicts"]["required"]
+        first = next(line for line in prompt.splitlines() if line.startswith(handles[0] + " "))
+        picked["dropped"] = first.split("] ", 1)[1][:30]
+        picked["section"] = first.split()[1]
+        cited = {ids for line in prompt.splitlines() if line[:1] == "C" for ids in re.findall(r"S\d+", line)}
+        unlisted = next(n for _, n, _ in numbered_sentences(prompt) if n not in cited)
+        msg = resp["choices"][0]["message"]
+        msg["content"] = json.dumps(
+            {
+                "verdicts": {h: "drop" if h == handles[0] else "keep" for h in handles},
+                "add": {
+                    "goals": [
+                        {"text": "Weekend orders reach the shop", "ids": [unlisted]},
+                        {"text": "Open ten new shops", "ids": ["S999"]},
+                    ]
+                },
+                "handoff_risk": {"level": "low", "factors": []},
+            }
+        )
+        return resp
+
+    with FaultProxy(server.port, transform=review) as proxy:
+        _settings(bakery, proxy.url, monkeypatch)
+        monkeypatch.setenv("BRIEFGEN_LLM_METHOD", "json_object_schema")
+        engine = get_engine("openai", Settings.from_env(bakery.settings.home))
+        brief, _ = write_brief(bakery, "brightside-bakery", engine, save=False)
+    assert brief.engine == "openai:smollm2" and brief.provenance.llm_mode == "assist"
+    quotes = [e.quote for _, item in brief.items() for e in item.evidence]
+    section = [e.quote for item in getattr(brief, picked["section"]) for e in item.evidence]
+    assert not any(q.startswith(picked["dropped"]) for q in section)
+    assert any(
+        q.startswith(picked["dropped"])
+        for item in getattr(offline, picked["section"])
+        for q in [item.evidence[0].quote]
+    )
+    assert "Weekend orders reach the shop" in [g.text for g in brief.goals]
+    assert "ten new shops" not in brief.model_dump_json()
+    assert brief.provenance.dropped_unknown_id >= 1
+    assert brief.provenance.dropped_unverified == 0
+    for _, item in brief.items():
+        assert all(e.quote in sources[e.source_id] for e in item.evidence)
+    kept = [e.quote for item in offline.risks + offline.commitments + offline.timeline for e in item.evidence]
+    assert all(q in quotes for q in kept if not q.startswith(picked["dropped"]))
 
 
 def test_endpoint_down_or_failing_falls_back_to_extractive(

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from briefgen.candidate_review import review_schema
 from briefgen.draft import draft_schema
 from briefgen.engines.llm import parse_draft
+from briefgen.findings import Finding
 from briefgen.models.strict_schema import UNSUPPORTED, strict_schema
 
 
@@ -36,8 +40,12 @@ def _keys(node: Any) -> set[str]:
     return set()
 
 
-def test_strict_schema_meets_the_rules() -> None:
-    original = draft_schema()
+@pytest.mark.parametrize(
+    "original",
+    [draft_schema(), review_schema({"C1": Finding("goals", (0,)), "C2": Finding("risks", (3,))}, 180)],
+    ids=["one-pass draft", "assist review"],
+)
+def test_strict_schema_meets_the_rules(original: dict[str, Any]) -> None:
     schema = strict_schema(original)
     assert schema["type"] == "object" and "anyOf" not in schema
     objects = _objects(schema)

@@ -114,6 +114,12 @@ class Draft(BaseModel):
 def draft_schema(max_items: int = MAX_ITEMS, max_chars: int = 400) -> dict[str, Any]:
     """The JSON schema models answer in. Smaller bounds keep a small local model's answer short
     enough to finish: it writes ~10 tokens a second on two cores."""
+    return answer_schema(Draft, max_items, max_chars)
+
+
+def answer_schema(model: type[BaseModel], max_items: int, max_chars: int) -> dict[str, Any]:
+    """`model`'s JSON schema with every list cut to `max_items`, every string to `max_chars`,
+    and each cited item's `ids` last and required."""
 
     def bound(node: Any) -> Any:
         if isinstance(node, dict):
@@ -133,7 +139,7 @@ def draft_schema(max_items: int = MAX_ITEMS, max_chars: int = 400) -> dict[str, 
             return [bound(v) for v in node]
         return node
 
-    return dict(bound(Draft.model_json_schema()))
+    return dict(bound(model.model_json_schema()))
 
 
 # The field a section's own words are in, where it is not `text`.

@@ -73,6 +73,7 @@ def get_engine(name: str, settings: Settings) -> Engine:
             max_items=3,
             max_chars=180,
             assist=settings.llm_mode == "assist",
+            ask_each=True,
         )
     raise ConfigError(f"unknown engine '{name}' (available: {', '.join(ENGINES)})")
 

@@ -39,6 +39,13 @@ class ChatModel(ABC):
     @abstractmethod
     def complete(self, messages: list[Message], schema: dict[str, Any], max_tokens: int) -> Completion: ...
 
+    def yes_probability(self, messages: list[Message]) -> tuple[float, dict[str, int]] | None:
+        """How likely the model's answer to a yes/no question starts with yes rather than no,
+        read from its next-token distribution, with the tokens it cost; None where the backend
+        does not expose that distribution. A probability can be weighed against other evidence
+        and calibrated; a yes or no cannot."""
+        return None
+
 
 def with_retries(
     call: Callable[[], T],

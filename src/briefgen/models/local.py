@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import math
 import os
 import threading
 from pathlib import Path
@@ -81,3 +82,44 @@ class LocalModel(ChatModel):
                 "total_tokens": int(usage.get("total_tokens", 0)),
             },
         )
+
+    def yes_probability(self, messages: list[Message]) -> tuple[float, dict[str, int]] | None:
+        llm = _llama(self.path, self.n_ctx)
+        seen: list[Any] = []
+
+        def capture(ids: Any, scores: Any) -> Any:
+            seen.append(scores.copy())
+            return scores
+
+        try:
+            from llama_cpp import LogitsProcessorList
+
+            # One token is enough: the question ends asking for yes or no. llama.cpp keeps the
+            # evaluated prefix, so questions that share it cost only their own tokens.
+            out = llm.create_chat_completion(
+                messages=messages,
+                max_tokens=1,
+                temperature=0.0,
+                logits_processor=LogitsProcessorList([capture]),
+            )
+        except ValueError as exc:
+            raise ModelError(f"local model failed: {exc}") from exc
+        if not seen:
+            return None
+        scores = seen[0]
+        yes = [_token(llm, w) for w in ("yes", "Yes", " yes", " Yes")]
+        no = [_token(llm, w) for w in ("no", "No", " no", " No")]
+        top = float(scores.max())
+        p_yes = sum(math.exp(float(scores[t]) - top) for t in set(yes) if t is not None)
+        p_no = sum(math.exp(float(scores[t]) - top) for t in set(no) if t is not None)
+        usage = out.get("usage") or {}
+        return p_yes / (p_yes + p_no or 1.0), {
+            "input_tokens": int(usage.get("prompt_tokens", 0)),
+            "output_tokens": int(usage.get("completion_tokens", 0)),
+        }
+
+
+def _token(llm: Any, word: str) -> int | None:
+    """The single token a word is, or None when the tokenizer splits it."""
+    ids = llm.tokenize(word.encode(), add_bos=False, special=False)
+    return int(ids[0]) if len(ids) == 1 else None
