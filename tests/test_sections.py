@@ -120,3 +120,36 @@ def test_wrapped_mail_lines_are_one_sentence_and_stay_verbatim() -> None:
     )
     assert "kickoff: 4 May" in got and "training for the depot team" in got
     assert all(t in body for t in got)
+
+
+def test_a_title_line_heads_the_indented_or_bulleted_block_under_it() -> None:
+    from briefgen.passage import Passage
+    from briefgen.sentences import split_passage
+
+    text = (
+        "Hi Ana,\n\nSumming up what we agreed on the call.\n\n"
+        "**Deliverables**\n"
+        "  - Migration of the supplier master data by end of May\n"
+        "  - Two on-site training days for the planners\n\n"
+        "Open points:\n"
+        "- Who signs off the test plan on your side\n\n"
+        "Talk soon, and thanks again for the quick turnaround.\n"
+    )
+    heads = {s.text: s.heading for s in split_passage(Passage("s1", text, "email", "mail"))}
+    assert heads["Migration of the supplier master data by end of May"] == "deliverables"
+    assert heads["Two on-site training days for the planners"] == "deliverables"
+    assert heads["Who signs off the test plan on your side"] == "open points"
+    assert heads["Talk soon, and thanks again for the quick turnaround."] == ""
+    assert heads["Summing up what we agreed on the call."] == ""
+
+
+def test_headings_name_sections_by_meaning() -> None:
+    from briefgen.headings import heading_section
+
+    assert heading_section("Key milestones") == "timeline"
+    assert heading_section("Open points") == "open_questions"
+    assert heading_section("Action items") == "next_steps"
+    assert heading_section("How we measure success") == "success_criteria"
+    assert heading_section("Background") is None
+    assert heading_section("Attendees") is None
+    assert heading_section("") is None

@@ -19,19 +19,6 @@ GOAL = _re(
     r"hopes? to|plan to|trying to|so that|in order to|priority|needs? to (?:cut|reduce|improve|"
     r"increase|stop|get)|judge success|success (?:means|looks like))\b"
 )
-# Section headings in notes that say what follows.
-HEADING_SECTIONS = {
-    "risk": "risks",
-    "concern": "risks",
-    "next step": "next_steps",
-    "action": "next_steps",
-    "goal": "goals",
-    "pain": "goals",
-    "open question": "open_questions",
-    "timeline": "timeline",
-    "commitment": "commitments",
-}
-
 RISK_SECURITY = _re(
     r"\b(?:security|soc ?2|hipaa|gdpr|compliance|audit|baa|business associate|data residency|"
     r"penetration|pen test|bafin|iso 27001|privacy|dpa)\b"

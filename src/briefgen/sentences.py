@@ -17,6 +17,9 @@ _HEADER_LINE = re.compile(
 )
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _HEADING = re.compile(r"^\s*#+\s*(.+?)\s*#*\s*$")
+# A title line of a plain-text or HTML document ("Included", "**Agreed success measures:**"):
+# a few words, no sentence punctuation; it heads the indented or bulleted lines that follow.
+_TITLE = re.compile(r"^\s*(?:\*\*|__)?([A-Za-z][^.!?:;,]{1,48}?)(?:\*\*|__)?\s*:?\s*(?:\*\*|__)?\s*$")
 # A line that stops mid-sentence: no closing punctuation, or it ends on a comma or a word
 # that cannot end a clause.
 _OPEN_END = re.compile(
@@ -70,17 +73,34 @@ def _lines(text: str, joinable: bool) -> Iterator[str]:
         i += 1
 
 
+def _title(line: str, after: list[str]) -> str:
+    """The heading a title line gives the block under it, or "" when the line is not one."""
+    m = _TITLE.match(line)
+    if not m or _BULLET.match(line) or len(m.group(1).split()) > 6:
+        return ""
+    nxt = next((x for x in after if x.strip()), "")
+    return m.group(1).strip().lower() if nxt[:1].isspace() or _BULLET.match(nxt.strip()) else ""
+
+
 def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
     out: list[Sentence] = []
     heading = ""
+    titled = ""  # a title line's heading, for the indented or bulleted block under it
     order = order_start
-    for raw_line in _lines(passage.text, joinable=passage.kind != "transcript"):
+    lines = list(_lines(passage.text, joinable=passage.kind != "transcript"))
+    for at, raw_line in enumerate(lines):
         line = raw_line.strip()
         if not line:
             continue
         m = _HEADING.match(line)
         if m:
-            heading = m.group(1).lower()
+            heading, titled = m.group(1).lower(), ""
+            continue
+        if titled and not (raw_line[:1].isspace() or _BULLET.match(line)):
+            titled = ""
+        title = _title(line, lines[at + 1 :])
+        if title:
+            titled = title
             continue
         if _HEADER_LINE.match(line):
             continue
@@ -96,7 +116,9 @@ def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
             if len(piece) < 12 or len(piece.split()) < 3:
                 continue
             out.append(
-                Sentence(passage.source_id, piece, passage.kind, passage.date, speaker, heading, order)
+                Sentence(
+                    passage.source_id, piece, passage.kind, passage.date, speaker, titled or heading, order
+                )
             )
             order += 1
     return out

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .. import cues
 from ..findings import Finding, Findings
+from ..headings import heading_section
 from ..item_fields import criterion_fields
 from ..reading import Reading
 from ..schema import Side
@@ -40,7 +40,10 @@ ESSENTIAL_CONFIDENCE = 0.2
 HEADING_CONFIDENCE = 0.2
 _HEADING_LABEL = {
     "goals": "goal",
+    "success_criteria": "success_criterion",
     "risks": "risk",
+    "commitments": "commitment",
+    "timeline": "timeline",
     "next_steps": "next_step",
     "open_questions": "open_question",
 }
@@ -53,7 +56,7 @@ def _sections(reading: Reading) -> dict[str, list[Sentence]]:
     for s, probs in zip(reading.usable, reading.sections, strict=True):
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         (label, p), (second, p2) = ranked[0], ranked[1]
-        heading = _HEADING_LABEL.get(_heading_section(s) or "")
+        heading = _HEADING_LABEL.get(heading_section(s.heading) or "")
         if heading and heading != label and probs[heading] >= HEADING_CONFIDENCE:
             label, p = heading, 1.0
         if p >= MIN_CONFIDENCE:
@@ -77,13 +80,6 @@ def _sections(reading: Reading) -> dict[str, list[Sentence]]:
         kept = sorted(found, key=lambda t: -t[0])[: SECTION_CAPS.get(label, len(found))]
         out[label] = sorted((s for _, s in kept), key=lambda s: s.order)  # in the order they were said
     return out
-
-
-def _heading_section(s: Sentence) -> str | None:
-    for key, section in cues.HEADING_SECTIONS.items():
-        if key in s.heading:
-            return section
-    return None
 
 
 class ExtractiveEngine(Engine):
