@@ -15,6 +15,7 @@ from briefgen.errors import BriefgenError, ConfigError
 from briefgen.generate import write_brief
 from briefgen.ingestion import ingest_paths
 from briefgen.model_install import PARTS, assemble
+from briefgen.models.local import LocalModel
 from briefgen.store import Store
 
 from .conftest import EXAMPLES
@@ -63,18 +64,42 @@ def test_local_engine_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_local_engine_writes_a_grounded_brief(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("mode", ["assist", "one-pass"])
+def test_local_engine_writes_a_grounded_brief(
+    store: Store, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
     monkeypatch.setenv("BRIEFGEN_LOCAL_MODEL", str(smollm2_path()))
     monkeypatch.setenv("BRIEFGEN_LOCAL_CTX", "4096")
     monkeypatch.setenv("BRIEFGEN_LLM_MAX_TOKENS", "400")
+    monkeypatch.setenv("BRIEFGEN_LLM_MODE", mode)
     ingest_paths(store, [EXAMPLES / "brightside-bakery"])
     settings = Settings.from_env(store.settings.home)
     brief, record = write_brief(store, "brightside-bakery", get_engine("local", settings), settings)
     assert brief.engine == "local:SmolLM2-135M-Instruct.Q4_1"
     assert record is not None
-    assert brief.provenance.structured_output == "grammar"  # type: ignore[attr-defined]
-    assert brief.provenance.usage["output_tokens"] > 0
+    prov = brief.provenance.model_dump()
+    if mode == "assist":
+        # one question per candidate, answered by the model's next-token probabilities
+        assert prov["structured_output"] == "next-token probability"
+        assert prov["usage"]["input_tokens"] > 0
+    else:
+        assert prov["structured_output"] == "grammar"
+        assert prov["usage"]["output_tokens"] > 0
     texts = {s.source_id: s.citable for s in store.records.sources("brightside-bakery")}
     for _, item in brief.items():
         for ev in item.evidence:
             assert ev.quote in texts[ev.source_id]
+
+
+@pytest.mark.slow
+def test_the_probability_of_yes_comes_from_the_next_token() -> None:
+    model = LocalModel(smollm2_path(), 2048, 50)
+    messages = [
+        {"role": "system", "content": "Answer yes or no."},
+        {"role": "user", "content": "Is Paris the capital of France? Answer yes or no."},
+    ]
+    scored = model.yes_probability(messages)
+    assert scored is not None
+    p_yes, usage = scored
+    assert 0.0 < p_yes < 1.0
+    assert usage["input_tokens"] > 5 and usage["output_tokens"] <= 1
