@@ -88,7 +88,7 @@ def review_schema(numbered: dict[str, Finding], max_chars: int) -> dict[str, Any
 
 # A candidate asked about alone is dropped only when the model's probability of answering yes
 # falls below this. On the eval's dev split the local model's probability did not tell useful
-# candidates from noise (ROC AUC 0.51 over 160 candidates, every one at 0.35 or more; see
+# candidates from noise (ROC AUC 0.51 over 160 candidates of 12 deals, every one at 0.35 or more; see
 # evals/README.md), so only a clear no drops one: a model that cannot judge must not thin a brief.
 KEEP_PROBABILITY = 0.3
 

@@ -116,6 +116,7 @@ class LocalModel(ChatModel):
         return p_yes / (p_yes + p_no or 1.0), {
             "input_tokens": int(usage.get("prompt_tokens", 0)),
             "output_tokens": int(usage.get("completion_tokens", 0)),
+            "total_tokens": int(usage.get("total_tokens", 0)),
         }
 
 
