@@ -4,8 +4,8 @@ In assist mode the model does not write the brief again. It sees the offline eng
 as numbered candidates (`C3 risks [S12] …`) and answers with what is wrong with them; a
 candidate the answer does not name stays. Asked to rewrite the whole brief from the candidates,
 a small model wrote a fraction of them back (48 output tokens for a deal with twenty), so the
-brief lost what the reader had found; asked what to change, it keeps the reader's recall, spends
-its judgement on noise and misses, and writes a short answer.
+brief lost what the reader had found; asked what to change, the brief keeps the reader's recall
+whatever the model's judgement is worth, and the answer is short.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def questions(numbered: dict[str, Finding], reading: Reading) -> dict[str, str]:
     """One question per candidate, closing a prompt that is otherwise the same for all of them:
     a server that caches the prompt's prefix reads the deal once and each question in a second.
     A small model asked for every verdict in one answer fell into a pattern (keep, keep, drop,
-    drop, drop …); asked one at a time, it judges each."""
+    drop, drop …); asked one at a time, it answers each on its own (how well: evals/README.md)."""
     template = prompts.load("review.question")
     meaning = dict(
         (key.strip(), text.strip())
