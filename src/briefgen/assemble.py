@@ -8,6 +8,7 @@ from typing import Any
 
 from .cancellations import called_off, without_called_off
 from .findings import Finding, Findings
+from .grounding import MIN_QUOTE_CHARS, normalise
 from .item_fields import commitment_fields, criterion_fields, milestone_fields, risk_fields
 from .reading import Reading
 from .revisions import revisions
@@ -124,10 +125,20 @@ class _Builder:
         return Stakeholder(**fields, evidence=evidence)
 
 
+def _lead(text: str) -> str:
+    """The first words of an injected instruction: two, or as many more as the grounding check
+    needs to find them ("Note to" alone is too short to verify, and the warning would be lost)."""
+    words = text.split()
+    n = _INSTRUCTION_LEAD
+    while n < len(words) and len(normalise(" ".join(words[:n]))) < MIN_QUOTE_CHARS:
+        n += 1
+    return " ".join(words[:n])
+
+
 def _security_notes(reading: Reading) -> list[Risk]:
     out: list[Risk] = []
     for s in reading.flagged:
-        lead = " ".join(s.text.split()[:_INSTRUCTION_LEAD])
+        lead = _lead(s.text)
         out.insert(
             0,
             Risk(

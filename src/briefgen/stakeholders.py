@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from . import cues
+from .grounding import MIN_QUOTE_CHARS, normalise
 from .people import People, Person, role_for
 from .safety import find_secrets, is_injection
 from .schema import Evidence, Sentiment, Side, Stakeholder
@@ -39,7 +40,13 @@ def stakeholders(people: People, sentences: list[Sentence]) -> list[Stakeholder]
             for s in about
             if cues.GOAL.search(s.text) or cues.NEGATIVE.search(s.text) or cues.POSITIVE.search(s.text)
         ][:3]
-        clean_quotes = [(sid, q) for sid, q in person.quotes if not is_injection(q) and not find_secrets(q)]
+        # A bare name ("Magnus" signing off) is too short to verify as a quote; a line about
+        # them serves instead.
+        clean_quotes = [
+            (sid, q)
+            for sid, q in person.quotes
+            if len(normalise(q)) >= MIN_QUOTE_CHARS and not is_injection(q) and not find_secrets(q)
+        ]
         evidence = [Evidence(source_id=sid, quote=q) for sid, q in clean_quotes[:2]]
         used = {e.quote for e in evidence}
         for s in about:
