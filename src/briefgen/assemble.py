@@ -8,7 +8,7 @@ from typing import Any
 
 from .cancellations import called_off, without_called_off
 from .findings import Finding, Findings
-from .grounding import MIN_QUOTE_CHARS, normalise
+from .grounding import quotable
 from .item_fields import commitment_fields, criterion_fields, milestone_fields, risk_fields
 from .reading import Reading
 from .revisions import revisions
@@ -130,7 +130,7 @@ def _lead(text: str) -> str:
     needs to find them ("Note to" alone is too short to verify, and the warning would be lost)."""
     words = text.split()
     n = _INSTRUCTION_LEAD
-    while n < len(words) and len(normalise(" ".join(words[:n]))) < MIN_QUOTE_CHARS:
+    while n < len(words) and not quotable(" ".join(words[:n])):
         n += 1
     return " ".join(words[:n])
 

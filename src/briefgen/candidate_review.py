@@ -31,6 +31,7 @@ from .findings import SECTIONS, Finding, Findings
 from .people import fold
 from .reading import Reading, sid
 from .safety import mask_secrets
+from .sentences import Sentence
 
 # Sections a candidate can be moved to: people are the reading's, not a judgement.
 Section = Literal[
@@ -108,6 +109,10 @@ class YesNo(BaseModel):
     answer: Literal["yes", "no"]
 
 
+def _cited(f: Finding, reading: Reading) -> list[Sentence]:
+    return [s for s in (reading.sentence(i) for i in f.ids) if s is not None]
+
+
 def questions(numbered: dict[str, Finding], reading: Reading) -> dict[str, str]:
     """One question per candidate, closing a prompt that is otherwise the same for all of them:
     a server that caches the prompt's prefix reads the deal once and each question in a second.
@@ -123,7 +128,7 @@ def questions(numbered: dict[str, Finding], reading: Reading) -> dict[str, str]:
     )
     out: dict[str, str] = {}
     for handle, f in numbered.items():
-        cited = [s for s in (reading.sentence(i) for i in f.ids) if s is not None]
+        cited = _cited(f, reading)
         if not cited:
             continue
         words = (f.text or " ".join(s.text for s in cited)).replace("\n", " ").replace('"', "'")
@@ -154,7 +159,7 @@ def candidate_lines(found: Findings, numbered: dict[str, Finding], reading: Read
     ]
     lines = [f"people: {'; '.join(people) or '(none)'}"]
     for handle, f in numbered.items():
-        cited = [s for s in (reading.sentence(i) for i in f.ids) if s is not None]
+        cited = _cited(f, reading)
         if not cited:
             continue
         words = (f.text or cited[0].text).replace("\n", " ").replace('"', "'")
@@ -218,7 +223,7 @@ def _expand(ids: list[str], numbered: dict[str, Finding], reading: Reading) -> l
     for raw in ids:
         handle = _handle(raw) if str(raw).strip().upper().startswith("C") else ""
         if handle in numbered:
-            out += [sid(s) for s in (reading.sentence(i) for i in numbered[handle].ids) if s is not None]
+            out += [sid(s) for s in _cited(numbered[handle], reading)]
         else:
             out.append(raw)
     return out

@@ -39,6 +39,11 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(_TRANSLATE)).strip().casefold()
 
 
+def quotable(text: str) -> bool:
+    """Is `text` long enough to be verified as a quote? Shorter ones (a bare name) are refused."""
+    return len(normalise(text)) >= MIN_QUOTE_CHARS
+
+
 def _normalise_with_map(text: str) -> tuple[str, list[int]]:
     """The normalised text and, for each of its characters, the offset in the original."""
     out: list[str] = []
@@ -74,9 +79,9 @@ class Verifier:
     def locate_in(self, source_id: str, quote: str) -> str | None:
         if source_id not in self.sources:
             return None
-        q = normalise(quote)
-        if len(q) < MIN_QUOTE_CHARS:
+        if not quotable(quote):
             return None
+        q = normalise(quote)
         text = self.sources[source_id]
         norm, offsets = self._norm[source_id]
         pos = norm.find(q)

@@ -9,7 +9,6 @@ sentences under them alone.
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
 import numpy as np
@@ -30,8 +29,6 @@ DESCRIPTIONS = {
 MIN_SIMILARITY = 0.45
 MIN_LEAD = 0.1
 
-_lock = threading.Lock()
-
 
 @lru_cache(maxsize=1)
 def _sections() -> np.ndarray:
@@ -43,8 +40,7 @@ def heading_section(heading: str) -> str | None:
     """The section `heading` names, or None."""
     if not heading.strip():
         return None
-    with _lock:
-        sims = _sections() @ np.asarray(default_embedder().embed([heading]))[0]
+    sims = _sections() @ np.asarray(default_embedder().embed([heading]))[0]
     order = np.argsort(-sims)
     best, second = float(sims[order[0]]), float(sims[order[1]])
     if best < MIN_SIMILARITY or best - second < MIN_LEAD:

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from . import cues
-from .grounding import MIN_QUOTE_CHARS, normalise
+from .grounding import quotable
 from .people import People, Person, role_for
 from .safety import find_secrets, is_injection
 from .schema import Evidence, Sentiment, Side, Stakeholder
@@ -45,7 +45,7 @@ def stakeholders(people: People, sentences: list[Sentence]) -> list[Stakeholder]
         clean_quotes = [
             (sid, q)
             for sid, q in person.quotes
-            if len(normalise(q)) >= MIN_QUOTE_CHARS and not is_injection(q) and not find_secrets(q)
+            if quotable(q) and not is_injection(q) and not find_secrets(q)
         ]
         evidence = [Evidence(source_id=sid, quote=q) for sid, q in clean_quotes[:2]]
         used = {e.quote for e in evidence}

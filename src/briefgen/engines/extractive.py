@@ -151,9 +151,10 @@ def _still_open(steps: list[Sentence], reading: Reading) -> list[Sentence]:
     """The next steps a CSM inherits: those said once the deal closed, or without a close date in
     the deal's latest dated source. A step said earlier in the sale (send the proposal, the order
     form) was done, or overtaken, by the time the deal closed."""
-    dated = [s.date[:10] for s in reading.usable if s.date]
+    latest = max((s.date[:10] for s in reading.usable if s.date), default="")
     close = (reading.deal.close_date or "")[:10]
-    cutoff = min(close, max(dated)) if close and dated else close or (max(dated) if dated else "")
+    # A close date after the last source would leave nothing: the latest source is open then.
+    cutoff = min(close, latest) if close and latest else close or latest
     if not cutoff:
         return steps
     return [s for s in steps if not s.date or s.date[:10] >= cutoff]

@@ -140,22 +140,37 @@ class LLMEngine(Engine):
         """The prompt: a brief to write (one-pass), or with `candidates` the offline findings to
         review (assist). Instructions and schema come first and the deal last, so a server that
         caches a prompt's prefix evaluates the shared part once."""
+        return self._prompt(self._deal_part(reading, note), candidates, schema, task)
+
+    def _deal_part(self, reading: Reading, note: str) -> dict[str, object]:
+        """The deal's values in a prompt, its sources numbered and masked: built once per brief
+        however many questions close the prompt."""
         deal: Deal = reading.deal
         citable = reading.citable
         blocks = [
             _source_block(p, numbered(p, sentences, citable), self.mask)
             for p, sentences in zip(reading.passages, reading.by_passage, strict=True)
         ]
-        kind = "brief" if candidates is None else "review"
-        schema = schema or draft_schema(self.max_items, self.max_chars)
         crm = json.dumps(deal.model_dump(exclude_none=True, exclude={"deal_id", "account"}), default=str)
-        values = {
+        return {
             "deal_id": deal.deal_id,
             "account": deal.account or "unknown",
             "crm": crm,
             "source_count": len({p.source_id for p in reading.passages}),
             "evidence_note": note,
             "sources": "\n\n".join(blocks),
+        }
+
+    def _prompt(
+        self,
+        deal_part: dict[str, object],
+        candidates: str | None,
+        schema: dict[str, Any] | None,
+        task: str,
+    ) -> list[Message]:
+        kind = "brief" if candidates is None else "review"
+        schema = schema or draft_schema(self.max_items, self.max_chars)
+        values = deal_part | {
             "schema": outline(schema)
             if self.model.enforces_schema
             else json.dumps(schema, separators=(",", ":")),
@@ -208,8 +223,9 @@ class LLMEngine(Engine):
         verdicts: dict[str, str] = {}
         usage: dict[str, int] = {}
         method, repaired = "", False
+        deal_part = self._deal_part(reading, note)
         for handle, question in review.questions(numbered, reading).items():
-            messages = self.messages(reading, note, lines, review.YES_NO, task=question)
+            messages = self._prompt(deal_part, lines, review.YES_NO, question)
             scored = self.model.yes_probability(messages)
             if scored is not None:
                 p_yes, cost = scored
