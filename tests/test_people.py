@@ -163,3 +163,20 @@ def test_our_champion_is_theirs_and_a_titled_person_is_the_customer_s() -> None:
     deal = Deal(deal_id="d", account="Ferro Alimentari", owner="Saoirse Byrne")
     sides = {p.name: p.side for p in _people(deal, note).people.values()}
     assert sides == {"Giada Russo": Side.customer, "Omar Said": Side.customer}
+
+
+def test_a_person_named_before_another_is_quoted_by_the_whole_sentence() -> None:
+    """The part of a sentence about someone ends at the next name; what is quoted for them is the
+    sentence, since "Noor and " is too short for the grounding check to verify."""
+    from briefgen.grounding import quotable
+    from briefgen.sentences import Sentence
+    from briefgen.stakeholders import stakeholders
+
+    people = People(Deal(deal_id="d", account="Kessling Dairy"))
+    people.add("Noor Haddad")
+    people.add("Felix Brandt")
+    line = "Noor and Felix will own the rollout at the plant from April."
+    said = [Sentence("s1", line, "note", "2027-03-01", None, "", 0)]
+    found = {s.name: s for s in stakeholders(people, said)}
+    assert [e.quote for e in found["Noor Haddad"].evidence] == [line]
+    assert all(quotable(e.quote) for s in found.values() for e in s.evidence)

@@ -12,7 +12,6 @@ from .grounding import quotable
 from .item_fields import commitment_fields, criterion_fields, milestone_fields, risk_fields
 from .reading import Reading
 from .revisions import revisions
-from .safety import find_secrets, is_injection
 from .schema import (
     Brief,
     Commitment,
@@ -115,11 +114,7 @@ class _Builder:
                 if not fields.get(key) and getattr(person, key):
                     fields[key] = getattr(person, key)
             if not evidence:
-                evidence = [
-                    Evidence(source_id=sid, quote=q)
-                    for sid, q in person.quotes
-                    if not is_injection(q) and not find_secrets(q)
-                ][:2]
+                evidence = [Evidence(source_id=sid, quote=q) for sid, q in person.citable_quotes[:2]]
         if not evidence or not fields.get("name"):
             return None
         return Stakeholder(**fields, evidence=evidence)

@@ -7,7 +7,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .grounding import quotable
 from .passage import Passage
+from .safety import find_secrets, is_injection
 from .schema import Deal, Role, Side
 
 # Bounded and single-spaced: a run of spaces between capitalised words must not make the
@@ -105,6 +107,14 @@ class Person:
     @property
     def first(self) -> str:
         return self.name.split()[0]
+
+    @property
+    def citable_quotes(self) -> list[tuple[str, str]]:
+        """The quotes a brief may show for them: long enough to verify (a bare sign-off name is
+        not), and neither text addressed to a model nor a secret."""
+        return [
+            (sid, q) for sid, q in self.quotes if quotable(q) and not is_injection(q) and not find_secrets(q)
+        ]
 
 
 def _domain(email: str | None) -> str | None:

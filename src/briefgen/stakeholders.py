@@ -4,12 +4,9 @@ sentiment from how they speak, evidence from the lines that name them."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from . import cues
-from .grounding import quotable
 from .people import People, Person, role_for
-from .safety import find_secrets, is_injection
 from .schema import Evidence, Sentiment, Side, Stakeholder
 from .sentences import Sentence
 
@@ -19,7 +16,7 @@ def stakeholders(people: People, sentences: list[Sentence]) -> list[Stakeholder]
     out: list[Stakeholder] = []
     for person in people.people.values():
         about = _sentences_about(person, people, sentences)
-        texts = [s.text for s in about]
+        texts = [clause for _, clause in about]
         role = role_for(person, texts)
         score = sum(1 for t in texts if cues.POSITIVE.search(t)) - sum(
             1 for t in texts if cues.NEGATIVE.search(t)
@@ -36,23 +33,20 @@ def stakeholders(people: People, sentences: list[Sentence]) -> list[Stakeholder]
         if person.side is Side.vendor:
             sentiment = Sentiment.unknown
         motivations = [
-            s.text
-            for s in about
-            if cues.GOAL.search(s.text) or cues.NEGATIVE.search(s.text) or cues.POSITIVE.search(s.text)
+            clause
+            for _, clause in about
+            if cues.GOAL.search(clause) or cues.NEGATIVE.search(clause) or cues.POSITIVE.search(clause)
         ][:3]
-        # A bare name ("Magnus" signing off) is too short to verify as a quote; a line about
-        # them serves instead.
-        clean_quotes = [
-            (sid, q)
-            for sid, q in person.quotes
-            if quotable(q) and not is_injection(q) and not find_secrets(q)
-        ]
-        evidence = [Evidence(source_id=sid, quote=q) for sid, q in clean_quotes[:2]]
+        # Without a citable quote of their own (a bare sign-off name is none) a line about them
+        # serves instead.
+        evidence = [Evidence(source_id=sid, quote=q) for sid, q in person.citable_quotes[:2]]
         used = {e.quote for e in evidence}
-        for s in about:
+        for s, clause in about:
             if len(evidence) >= 4:
                 break
-            if s.text not in used and (s.text in motivations or not evidence):
+            # The whole sentence is quoted: a clause cut at the next name ("Rodrigo and") can be
+            # too short to verify.
+            if s.text not in used and (clause in motivations or not evidence):
                 evidence.append(Evidence(source_id=s.source_id, quote=s.text))
                 used.add(s.text)
         if not evidence:
@@ -88,9 +82,9 @@ _ROLE_ORDER = [
 ]
 
 
-def _sentences_about(person: Person, people: People, sentences: list[Sentence]) -> list[Sentence]:
-    """Sentences whose subject is the person: they come first among the people named, or the
-    person says it in the first person."""
+def _sentences_about(person: Person, people: People, sentences: list[Sentence]) -> list[tuple[Sentence, str]]:
+    """Sentences whose subject is the person (they come first among the people named, or the
+    person says it in the first person), each with the part of it about them."""
     names = [person.name, person.first]
     others = [p for p in people.people.values() if p is not person]
     out = []
@@ -103,8 +97,8 @@ def _sentences_about(person: Person, people: People, sentences: list[Sentence]) 
                 later = [p for p in other_pos if p > pos]
                 # Only the clause about this person counts: from their name up to the next person.
                 clause = text[pos : min(later)] if later else text[pos:]
-                out.append(s if clause == text else replace(s, text=clause))
+                out.append((s, clause))
                 continue
         if s.speaker and people.find(s.speaker) is person and re.match(r"^(?:I|I'm|I'll|I've|My|Me)\b", text):
-            out.append(s)
+            out.append((s, text))
     return out
