@@ -51,6 +51,25 @@ def load_note(path: Path, data: bytes) -> list[SourceDocument]:
     return [SourceDocument("note", _title_from(text, path), text, text, date=date)]
 
 
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}charset\s*=\s*[\"']?([\w-]+)", re.I)
+_HTML_TITLE = re.compile(r"<title[^>]*>([^<]{1,300})</title>", re.I)
+
+
+def load_html(path: Path, data: bytes) -> list[SourceDocument]:
+    """A saved web page or an office document exported as HTML (minutes, an account plan): its
+    visible text, tables kept as one line per row, dated like a note."""
+    declared = m.group(1).decode("ascii", "replace") if (m := _META_CHARSET.search(data[:4096])) else None
+    markup = decode_bytes(data, str(path), declared)
+    text = require_text(html_to_text(markup), str(path))
+    m_date = _DATE_LINE.search(text[:2000])
+    date = _iso(m_date.group(1)) if m_date else None
+    if date is None and (d := date_in_name(path.name)):
+        date = d.isoformat()
+    title_tag = _HTML_TITLE.search(markup[:20000])
+    title = " ".join(title_tag.group(1).split()) if title_tag and title_tag.group(1).strip() else None
+    return [SourceDocument("note", (title or _title_from(text, path))[:120], text, text, date=date)]
+
+
 MAX_UNZIPPED = 200 * 1024 * 1024
 
 
@@ -462,4 +481,6 @@ LOADERS: dict[str, Loader] = {
     ".json": load_transcript_json,
     ".docx": load_docx,
     ".pdf": load_pdf,
+    ".html": load_html,
+    ".htm": load_html,
 }
