@@ -153,3 +153,25 @@ def test_headings_name_sections_by_meaning() -> None:
     assert heading_section("Background") is None
     assert heading_section("Attendees") is None
     assert heading_section("") is None
+
+
+def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
+    """Under "Commitments we made" a terse line the classifier reads as a commitment, but below
+    its usual confidence, is kept; the same line under no heading is not."""
+    from briefgen.engines.extractive import MIN_CONFIDENCE, _sections
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d")
+    unsure = {label: 0.0 for label in LABELS} | {"commitment": 0.22, "none": 0.2, "next_step": 0.18}
+    assert unsure["commitment"] < MIN_CONFIDENCE
+
+    def kept(heading: str) -> list[str]:
+        s = Sentence("n1", "biweekly check-in thru rollout", "note", "2027-01-05", None, heading, 0)
+        reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[dict(unsure)])
+        return [x.text for x in _sections(reading)["commitment"]]
+
+    assert kept("commitments we made") == ["biweekly check-in thru rollout"]
+    assert kept("") == []

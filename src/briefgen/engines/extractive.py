@@ -57,7 +57,9 @@ def _sections(reading: Reading) -> dict[str, list[Sentence]]:
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         (label, p), (second, p2) = ranked[0], ranked[1]
         heading = _HEADING_LABEL.get(heading_section(s.heading) or "")
-        if heading and heading != label and probs[heading] >= HEADING_CONFIDENCE:
+        # Under a heading that names its section a sentence belongs there even when the
+        # classifier, agreeing, is less sure than MIN_CONFIDENCE.
+        if heading and probs[heading] >= HEADING_CONFIDENCE:
             label, p = heading, 1.0
         if p >= MIN_CONFIDENCE:
             scored[label].append((p, s))
