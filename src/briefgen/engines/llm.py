@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .. import candidate_review as review
-from .. import prompts
+from .. import deadline, prompts
 from ..candidate_review import Review
 from ..draft import Draft, draft_schema, to_findings
 from ..errors import ModelError
@@ -225,6 +225,7 @@ class LLMEngine(Engine):
         method, repaired = "", False
         deal_part = self._deal_part(reading, note)
         for handle, question in review.questions(numbered, reading).items():
+            deadline.check()  # past the brief's deadline nobody waits for the next answer
             messages = self._prompt(deal_part, lines, review.YES_NO, question)
             scored = self.model.yes_probability(messages)
             if scored is not None:

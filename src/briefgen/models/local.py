@@ -8,13 +8,18 @@ import contextlib
 import math
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..deadline import check
 from ..errors import ConfigError, ModelError
 from .base import ChatModel, Completion, Message
 
 _cache: dict[tuple[str, int], Any] = {}
+# One llama.cpp context serves one call at a time: a call that outlived its deadline and a new
+# one would otherwise decode into the same context (llama_decode fails, or worse).
+_locks: dict[tuple[str, int], threading.Lock] = {}
 _cache_lock = threading.Lock()
 
 
@@ -26,6 +31,18 @@ def _close_models() -> None:
             with contextlib.suppress(Exception):
                 llm.close()
         _cache.clear()
+
+
+@contextlib.contextmanager
+def _using(path: Path, n_ctx: int) -> Iterator[Any]:
+    """The loaded model, held for this thread alone; llama.cpp's own failures as ModelError."""
+    llm = _llama(path, n_ctx)
+    with _locks[(str(path), n_ctx)]:
+        check()  # waited past the deadline for a call that ran before: nothing left to do
+        try:
+            yield llm
+        except (ValueError, RuntimeError) as exc:  # e.g. the prompt does not fit the context window
+            raise ModelError(f"local model failed: {exc}") from exc
 
 
 def _llama(path: Path, n_ctx: int) -> Any:
@@ -40,6 +57,7 @@ def _llama(path: Path, n_ctx: int) -> Any:
                 _cache[key] = Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 2, verbose=False
                 )
+                _locks[key] = threading.Lock()
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"cannot load the model {path}: {exc}") from exc
         return _cache[key]
@@ -61,37 +79,45 @@ class LocalModel(ChatModel):
         self.enforces_schema = True
 
     def complete(self, messages: list[Message], schema: dict[str, Any], max_tokens: int) -> Completion:
-        llm = _llama(self.path, self.n_ctx)
-        try:
-            out = llm.create_chat_completion(
+        with _using(self.path, self.n_ctx) as llm:
+            # Streamed so that a call past its deadline stops at its next token (closing the
+            # stream ends the generation) instead of decoding on while the next call waits.
+            stream = llm.create_chat_completion(
                 messages=messages,
                 response_format={"type": "json_object", "schema": schema},
                 max_tokens=max_tokens,
                 temperature=0.0,
+                stream=True,
             )
-        except ValueError as exc:  # e.g. the prompt does not fit the context window
-            raise ModelError(f"local model failed: {exc}") from exc
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
+            parts: list[str] = []
+            finish = None
+            try:
+                for chunk in stream:
+                    check()
+                    choice = chunk["choices"][0]
+                    if piece := (choice.get("delta") or {}).get("content"):
+                        parts.append(piece)
+                    finish = choice.get("finish_reason") or finish
+            finally:
+                stream.close()
+            # A stream reports no usage: a streamed piece is a token, and the context holds the
+            # prompt and every token but a last one cut by the length limit.
+            output = len(parts)
+            prompt = max(0, llm.n_tokens - output + (finish == "length"))
         return Completion(
-            text=choice["message"].get("content") or "",
+            text="".join(parts),
             method="grammar",
-            usage={
-                "input_tokens": int(usage.get("prompt_tokens", 0)),
-                "output_tokens": int(usage.get("completion_tokens", 0)),
-                "total_tokens": int(usage.get("total_tokens", 0)),
-            },
+            usage={"input_tokens": prompt, "output_tokens": output, "total_tokens": prompt + output},
         )
 
     def yes_probability(self, messages: list[Message]) -> tuple[float, dict[str, int]] | None:
-        llm = _llama(self.path, self.n_ctx)
         seen: list[Any] = []
 
         def capture(ids: Any, scores: Any) -> Any:
             seen.append(scores.copy())
             return scores
 
-        try:
+        with _using(self.path, self.n_ctx) as llm:
             from llama_cpp import LogitsProcessorList
 
             # One token is enough: the question ends asking for yes or no. llama.cpp keeps the
@@ -102,13 +128,11 @@ class LocalModel(ChatModel):
                 temperature=0.0,
                 logits_processor=LogitsProcessorList([capture]),
             )
-        except ValueError as exc:
-            raise ModelError(f"local model failed: {exc}") from exc
+            yes = [_token(llm, w) for w in ("yes", "Yes", " yes", " Yes")]
+            no = [_token(llm, w) for w in ("no", "No", " no", " No")]
         if not seen:
             return None
         scores = seen[0]
-        yes = [_token(llm, w) for w in ("yes", "Yes", " yes", " Yes")]
-        no = [_token(llm, w) for w in ("no", "No", " no", " No")]
         top = float(scores.max())
         p_yes = sum(math.exp(float(scores[t]) - top) for t in set(yes) if t is not None)
         p_no = sum(math.exp(float(scores[t]) - top) for t in set(no) if t is not None)
