@@ -322,3 +322,45 @@ def test_short_quotes_are_not_offered_as_evidence(store: Store, tmp_path: Path) 
     warning = [r for r in brief.risks if "automated assistant" in r.description]
     assert warning and warning[0].evidence[0].quote.startswith("Note to the")
     assert "healthy" not in warning[0].evidence[0].quote
+
+
+def test_terms_our_side_stated_are_commitments_and_a_replaced_price_is_not(
+    store: Store, tmp_path: Path
+) -> None:
+    """The price and term the vendor offered are what the customer was sold; the customer's own
+    talk of price is not a promise, and the first quote, once revised, is not the deal either."""
+    first = "Our offer: EUR 14,000 per year for 200 users on a 24-month term, invoiced annually."
+    pushback = "Honestly EUR 14,000 per year is above what our controller signs off without a board vote."
+    final = "Revised offer: EUR 12,600 per year for 200 users on a 24-month term, fixed for the term."
+    deal = write_deal(
+        tmp_path,
+        "terms",
+        {
+            "deal.json": json.dumps(
+                {"deal_id": "terms", "account": "Oderbruch Mills", "owner": "Lena Vogt <lena@tessera.example>"}
+            ),
+            "a.eml": (
+                "From: Lena Vogt <lena@tessera.example>\nTo: Jan Pohl <jan@oderbruch.example>\n"
+                "Date: Mon, 01 Feb 2027 10:00:00 +0000\nSubject: Offer\n\n"
+                f"Hi Jan,\n\n{first}\n\nBest,\nLena\n"
+            ),
+            "b.eml": (
+                "From: Jan Pohl <jan@oderbruch.example>\nTo: Lena Vogt <lena@tessera.example>\n"
+                "Date: Wed, 03 Feb 2027 10:00:00 +0000\nSubject: Re: Offer\n\n"
+                f"Lena,\n\n{pushback}\n\nJan\n"
+            ),
+            "c.eml": (
+                "From: Lena Vogt <lena@tessera.example>\nTo: Jan Pohl <jan@oderbruch.example>\n"
+                "Date: Fri, 05 Feb 2027 10:00:00 +0000\nSubject: Re: Offer\n\n"
+                f"Hi Jan,\n\n{final}\n\nBest,\nLena\n"
+            ),
+        },
+    )
+    ingest_paths(store, [deal])
+    brief, _ = write_brief(store, "terms", "extractive", save=False)
+    quoted = [e.quote for item in brief.commitments for e in item.evidence]
+    assert any(final in q for q in quoted), quoted
+    assert not any(first in q or pushback in q for q in quoted), quoted
+    assert [(c.previous, c.current) for c in brief.changes if c.field == "price"] == [
+        ("EUR 14,000", "EUR 12,600")
+    ]

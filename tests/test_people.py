@@ -180,3 +180,39 @@ def test_a_person_named_before_another_is_quoted_by_the_whole_sentence() -> None
     found = {s.name: s for s in stakeholders(people, said)}
     assert [e.quote for e in found["Noor Haddad"].evidence] == [line]
     assert all(quotable(e.quote) for s in found.values() for e in s.evidence)
+
+
+def test_a_name_in_capitals_takes_the_spelling_of_its_mail() -> None:
+    """A caption file's "MIRA SOLBERG" and her mail's "Mira Solberg" are one person, shown as she
+    signs; and either spelling of a speaker finds her side."""
+    from briefgen.reading import read_deal
+
+    deal = Deal(deal_id="d", account="Hollin Bay", owner="Mira Solberg <mira@tessera.example>")
+    people = People(deal)
+    first = people.add("MIRA SOLBERG")
+    again = people.add("Mira Solberg", email="mira@tessera.example")
+    assert first is again and again is not None and again.name == "Mira Solberg"
+
+    said = [
+        Passage(
+            "t1",
+            "MIRA SOLBERG: We include the migration of your price lists.",
+            "transcript",
+            "call",
+            "2027-01-04",
+            meta={"speakers": ["MIRA SOLBERG"]},
+        ),
+        Passage(
+            "e1",
+            "Training for the whole team is included as well.",
+            "email",
+            "mail",
+            "2027-01-05",
+            author="Mira Solberg",
+            meta={"from": {"name": "Mira Solberg", "email": "mira@tessera.example"}},
+        ),
+    ]
+    reading = read_deal(deal, said)
+    speakers = {s.speaker for s in reading.sentences if s.speaker}
+    assert {"MIRA SOLBERG", "Mira Solberg"} <= speakers
+    assert all(reading.side_of[name] is Side.vendor for name in speakers)

@@ -11,7 +11,7 @@ from .findings import Finding, Findings
 from .grounding import quotable
 from .item_fields import commitment_fields, criterion_fields, milestone_fields, risk_fields
 from .reading import Reading
-from .revisions import revisions
+from .revisions import TERMS_CONFIDENCE, revisions
 from .schema import (
     Brief,
     Commitment,
@@ -32,9 +32,6 @@ from .schema import (
 from .sentences import Sentence
 
 MAX_ITEMS = 10
-# How sure the classifier must be that a sentence states the deal's terms for its amount to count
-# as the deal's price.
-TERMS_CONFIDENCE = 0.5
 _INSTRUCTION_LEAD = 2  # words of an injected instruction quoted: enough to find it, too few to repeat it
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 

@@ -199,6 +199,9 @@ class People:
         if person is None:
             person = Person(name)
             self.people[fold(name)] = person
+        elif person.name.isupper() and not name.isupper() and fold(person.name) == fold(name):
+            # A transcript's "OWEN PRICE" is shown as the mail signs him, "Owen Price".
+            person.name = name
         person.title = person.title or (title.strip() if title else None)
         person.organization = person.organization or (org.strip() if org else None)
         person.email = person.email or email

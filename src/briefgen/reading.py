@@ -111,4 +111,8 @@ def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ..
     side_of = {p.name: p.side for p in people.people.values()}
     for person in people.people.values():
         side_of[person.first] = person.side
+    # Each speaker label as written ("OWEN PRICE" on a call, "Owen Price" on his mail).
+    for s in sentences:
+        if s.speaker and s.speaker not in side_of and (found := people.find(s.speaker)) is not None:
+            side_of[s.speaker] = found.side
     return Reading(deal, passages, sentences, usable, flagged, secret_hits, people, side_of, by_passage)

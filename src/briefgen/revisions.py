@@ -12,14 +12,20 @@ from .reading import text_key
 from .schema import Change, Evidence
 from .sentences import Sentence
 
+# How sure the classifier must be that a sentence states the deal's terms for its amount to count
+# as the deal's price.
+TERMS_CONFIDENCE = 0.5
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
 
 
-def revisions(sentences: list[Sentence], terms: set[int]) -> list[Change]:
-    """`terms`: the sentences that state the deal's own commercial terms (by the section
+Slots = dict[str, list[tuple[str, str, Sentence]]]  # per fact: (value as shown, as compared, sentence)
+
+
+def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
+    """Each revisable fact's values in the order they were stated, oldest first.
+    `terms`: the sentences that state the deal's own commercial terms (by the section
     classifier), so that a competitor's quote or a budget figure is not read as our price."""
-    # (value as shown, value as compared, sentence) per fact
-    slots: dict[str, list[tuple[str, str, Sentence]]] = defaultdict(list)
+    slots: Slots = defaultdict(list)
     for s in sentences:
         text = s.text
         if s.order in terms and re.search(r"\b(?:price|pricing|priced|annual|per year|quote)\b", text, re.I):
@@ -34,9 +40,28 @@ def revisions(sentences: list[Sentence], terms: set[int]) -> list[Change]:
             dates = [v for _, v in find_dates(text, parse_date(s.date)) if v]
             if dates and not re.search(r"\b(?:first|the rest)\b", text, re.I):
                 slots["go-live date"].append((dates[0].isoformat(), dates[0].isoformat(), s))
+    return {
+        name: sorted(values, key=lambda v: (v[2].date or "", v[2].order)) for name, values in slots.items()
+    }
+
+
+def superseded(sentences: list[Sentence], terms: set[int]) -> set[int]:
+    """The sentences that state a price or a term a later one replaced (the first quote's):
+    not what the customer was finally sold. A go-live date is left alone: a sentence naming
+    one with another date ("training before go-live, on 1 March") is no revision of it."""
+    out: set[int] = set()
+    for name, values in _slots(sentences, terms).items():
+        if name not in ("price", "term"):
+            continue
+        latest = text_key(values[-1][1])
+        out |= {s.order for _, compared, s in values if text_key(compared) != latest}
+    return out
+
+
+def revisions(sentences: list[Sentence], terms: set[int]) -> list[Change]:
+    """The facts whose latest value differs from the first, old and new with their sentences."""
     changes: list[Change] = []
-    for field_name, values in slots.items():
-        ordered = sorted(values, key=lambda v: (v[2].date or "", v[2].order))
+    for field_name, ordered in _slots(sentences, terms).items():
         first_value, first_key, first = ordered[0]
         last_value, last_key, last = ordered[-1]
         if text_key(first_key) != text_key(last_key):

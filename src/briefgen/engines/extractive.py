@@ -13,6 +13,7 @@ from ..findings import Finding, Findings
 from ..headings import heading_section
 from ..item_fields import criterion_fields
 from ..reading import Reading
+from ..revisions import TERMS_CONFIDENCE, superseded
 from ..schema import Side
 from ..sections import LABELS
 from ..sentences import Sentence
@@ -29,10 +30,13 @@ SECTION_CAPS = {
     "success_criterion": 5,
     "risk": 6,
     "commitment": 6,
+    "terms": 4,
     "timeline": 6,
-    "next_step": 3,
+    "next_step": 8,  # before those said ahead of the close are left out; OPEN_STEPS after
     "open_question": 3,
 }
+OPEN_STEPS = 3  # the latest of the steps still open
+MAX_COMMITMENTS = 8
 SECOND_CONFIDENCE = 0.3
 ESSENTIAL = ("goal", "success_criterion")
 ESSENTIAL_CONFIDENCE = 0.2
@@ -117,10 +121,18 @@ class ExtractiveEngine(Engine):
                 out.items.append(Finding("risks", (s.order,)))
             else:
                 out.items.append(Finding("risks", (prev.order, s.order), text=f"{prev.text} {s.text}"))
-        out.items += [Finding("commitments", (s.order,)) for s in _promises(by_label["commitment"], side_of)]
+        # The price, term and discounts our side stated are part of what the customer was sold;
+        # the customer's own talk of price ("more than we can pay") is not.
+        terms = [s for s in by_label["terms"] if _ours(s, side_of)]
+        replaced = superseded(reading.usable, reading.likely("terms", TERMS_CONFIDENCE))
+        promised = {s.order for s in [*_promises(by_label["commitment"], side_of), *terms]} - replaced
+        out.items += [Finding("commitments", (o,)) for o in sorted(promised)[:MAX_COMMITMENTS]]
         out.items += [Finding("timeline", (s.order,)) for s in by_label["timeline"]]
         out.items += [Finding("open_questions", (s.order,)) for s in by_label["open_question"]]
-        out.items += [Finding("next_steps", (s.order,)) for s in _still_open(by_label["next_step"], reading)]
+        out.items += [
+            Finding("next_steps", (s.order,))
+            for s in _still_open(by_label["next_step"], reading)[-OPEN_STEPS:]
+        ]
         return out
 
 
@@ -130,6 +142,14 @@ def people_findings(reading: Reading) -> list[Finding]:
         Finding("stakeholders", (), fields=person.model_dump(exclude={"evidence"}), quotes=person.evidence)
         for person in stakeholders(reading.people, reading.usable)
     ]
+
+
+def _ours(s: Sentence, side_of: dict[str, Side]) -> bool:
+    """Said or written by the vendor's side: by one of our people, or in the notes our own
+    reps keep (a note has no speaker)."""
+    if s.kind == "note" and not s.speaker:
+        return True
+    return side_of.get(s.speaker or "", Side.unknown) is Side.vendor
 
 
 def _promises(sentences: list[Sentence], side_of: dict[str, Side]) -> list[Sentence]:
