@@ -7,7 +7,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .chat import authors as chat_authors
+from .chat import is_chat
 from .grounding import quotable
+from .ingest.threads import display_name
 from .passage import Passage
 from .safety import find_secrets, is_injection
 from .schema import Deal, Role, Side
@@ -78,6 +81,19 @@ _TABLE_NAME = re.compile(
 _PLACEHOLDER = re.compile(
     r"^(?:speaker|participant|guest|unknown|caller|attendee|person)\s*[\w-]{0,3}$", re.I
 )
+
+
+_HANDLE = re.compile(r"^@?[a-z]{2,}[._][a-z]{2,}$")
+_LABEL_SUFFIX = re.compile(r"\s*\((?:[A-Z]{2,3}|guest|external|ext\.?)\)\s*$", re.I)
+
+
+def canonical_name(name: str) -> str:
+    """A name as a person would write it: "Saavedra, Rodrigo (CL)" from a meeting's caption
+    labels or an Outlook header is "Rodrigo Saavedra"."""
+    name = " ".join(name.replace('"', "").split()).strip(" ,'")
+    if _HANDLE.match(name):  # a chat handle "tess.okafor"
+        return " ".join(part.capitalize() for part in re.split(r"[._]", name))
+    return display_name(_LABEL_SUFFIX.sub("", name)).strip(" ,'")
 
 
 def fold(name: str) -> str:
@@ -163,6 +179,7 @@ class People:
     # --- merging ---------------------------------------------------------------
 
     def find(self, name: str) -> Person | None:
+        name = canonical_name(name)
         key = fold(name)
         if key in self.people:
             return self.people[key]
@@ -191,8 +208,7 @@ class People:
         email: str | None = None,
         quote: tuple[str, str] | None = None,
     ) -> Person | None:
-        name = " ".join(name.replace('"', "").split()).strip(" ,'")
-        name = _HONORIFIC.sub("", name)
+        name = _HONORIFIC.sub("", canonical_name(name))
         if not name or "@" in name or len(name) > 60 or not name[0].isupper() or _PLACEHOLDER.match(name):
             return None
         person = self.find(name)
@@ -235,6 +251,12 @@ class People:
             self._list_entry(line, sid)
         if passage.kind == "email":
             self._scan_email(passage)
+        if passage.kind == "note" and is_chat(text):
+            for author, message in chat_authors(text):
+                first = re.split(r"(?<=[.!?])\s+", message, maxsplit=1)[0]
+                p = self.add(author, quote=(sid, first) if quotable(first) else None)
+                if p:
+                    p.spoke_in.add(sid)
         if passage.kind == "transcript":
             for speaker in passage.meta.get("speakers", []):
                 said = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
@@ -260,7 +282,12 @@ class People:
         """Decide sides once everything is seen. Our own people are recognised by a title such
         as Account Executive, the deal owner's domain, or by making our commitments on a call;
         their email domains and organisation then mark everyone else from our side too."""
-        spoken = {name: " ".join(lines) for name, lines in lines_by_speaker.items()}
+        # Keyed by the person a label names ("ola.haugen" in a chat is Ola Haugen).
+        spoken: dict[str, str] = {}
+        for label, lines in lines_by_speaker.items():
+            person = self.find(label)
+            key = person.name if person else label
+            spoken[key] = " ".join([spoken[key], *lines]) if key in spoken else " ".join(lines)
         # The deal owner is ours even when the CRM gives only a name: their email domain, once
         # seen in a header or signature, is the vendor's.
         owner_name = re.sub(r"\s*<[^>]*>", "", self.deal.owner or "").strip()

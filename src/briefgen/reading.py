@@ -105,7 +105,7 @@ def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ..
         usable.append(s)
     lines_by_speaker: dict[str, list[str]] = defaultdict(list)
     for s in sentences:
-        if s.speaker and s.kind == "transcript":
+        if s.speaker and s.kind != "email":  # a call's speakers, a chat's authors
             lines_by_speaker[s.speaker].append(s.text)
     people.finalize(lines_by_speaker)
     side_of = {p.name: p.side for p in people.people.values()}

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .chat import is_chat, read_line
 from .passage import Passage
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(]?[A-Z0-9])")
@@ -87,11 +88,23 @@ def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
     heading = ""
     titled = ""  # a title line's heading, for the indented or bulleted block under it
     order = order_start
-    lines = list(_lines(passage.text, joinable=passage.kind != "transcript"))
+    chat = passage.kind == "note" and is_chat(passage.text)
+    author: str | None = None  # a chat's author named on a header line above their messages
+    lines = list(_lines(passage.text, joinable=passage.kind != "transcript" and not chat))
     for at, raw_line in enumerate(lines):
         line = raw_line.strip()
         if not line:
             continue
+        said_by = None
+        if chat:
+            said = read_line(line)
+            if said is not None and said.header:
+                author = said.author
+                continue
+            if said is not None:
+                said_by, line = said.author, line[said.text_start :]
+            else:
+                said_by = author
         m = _HEADING.match(line)
         if m:
             heading, titled = m.group(1).lower(), ""
@@ -104,7 +117,7 @@ def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
             continue
         if _HEADER_LINE.match(line):
             continue
-        speaker = passage.author if passage.kind == "email" else None
+        speaker = passage.author if passage.kind == "email" else said_by
         if passage.kind == "transcript":
             sm = _SPEAKER.match(line)
             if sm:

@@ -55,12 +55,36 @@ class QuotedMessage:
     kind: str  # reply | forward
 
 
+_COMPANY_SUFFIXES = frozenset(
+    {
+        "inc",
+        "ltd",
+        "llc",
+        "gmbh",
+        "ag",
+        "sa",
+        "bv",
+        "nv",
+        "plc",
+        "co",
+        "corp",
+        "srl",
+        "sarl",
+        "ab",
+        "as",
+        "oy",
+        "pty",
+    }
+)
+
+
 def display_name(raw: str) -> str:
     """ "Last, First" as "First Last"; anything else as written."""
     name = raw.strip().strip('"').strip()
     if name.count(",") == 1:
         last, first = (p.strip() for p in name.split(","))
-        if last and first and len(last.split()) <= 2 and len(first.split()) <= 2:
+        company = first.rstrip(".").lower() in _COMPANY_SUFFIXES  # "Acme, Inc."
+        if last and first and not company and len(last.split()) <= 2 and len(first.split()) <= 2:
             return f"{first} {last}"
     return name
 

@@ -1,0 +1,79 @@
+"""Chat exports pasted into a note (Slack, Teams, WhatsApp): who wrote each message.
+
+Chat tools export in a few shapes: a stamp and a name before each message ("[08:47] tess.okafor:
+...", "12/03/2027, 09:14 - Dan: ..."), or a header line with the author and the time above one
+or more message lines ("Rohan Vaz  9:40 AM"). The note's text stays as it is; this only says
+who is speaking on a line and where their words begin, so that quotes never include the label.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TIME = r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?"
+_DATE = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
+_AUTHOR = r"[^\s:\[\]][^:\[\]]{0,40}?"
+# "[08:47] tess.okafor: text", "[12/03/2027, 09:14:05] Dan: text", "12/03/27, 09:14 - Dan: text"
+_STAMPED = re.compile(
+    rf"^\[?(?:{_DATE},?\s+)?{_TIME}\]?\s*(?:-\s*)?(?P<author>{_AUTHOR}):\s+(?=\S)",
+)
+# "Rohan Vaz  9:40 AM" or "Cellarbook Bot  APP  9:02 AM" above the message lines
+_HEADER = re.compile(rf"^(?P<author>[^\s:][^:]{{0,40}}?)\s{{2,}}(?P<app>APP\s+)?{_TIME}\s*$")
+# A line of only a date between messages ("──── Wednesday, February 17th ────")
+_SEPARATOR = re.compile(r"^[\W_]{3,}.*[\W_]{3,}$")
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    author: str | None  # None: a header line, or an app's message; no one to name
+    text_start: int  # where the message's own words begin on the line
+    header: bool  # the line only names the author of the lines below it
+
+
+def read_line(line: str) -> ChatLine | None:
+    """The chat shape of one stripped line, or None when it has none."""
+    m = _STAMPED.match(line)
+    if m:
+        return ChatLine(m.group("author").strip(), m.end(), False)
+    m = _HEADER.match(line)
+    if m:
+        author = None if m.group("app") else m.group("author").strip()
+        return ChatLine(author, len(line), True)
+    return None
+
+
+def is_chat(text: str) -> bool:
+    """Does this note read as a chat export? A few lines in one of the shapes above settle it;
+    one stray "10:30 Standup: ..." line in minutes does not."""
+    hits = 0
+    for line in text.split("\n"):
+        if read_line(line.strip()) is not None:
+            hits += 1
+            if hits >= 3:
+                return True
+    return False
+
+
+def authors(text: str) -> list[tuple[str, str]]:
+    """Each author of a chat note once, with the first message line they wrote."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        chat = read_line(line)
+        if chat is not None and chat.header:
+            current = chat.author
+            continue
+        if _SEPARATOR.match(line):
+            current = None
+            continue
+        if chat is not None:
+            if chat.author and chat.author not in out:
+                out[chat.author] = line[chat.text_start :]
+            current = None
+        elif current and current not in out:
+            out[current] = line
+    return list(out.items())
