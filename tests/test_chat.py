@@ -62,6 +62,7 @@ def test_names_as_labels_and_headers_write_them() -> None:
     assert canonical_name('"Ferraz, Daniela"') == "Daniela Ferraz"
     assert canonical_name("Jane Roe (Guest)") == "Jane Roe"
     assert canonical_name("tess.okafor") == "Tess Okafor"
+    assert canonical_name("@tess.okafor") == "Tess Okafor"
     assert canonical_name("Acme, Inc.") == "Acme, Inc."
     people = People(Deal(deal_id="d"))
     person = people.add("Tremblay, Isabelle")

@@ -117,6 +117,22 @@ JVBERi0xLjQK
 """
 
 
+def test_an_encoded_comma_in_a_display_name_does_not_split_the_person(tmp_path: Path) -> None:
+    """ "Quispe Huamán, Javier" arrives as an encoded word whose comma is encoded: addresses are
+    split before names are decoded, so he stays one person."""
+    raw = (
+        "From: Ana Ruiz <ana@vendor.example>\n"
+        "To: Quispe =?utf-8?q?Huam=C3=A1n=2C?= Javier <javier@mina.example>,\n"
+        ' "Tremblay, Isabelle" <isabelle@mina.example>\n'
+        "Date: Mon, 01 Mar 2027 10:00:00 +0000\nSubject: Plan\n\nHello both, the plan is attached.\n"
+    )
+    [doc] = load_file(write(tmp_path, "a.eml", raw), LIMIT)
+    assert doc.meta["to"] == [
+        {"name": "Quispe Huamán, Javier", "email": "javier@mina.example"},
+        {"name": "Tremblay, Isabelle", "email": "isabelle@mina.example"},
+    ]
+
+
 def test_eml_multipart_quoted_printable_reply_and_signature(tmp_path: Path) -> None:
     doc, quoted = load_file(write(tmp_path, "m.eml", EML_QP), LIMIT)
     assert doc.kind == "email"

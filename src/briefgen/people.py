@@ -91,8 +91,8 @@ def canonical_name(name: str) -> str:
     """A name as a person would write it: "Saavedra, Rodrigo (CL)" from a meeting's caption
     labels or an Outlook header is "Rodrigo Saavedra"."""
     name = " ".join(name.replace('"', "").split()).strip(" ,'")
-    if _HANDLE.match(name):  # a chat handle "tess.okafor"
-        return " ".join(part.capitalize() for part in re.split(r"[._]", name))
+    if _HANDLE.match(name):  # a chat handle "tess.okafor" or "@tess.okafor"
+        return " ".join(part.capitalize() for part in re.split(r"[._]", name.lstrip("@")))
     return display_name(_LABEL_SUFFIX.sub("", name)).strip(" ,'")
 
 

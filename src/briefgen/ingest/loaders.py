@@ -183,25 +183,31 @@ def _body_of(msg: Message) -> tuple[str, str]:
 def header(msg: Message, name: str) -> str:
     """A header as readable text: RFC 2047 encoded words decoded, folding removed."""
     value = msg.get(name)
-    if value is None:
-        return ""
+    return "" if value is None else _decoded(str(value))
+
+
+def _addresses(msg: Message, name: str) -> list[dict[str, str]]:
+    """The header's addresses, each display name decoded on its own: decoded first, an encoded
+    comma ("Quispe =?utf-8?q?Huam=C3=A1n=2C?= Javier") would split one person in two."""
+    raw = msg.get_all(name) or []
+    out = []
+    for display, email in getaddresses([" ".join(str(v).split()) for v in raw]):
+        if email:
+            out.append({"name": _decoded(display).strip(), "email": email.strip().lower()})
+    return out
+
+
+def _decoded(value: str) -> str:
     pieces: list[str] = []
     try:
-        for chunk, charset in decode_header(str(value)):
+        for chunk, charset in decode_header(value):
             if isinstance(chunk, bytes):
                 pieces.append(decode_bytes(chunk, "", charset) if chunk else "")
             else:
                 pieces.append(chunk)
     except (LookupError, ValueError, IngestError):
-        pieces = [str(value)]
-    text = "".join(pieces)
-    return " ".join(text.split())
-
-
-def _addresses(value: str | None) -> list[dict[str, str]]:
-    if not value:
-        return []
-    return [{"name": n.strip(), "email": e.strip().lower()} for n, e in getaddresses([value]) if e]
+        return value
+    return " ".join("".join(pieces).split())
 
 
 def email_documents(msg: Message, path: Path, part: str = "") -> list[SourceDocument]:
@@ -259,8 +265,8 @@ def _email_document(
     cleaned = clean_body(body, sender_name)
     meta: dict[str, Any] = {
         "from": {"name": sender_name, "email": sender_email.lower()},
-        "to": _addresses(header(msg, "To")),
-        "cc": _addresses(header(msg, "Cc")),
+        "to": _addresses(msg, "To"),
+        "cc": _addresses(msg, "Cc"),
         "subject": subject,
         "message_id": header(msg, "Message-ID"),
         "signature": cleaned.signature,
