@@ -337,7 +337,11 @@ def test_terms_our_side_stated_are_commitments_and_a_replaced_price_is_not(
         "terms",
         {
             "deal.json": json.dumps(
-                {"deal_id": "terms", "account": "Oderbruch Mills", "owner": "Lena Vogt <lena@tessera.example>"}
+                {
+                    "deal_id": "terms",
+                    "account": "Oderbruch Mills",
+                    "owner": "Lena Vogt <lena@tessera.example>",
+                }
             ),
             "a.eml": (
                 "From: Lena Vogt <lena@tessera.example>\nTo: Jan Pohl <jan@oderbruch.example>\n"
