@@ -216,3 +216,28 @@ def test_a_name_in_capitals_takes_the_spelling_of_its_mail() -> None:
     speakers = {s.speaker for s in reading.sentences if s.speaker}
     assert {"MIRA SOLBERG", "Mira Solberg"} <= speakers
     assert all(reading.side_of[name] is Side.vendor for name in speakers)
+
+
+def test_a_colleague_our_people_bring_in_is_ours() -> None:
+    """Someone one of our people brings to a call ("Ines is with me from our onboarding team")
+    is ours, as is someone who says they will be the customer's success manager; a customer
+    who will be "your main contact" stays theirs."""
+    from briefgen.reading import read_deal
+
+    deal = Deal(deal_id="d", account="Brackwater Mills", owner="Tomas Reid <tomas@loomwise.example>")
+    call = Passage(
+        "t1",
+        "Tomas Reid: Thanks for joining. Ines is with me from our onboarding team.\n"
+        "Ines Galvao: Hello everyone, happy to be here.\n"
+        "Pia Lund: Good to meet you. I'll be your main contact for the rollout.\n"
+        "Ravi Shah: Hi, I'm Ravi, I will be your customer success manager after go-live.\n",
+        "transcript",
+        "call",
+        "2027-02-01",
+        meta={"speakers": ["Tomas Reid", "Ines Galvao", "Pia Lund", "Ravi Shah"]},
+    )
+    reading = read_deal(deal, [call])
+    sides = {p.name: p.side for p in reading.people.people.values()}
+    assert sides["Ines Galvao"] is Side.vendor
+    assert sides["Ravi Shah"] is Side.vendor
+    assert sides["Pia Lund"] is Side.customer

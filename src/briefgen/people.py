@@ -69,7 +69,15 @@ _TAKEOVER = re.compile(
 _VENDOR_SPEECH = re.compile(
     r"\b(?:we will deliver|we'll (?:deliver|configure|send)|we will provide|we will include|"
     r"we will still include|our (?:product|platform|US region)|all data stays in our|"
-    r"we will send the|countersigned)\b",
+    r"we will send the|countersigned|"
+    r"(?:I'll be|I will be|I'm|I am) your (?:\w+ )?(?:customer success|account manager|csm|"
+    r"implementation (?:lead|manager)|onboarding|solutions? (?:engineer|consultant)))\b",
+    re.I,
+)
+# How one of our people brings in a colleague.
+_COLLEAGUE = re.compile(
+    r"\b(?:with me|from our|my colleague|our colleague|joins? us from|on our side|"
+    r"our (?:\w+ )?(?:team|office|engineer|consultant|lead|specialist|architect))\b",
     re.I,
 )
 _HONORIFIC = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
@@ -309,7 +317,9 @@ class People:
             if person.side is Side.vendor:
                 continue
             side = self.side_for(person.email, person.organization, person.title)
-            if side is not Side.vendor and self._listed_with_vendor(person):
+            if side is not Side.vendor and (
+                self._listed_with_vendor(person) or self._introduced_as_ours(person, spoken)
+            ):
                 side = Side.vendor
             if side is Side.unknown and (person.name in spoken or person.organization or person.title):
                 # A named participant, or someone given a job title, who is not ours.
@@ -367,6 +377,23 @@ class People:
             org=None if ours else self.deal.account,
             quote=(sid, line.strip()),
         )
+
+    def _introduced_as_ours(self, person: Person, spoken: dict[str, str]) -> bool:
+        """Brought in by one of our people as a colleague ("Ritu's with me from our solutions
+        team", "new is Beatriz Nunes from our Lisbon office"), on a call or in a chat."""
+        if self.side_for(person.email, person.organization, None) is Side.customer:
+            return False
+        names = [n for n in (person.name, person.first) if len(n) > 2]
+        for speaker, said in spoken.items():
+            ours = self.find(speaker)
+            if ours is None or ours is person or ours.side is not Side.vendor:
+                continue
+            for sentence in re.split(r"(?<=[.!?])\s+", said):
+                if _COLLEAGUE.search(sentence) and any(
+                    re.search(rf"\b{re.escape(n)}\b", sentence) for n in names
+                ):
+                    return True
+        return False
 
     def _listed_with_vendor(self, person: Person) -> bool:
         """A table row of one person, or the parenthesis right after a name, that names our
