@@ -241,3 +241,32 @@ def test_a_colleague_our_people_bring_in_is_ours() -> None:
     assert sides["Ines Galvao"] is Side.vendor
     assert sides["Ravi Shah"] is Side.vendor
     assert sides["Pia Lund"] is Side.customer
+
+
+def test_a_full_name_with_a_role_in_running_text_is_a_person_on_the_speaker_s_side() -> None:
+    """ "my manager Elsa Kowal" in our rep's own note is ours; "their controller Bruno Stein" is
+    the customer's; "our plant director Hana Novak" is on the side of whoever wrote it."""
+    from briefgen.reading import read_deal
+
+    deal = Deal(deal_id="d", account="Tarnow Castings", owner="Jon Eide <jon@moldwise.example>")
+    note = Passage(
+        "n1",
+        "Discount ok'd by my manager Elsa Kowal on Friday.\nControl: their controller Bruno Stein signs the PO.",
+        "note",
+        "rep notes",
+        "2027-02-01",
+    )
+    mail = Passage(
+        "e1",
+        "Our plant director Hana Novak wants a weekly update during the rollout.",
+        "email",
+        "Rollout",
+        "2027-02-03",
+        author="Petr Dvorak",
+        meta={"from": {"name": "Petr Dvorak", "email": "petr@tarnow.example"}},
+    )
+    reading = read_deal(deal, [note, mail])
+    found = {p.name: p for p in reading.people.people.values()}
+    sides = {name: found[name].side for name in ("Elsa Kowal", "Bruno Stein", "Hana Novak")}
+    assert sides == {"Elsa Kowal": Side.vendor, "Bruno Stein": Side.customer, "Hana Novak": Side.customer}
+    assert found["Elsa Kowal"].title == "manager"

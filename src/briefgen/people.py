@@ -14,6 +14,7 @@ from .ingest.threads import display_name
 from .passage import Passage
 from .safety import find_secrets, is_injection
 from .schema import Deal, Role, Side
+from .sentences import speaker_line
 
 # Bounded and single-spaced: a run of spaces between capitalised words must not make the
 # engine try every split of it (tests/security/test_regex_time.py).
@@ -59,6 +60,18 @@ _APPOSITIVE_BEFORE = re.compile(
     rf"\b(?:[Oo]ur|[Tt]heir|[Tt]he|[Ii]ts)\s+({_ACRONYM_TITLES}|head of [a-z ]+?|[A-Z][a-z]+ [Mm]anager)\s*,?\s+"
     rf"([A-Z][a-zà-ÿ'’-]+(?:\s+[A-Z][a-zà-ÿ'’-]+)?)\b"
 )
+# A role word and a full name next to it in running text: "my manager Kurt Lindqvist",
+# "chairman is Rüdiger Falk", "Kwabena Asare, our delivery PM,". Both names are required: a
+# first name alone after a role word is too often someone else's.
+_ROLE = (
+    rf"(?:(?:(?!(?:our|their|my|his|her|the) )[a-z]+ ){{0,2}}(?:{_ACRONYM_TITLES}|PM|chair(?:man|woman|person)?|manager|director|lead|"
+    r"officer|head|engineer|architect|controller|coordinator|counsel|supervisor|superintendent))"
+)
+_ROLE_THEN_NAME = re.compile(
+    rf"(?:^|[:;,(]\s*|\b(?P<det>[Oo]ur|[Tt]heir|[Mm]y|[Hh]is|[Hh]er|[Tt]he)\s+)(?P<role>{_ROLE})(?: is| was)?\s+"
+    rf"(?P<name>{_NAME})\b"
+)
+_NAME_THEN_ROLE = re.compile(rf"\b(?P<name>{_NAME}), (?P<det>our|their|my|the) (?P<role>{_ROLE})\b")
 _APPOSITIVE_AFTER = re.compile(
     rf"\b({_NAME}), (?:our|their|the) ({_ACRONYM_TITLES}|[A-Za-z ]{{3,40}}?(?:manager|director|lead|officer|head))\b"
 )
@@ -80,6 +93,7 @@ _COLLEAGUE = re.compile(
     r"our (?:\w+ )?(?:team|office|engineer|consultant|lead|specialist|architect))\b",
     re.I,
 )
+_OUR_REP = ""  # who wrote a note that no one signs: our own rep
 _HONORIFIC = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
 # A person's name in a table cell: two to four capitalised words, nothing else.
 _TABLE_NAME = re.compile(
@@ -127,6 +141,7 @@ class Person:
     quotes: list[tuple[str, str]] = field(default_factory=list)  # (source_id, quote)
     role_hint: Role | None = None  # from a sentence that names them as successor
     spoke_in: set[str] = field(default_factory=set)
+    called_ours_by: set[str] = field(default_factory=set)  # who said "our" or "my" of them
 
     @property
     def first(self) -> str:
@@ -279,6 +294,9 @@ class People:
                 self._appositive(am.group(2), am.group(1), sid, sentence)
             for am in _APPOSITIVE_AFTER.finditer(sentence):
                 self._appositive(am.group(1), am.group(2), sid, sentence)
+            for pattern in (_ROLE_THEN_NAME, _NAME_THEN_ROLE):
+                for am in pattern.finditer(sentence):
+                    self._named_with_role(am, sid, sentence, passage)
             for tm in _TAKEOVER.finditer(sentence):
                 existing = self.find(tm.group(1))
                 if existing is None and len(tm.group(1).split()) >= 2:
@@ -383,6 +401,12 @@ class People:
         team", "new is Beatriz Nunes from our Lisbon office"), on a call or in a chat."""
         if self.side_for(person.email, person.organization, None) is Side.customer:
             return False
+        if _OUR_REP in person.called_ours_by:
+            return True
+        for name in person.called_ours_by:
+            who = self.find(name)
+            if who is not None and who is not person and who.side is Side.vendor:
+                return True
         names = [n for n in (person.name, person.first) if len(n) > 2]
         for speaker, said in spoken.items():
             ours = self.find(speaker)
@@ -414,6 +438,28 @@ class People:
             if any(len(v) > 3 and re.search(rf"\b{re.escape(fold(v))}\b", context) for v in self.vendor_orgs):
                 return True
         return False
+
+    def _named_with_role(self, m: re.Match[str], sid: str, sentence: str, passage: Passage) -> None:
+        """A full name with a role word in running text. Whose person they are depends on who
+        says "our" or "my": the mail's author, or the speaker of the line."""
+        said = speaker_line(sentence) if passage.kind != "email" else None
+        by = said[0] if said else passage.author
+        if by is None and passage.kind == "note":
+            by = _OUR_REP  # a note no one signs is our rep's own: their "my manager" is one of ours
+        ours = (m.group("det") or "").lower() in ("our", "my")
+        person = self.find(m.group("name"))
+        if person is None:
+            person = self.add(
+                m.group("name"),
+                title=m.group("role"),
+                org=None if ours else self.deal.account,
+                quote=(sid, sentence.strip()),
+            )
+        elif (sid, sentence.strip()) not in person.quotes:
+            person.title = person.title or m.group("role")
+            person.quotes.append((sid, sentence.strip()))
+        if person is not None and ours and by is not None:
+            person.called_ours_by.add(by)
 
     def _appositive(self, name: str, title: str, sid: str, sentence: str) -> None:
         title = title.strip()
