@@ -312,3 +312,16 @@ def test_html_table_cells_stay_apart() -> None:
         "<tr><td>Pilot</td><td>3</td><td>12 Apr 2027</td></tr></table>"
     )
     assert "Pilot | 3 | 12 Apr 2027" in text and "Phase | Sites | Start" in text
+
+
+def test_paragraphs_inside_table_cells_keep_the_row_on_one_line() -> None:
+    """Word saves every cell as <td><p>..</p></td>: a row is still one line, so an attendee
+    table gives "name | role" rows to read people from."""
+    from briefgen.ingest.text import html_to_text
+
+    text = html_to_text(
+        "<table><tr><td><p class=MsoNormal>Ilse Vermeer</p></td>"
+        "<td><p>Works council</p><p>chair</p></td></tr></table><p>Minutes follow.</p>"
+    )
+    assert text.split("\n")[0] == "Ilse Vermeer | Works council chair"
+    assert "Minutes follow." in text

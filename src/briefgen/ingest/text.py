@@ -123,6 +123,7 @@ def html_to_text(markup: str) -> str:
         return normalise_newlines(html.unescape(_ANY_TAG.sub(" ", markup)))
     parts: list[str] = []
     cells: list[int] = [0]  # cells seen in the current table row
+    inside: list[int] = [0]  # table cells open around the current element
     skipped: set[Any] = set()
     # Iterative walk: deeply nested markup cannot exhaust the stack.
     for event, el in etree.iterwalk(root, events=("start", "end")):
@@ -132,7 +133,9 @@ def html_to_text(markup: str) -> str:
                 skipped.add(el)
                 continue
             if tag in _BLOCK:
-                parts.append("\n")
+                # A paragraph inside a cell (Word saves every cell as <td><p>...</p></td>) keeps
+                # its row on one line.
+                parts.append(" " if inside[0] and tag not in ("tr", "table") else "\n")
             if tag == "li":
                 parts.append("- ")
             if tag == "tr":
@@ -142,13 +145,16 @@ def html_to_text(markup: str) -> str:
                 if cells[0]:
                     parts.append(" | ")
                 cells[0] += 1
+                inside[0] += 1
             if el.text:
                 parts.append(el.text)
         else:
             if el in skipped:
                 skipped.discard(el)
+            elif tag in ("td", "th"):
+                inside[0] = max(0, inside[0] - 1)
             elif tag in _BLOCK and not skipped:
-                parts.append("\n")
+                parts.append(" " if inside[0] and tag not in ("tr", "table") else "\n")
             if el.tail and not skipped:
                 parts.append(el.tail)
     lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
