@@ -9,6 +9,7 @@ who is speaking on a line and where their words begin, so that quotes never incl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _TIME = r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?"
@@ -55,25 +56,31 @@ def is_chat(text: str) -> bool:
     return False
 
 
+def attributed(lines: Iterable[str]) -> Iterator[tuple[str | None, int] | None]:
+    """For each line of a chat note: None for a header line (it only names the author of the
+    lines below it), else who wrote the line (None when no one is known) and where their words
+    begin. A date line between messages belongs to no one."""
+    current: str | None = None
+    for raw in lines:
+        line = raw.strip()
+        chat = read_line(line) if line else None
+        if chat is not None and chat.header:
+            current = chat.author
+            yield None
+        elif chat is not None:
+            yield chat.author, chat.text_start
+        elif line and _SEPARATOR.match(line):
+            current = None
+            yield None, 0
+        else:
+            yield current, 0
+
+
 def authors(text: str) -> list[tuple[str, str]]:
     """Each author of a chat note once, with the first message line they wrote."""
     out: dict[str, str] = {}
-    current: str | None = None
-    for raw in text.split("\n"):
+    for raw, said in zip(text.split("\n"), attributed(text.split("\n")), strict=True):
         line = raw.strip()
-        if not line:
-            continue
-        chat = read_line(line)
-        if chat is not None and chat.header:
-            current = chat.author
-            continue
-        if _SEPARATOR.match(line):
-            current = None
-            continue
-        if chat is not None:
-            if chat.author and chat.author not in out:
-                out[chat.author] = line[chat.text_start :]
-            current = None
-        elif current and current not in out:
-            out[current] = line
+        if said is not None and line and said[0] and said[0] not in out:
+            out[said[0]] = line[said[1] :]
     return list(out.items())

@@ -118,6 +118,10 @@ def canonical_name(name: str) -> str:
     return display_name(_LABEL_SUFFIX.sub("", name)).strip(" ,'")
 
 
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]
+
+
 def fold(name: str) -> str:
     """The key two spellings of one name share: case and accents ignored ("Inês" = "Ines")."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -276,7 +280,7 @@ class People:
             self._scan_email(passage)
         if passage.kind == "note" and is_chat(text):
             for author, message in chat_authors(text):
-                first = re.split(r"(?<=[.!?])\s+", message, maxsplit=1)[0]
+                first = _first_sentence(message)
                 p = self.add(author, quote=(sid, first) if quotable(first) else None)
                 if p:
                     p.spoke_in.add(sid)
@@ -285,7 +289,7 @@ class People:
                 said = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
                 if said:
                     # Merged turns make long lines: quote the speaker's first sentence only.
-                    said = re.split(r"(?<=[.!?])\s+", said, maxsplit=1)[0]
+                    said = _first_sentence(said)
                 p = self.add(speaker, quote=(sid, said) if said else None)
                 if p:
                     p.spoke_in.add(sid)
@@ -447,21 +451,16 @@ class People:
         if by is None and passage.kind == "note":
             by = _OUR_REP  # a note no one signs is our rep's own: their "my manager" is one of ours
         ours = (m.group("det") or "").lower() in ("our", "my")
-        person = self.find(m.group("name"))
-        if person is None:
-            person = self.add(
-                m.group("name"),
-                title=m.group("role"),
-                org=None if ours else self.deal.account,
-                quote=(sid, sentence.strip()),
-            )
-        elif (sid, sentence.strip()) not in person.quotes:
-            person.title = person.title or m.group("role")
-            person.quotes.append((sid, sentence.strip()))
+        # Whose organisation "our" means is decided with the sides, once everything is read.
+        person = self._appositive(m.group("name"), m.group("role"), sid, sentence, known_org=not ours)
         if person is not None and ours and by is not None:
             person.called_ours_by.add(by)
 
-    def _appositive(self, name: str, title: str, sid: str, sentence: str) -> None:
+    def _appositive(
+        self, name: str, title: str, sid: str, sentence: str, known_org: bool = True
+    ) -> Person | None:
+        """Someone named with their title in a sentence: the title is theirs, the sentence their
+        quote; someone new is the account's unless `known_org` is False."""
         title = title.strip()
         if title.lower().startswith("head of"):
             title = title[0].upper() + title[1:]
@@ -470,8 +469,9 @@ class People:
             existing.title = existing.title or title
             if (sid, sentence.strip()) not in existing.quotes:
                 existing.quotes.append((sid, sentence.strip()))
-        elif len(name.split()) >= 1:
-            self.add(name, title=title, org=self.deal.account, quote=(sid, sentence.strip()))
+            return existing
+        org = self.deal.account if known_org else None
+        return self.add(name, title=title, org=org, quote=(sid, sentence.strip()))
 
     def _scan_email(self, passage: Passage) -> None:
         meta = passage.meta

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .chat import is_chat, read_line
+from .chat import attributed, is_chat
 from .passage import Passage
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(]?[A-Z0-9])")
@@ -89,22 +89,15 @@ def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
     titled = ""  # a title line's heading, for the indented or bulleted block under it
     order = order_start
     chat = passage.kind == "note" and is_chat(passage.text)
-    author: str | None = None  # a chat's author named on a header line above their messages
     lines = list(_lines(passage.text, joinable=passage.kind != "transcript" and not chat))
+    # Who wrote each line of a chat note, and where their words begin after the label.
+    authors = list(attributed(lines)) if chat else [(None, 0)] * len(lines)
     for at, raw_line in enumerate(lines):
         line = raw_line.strip()
-        if not line:
+        said = authors[at]
+        if not line or said is None:
             continue
-        said_by = None
-        if chat:
-            said = read_line(line)
-            if said is not None and said.header:
-                author = said.author
-                continue
-            if said is not None:
-                said_by, line = said.author, line[said.text_start :]
-            else:
-                said_by = author
+        said_by, line = said[0], line[said[1] :]
         m = _HEADING.match(line)
         if m:
             heading, titled = m.group(1).lower(), ""

@@ -42,13 +42,18 @@ def _title_from(text: str, path: Path) -> str:
 # --- notes -----------------------------------------------------------------
 
 
-def load_note(path: Path, data: bytes) -> list[SourceDocument]:
-    text = require_text(normalise_newlines(decode_bytes(data, str(path))), str(path))
+def _note_date(text: str, path: Path) -> str | None:
+    """A note's date: its own "Date:" line, else the date its file name starts with."""
     m = _DATE_LINE.search(text[:2000])
     date = _iso(m.group(1)) if m else None
     if date is None and (d := date_in_name(path.name)):
         date = d.isoformat()
-    return [SourceDocument("note", _title_from(text, path), text, text, date=date)]
+    return date
+
+
+def load_note(path: Path, data: bytes) -> list[SourceDocument]:
+    text = require_text(normalise_newlines(decode_bytes(data, str(path))), str(path))
+    return [SourceDocument("note", _title_from(text, path), text, text, date=_note_date(text, path))]
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}charset\s*=\s*[\"']?([\w-]+)", re.I)
@@ -61,13 +66,13 @@ def load_html(path: Path, data: bytes) -> list[SourceDocument]:
     declared = m.group(1).decode("ascii", "replace") if (m := _META_CHARSET.search(data[:4096])) else None
     markup = decode_bytes(data, str(path), declared)
     text = require_text(html_to_text(markup), str(path))
-    m_date = _DATE_LINE.search(text[:2000])
-    date = _iso(m_date.group(1)) if m_date else None
-    if date is None and (d := date_in_name(path.name)):
-        date = d.isoformat()
     title_tag = _HTML_TITLE.search(markup[:20000])
     title = " ".join(title_tag.group(1).split()) if title_tag and title_tag.group(1).strip() else None
-    return [SourceDocument("note", (title or _title_from(text, path))[:120], text, text, date=date)]
+    return [
+        SourceDocument(
+            "note", (title or _title_from(text, path))[:120], text, text, date=_note_date(text, path)
+        )
+    ]
 
 
 MAX_UNZIPPED = 200 * 1024 * 1024
