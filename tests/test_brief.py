@@ -151,6 +151,11 @@ def test_renderings_carry_footnotes(briefs: dict[str, Brief]) -> None:
     assert "<table>" in html_out and 'id="n1"' in html_out and "<script" not in html_out
 
 
+def _eml(sender: str, to: str, day: str, subject: str, body: str) -> str:
+    """A plain one-part email sent at 10:00 UTC on `day` ("Mon, 01 Mar 2027")."""
+    return f"From: {sender}\nTo: {to}\nDate: {day} 10:00:00 +0000\nSubject: {subject}\n\n{body}"
+
+
 def write_deal(root: Path, name: str, files: dict[str, str]) -> Path:
     d = root / name
     d.mkdir(parents=True)
@@ -272,6 +277,7 @@ def test_next_steps_are_the_ones_still_open_when_the_deal_closed(store: Store, t
     step said after it is the CSM's to follow up."""
     pre = "I will send you the revised quote and the order form by Friday."
     post = "Next step: you share the admin list and we schedule the kickoff workshop."
+    sam, ada = "Sam Rook <sam@vendorco.example>", "Ada Berg <ada@lindqvist.example>"
     deal = write_deal(
         tmp_path,
         "steps",
@@ -279,15 +285,11 @@ def test_next_steps_are_the_ones_still_open_when_the_deal_closed(store: Store, t
             "deal.json": json.dumps(
                 {"deal_id": "steps", "account": "Lindqvist Tools", "close_date": "2027-03-10"}
             ),
-            "a.eml": (
-                "From: Sam Rook <sam@vendorco.example>\nTo: Ada Berg <ada@lindqvist.example>\n"
-                "Date: Mon, 01 Mar 2027 10:00:00 +0000\nSubject: Quote\n\n"
-                f"Hi Ada,\n\nThanks for the call. {pre}\n\nSam\n"
+            "a.eml": _eml(
+                sam, ada, "Mon, 01 Mar 2027", "Quote", f"Hi Ada,\n\nThanks for the call. {pre}\n\nSam\n"
             ),
-            "b.eml": (
-                "From: Sam Rook <sam@vendorco.example>\nTo: Ada Berg <ada@lindqvist.example>\n"
-                "Date: Fri, 12 Mar 2027 10:00:00 +0000\nSubject: Welcome\n\n"
-                f"Hi Ada,\n\nThanks for signing. {post}\n\nSam\n"
+            "b.eml": _eml(
+                sam, ada, "Fri, 12 Mar 2027", "Welcome", f"Hi Ada,\n\nThanks for signing. {post}\n\nSam\n"
             ),
         },
     )
@@ -332,6 +334,7 @@ def test_terms_our_side_stated_are_commitments_and_a_replaced_price_is_not(
     first = "Our offer: EUR 14,000 per year for 200 users on a 24-month term, invoiced annually."
     pushback = "Honestly EUR 14,000 per year is above what our controller signs off without a board vote."
     final = "Revised offer: EUR 12,600 per year for 200 users on a 24-month term, fixed for the term."
+    lena, jan = "Lena Vogt <lena@tessera.example>", "Jan Pohl <jan@oderbruch.example>"
     deal = write_deal(
         tmp_path,
         "terms",
@@ -343,21 +346,9 @@ def test_terms_our_side_stated_are_commitments_and_a_replaced_price_is_not(
                     "owner": "Lena Vogt <lena@tessera.example>",
                 }
             ),
-            "a.eml": (
-                "From: Lena Vogt <lena@tessera.example>\nTo: Jan Pohl <jan@oderbruch.example>\n"
-                "Date: Mon, 01 Feb 2027 10:00:00 +0000\nSubject: Offer\n\n"
-                f"Hi Jan,\n\n{first}\n\nBest,\nLena\n"
-            ),
-            "b.eml": (
-                "From: Jan Pohl <jan@oderbruch.example>\nTo: Lena Vogt <lena@tessera.example>\n"
-                "Date: Wed, 03 Feb 2027 10:00:00 +0000\nSubject: Re: Offer\n\n"
-                f"Lena,\n\n{pushback}\n\nJan\n"
-            ),
-            "c.eml": (
-                "From: Lena Vogt <lena@tessera.example>\nTo: Jan Pohl <jan@oderbruch.example>\n"
-                "Date: Fri, 05 Feb 2027 10:00:00 +0000\nSubject: Re: Offer\n\n"
-                f"Hi Jan,\n\n{final}\n\nBest,\nLena\n"
-            ),
+            "a.eml": _eml(lena, jan, "Mon, 01 Feb 2027", "Offer", f"Hi Jan,\n\n{first}\n\nBest,\nLena\n"),
+            "b.eml": _eml(jan, lena, "Wed, 03 Feb 2027", "Re: Offer", f"Lena,\n\n{pushback}\n\nJan\n"),
+            "c.eml": _eml(lena, jan, "Fri, 05 Feb 2027", "Re: Offer", f"Hi Jan,\n\n{final}\n\nBest,\nLena\n"),
         },
     )
     ingest_paths(store, [deal])
