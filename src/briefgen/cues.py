@@ -69,7 +69,7 @@ IMPLEMENTATION_CONTEXT = _re(
 ENTERPRISE = _re(
     r"\b(?:\d{1,3}(?:,\d{3})+|\d{3,})\s+(?:employees|staff|people|users|seats)\b|\b\d+\s+(?:regional|"
     r"regions|distribution centers|sites|countries|business units|clinics|offices|plants|stores|"
-    r"hospitals|schools|branches|warehouses|wind parks)\b|"
+    r"hospitals|schools|branches|warehouses)\b|"
     r"\benterprise\b|\bregional managers\b|\bthe board\b|\bboard wants\b"
 )
 SELF_SERVE = _re(

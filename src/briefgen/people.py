@@ -110,8 +110,8 @@ _LABEL_SUFFIX = re.compile(r"\s*\((?:[A-Z]{2,3}|guest|external|ext\.?)\)\s*$", r
 
 
 def canonical_name(name: str) -> str:
-    """A name as a person would write it: "Saavedra, Rodrigo (CL)" from a meeting's caption
-    labels or an Outlook header is "Rodrigo Saavedra"."""
+    """A name as a person would write it: "Okonkwo, Adaeze (CL)" from a meeting's caption
+    labels or an Outlook header is "Adaeze Okonkwo"."""
     name = " ".join(name.replace('"', "").split()).strip(" ,'")
     if _HANDLE.match(name):  # a chat handle "tess.okafor" or "@tess.okafor"
         return " ".join(part.capitalize() for part in re.split(r"[._]", name.lstrip("@")))
@@ -553,7 +553,7 @@ ROLE_BY_TITLE: list[tuple[re.Pattern[str], Role]] = [
     ),
     (re.compile(r"\b(?:director|manager|lead|supervisor)\b", re.I), Role.project_owner),
     (
-        re.compile(r"\b(?:analyst|agent|specialist|coordinator|dispatcher|associate|user|baker|rep)\b", re.I),
+        re.compile(r"\b(?:analyst|agent|specialist|coordinator|dispatcher|associate|user|rep)\b", re.I),
         Role.end_user,
     ),
 ]

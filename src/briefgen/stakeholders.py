@@ -44,7 +44,7 @@ def stakeholders(people: People, sentences: list[Sentence]) -> list[Stakeholder]
         for s, clause in about:
             if len(evidence) >= 4:
                 break
-            # The whole sentence is quoted: a clause cut at the next name ("Rodrigo and") can be
+            # The whole sentence is quoted: a clause cut at the next name ("Adaeze and") can be
             # too short to verify.
             if s.text not in used and (clause in motivations or not evidence):
                 evidence.append(Evidence(source_id=s.source_id, quote=s.text))

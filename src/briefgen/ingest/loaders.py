@@ -193,7 +193,7 @@ def header(msg: Message, name: str) -> str:
 
 def _addresses(msg: Message, name: str) -> list[dict[str, str]]:
     """The header's addresses, each display name decoded on its own: decoded first, an encoded
-    comma ("Quispe =?utf-8?q?Huam=C3=A1n=2C?= Javier") would split one person in two."""
+    comma ("=?utf-8?q?Ib=C3=A1=C3=B1ez=2C?= Lucía") would split one person in two."""
     raw = msg.get_all(name) or []
     out = []
     for display, email in getaddresses([" ".join(str(v).split()) for v in raw]):
