@@ -55,7 +55,15 @@ def test_bad_case_file_names_the_field(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    cases = load_cases(CASES, "dev")
+    # The eval gate (`make test`) holds every case to the safety metrics; here, the dev cases
+    # that carry injected instructions or secrets, and two deals for the negative control,
+    # share one store so that leakage between them is possible.
+    cases = [
+        c
+        for c in load_cases(CASES, "dev")
+        if c.must_not_contain or c.id in ("lakeside-dental", "meridian-bank")
+    ]
+    assert len(cases) >= 6
     return cases, run_suite(cases, ["extractive"], tmp_path_factory.mktemp("eval"))
 
 
