@@ -270,3 +270,64 @@ def test_a_full_name_with_a_role_in_running_text_is_a_person_on_the_speaker_s_si
     sides = {name: found[name].side for name in ("Elsa Kowal", "Bruno Stein", "Hana Novak")}
     assert sides == {"Elsa Kowal": Side.vendor, "Bruno Stein": Side.customer, "Hana Novak": Side.customer}
     assert found["Elsa Kowal"].title == "manager"
+
+
+def test_a_role_with_the_name_in_brackets_is_a_person() -> None:
+    """ "CSM (Ana Brandt)" is our CSM, and naming her beside the account does not make the
+    account ours; "their project lead (Tom Hale)" is the customer's; a title in brackets is no one."""
+    from briefgen.reading import read_deal
+
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    note = Passage(
+        "n1",
+        "- Support in Spanish + Spanish-speaking CSM (Ana Brandt) for the first year\n"
+        "- their project lead (Tom Hale) books the training rooms\n"
+        "- the CFO (Finance Director) wants quarterly invoicing\n"
+        "- Mia Lund, Plant Manager at Harrow Mills - signs",
+        "note",
+        "rep notes",
+        "2027-02-01",
+    )
+    reading = read_deal(deal, [note])
+    found = {p.name: p for p in reading.people.people.values()}
+    assert "Finance Director" not in found
+    assert found["Ana Brandt"].side is Side.vendor and found["Ana Brandt"].title == "CSM"
+    assert found["Tom Hale"].side is Side.customer
+    assert found["Mia Lund"].side is Side.customer
+
+
+def test_two_people_who_sign_one_mail_are_both_people() -> None:
+    from briefgen.ingest.email_clean import split_signature
+    from briefgen.reading import read_deal
+
+    body = "Kia ora Sam,\n\nThe price list follows tomorrow.\n\nNgā mihi,\nAroha\n\nAroha & Mike Tane\nTane Orchards"
+    cleaned = split_signature(body, "Aroha Tane")
+    assert cleaned.signature[0] == "Aroha & Mike Tane"
+    deal = Deal(deal_id="d", account="Tane Orchards", owner="Sam Holt <sam@pickwise.example>")
+    mail = Passage(
+        "e1",
+        cleaned.body,
+        "email",
+        "Price list",
+        "2027-02-03",
+        author="Aroha Tane",
+        meta={
+            "from": {"name": "Aroha Tane", "email": "aroha@taneorchards.example"},
+            "signature": cleaned.signature,
+        },
+    )
+    found = {p.name: p for p in read_deal(deal, [mail]).people.people.values()}
+    assert found["Mike Tane"].side is Side.customer
+    assert ("e1", "Aroha & Mike Tane") in found["Mike Tane"].quotes
+    # A pair that does not include the sender is not the sender's cosigner.
+    other = split_signature("Hi,\n\nSee you.\n\nRegards,\nJo Reyes\nJo & Kim Park", "Jo Reyes")
+    mail = Passage(
+        "e2",
+        other.body,
+        "email",
+        "Re: Price list",
+        "2027-02-04",
+        author="Jo Reyes",
+        meta={"from": {"name": "Jo Reyes", "email": "jo@taneorchards.example"}, "signature": other.signature},
+    )
+    assert "Kim Park" not in {p.name for p in read_deal(deal, [mail]).people.people.values()}

@@ -71,6 +71,17 @@ _ROLE_THEN_NAME = re.compile(
     rf"(?:^|[:;,(]\s*|\b(?P<det>[Oo]ur|[Tt]heir|[Mm]y|[Hh]is|[Hh]er|[Tt]he)\s+)(?P<role>{_ROLE})(?: is| was)?\s+"
     rf"(?P<name>{_NAME})\b"
 )
+# A role with the name in brackets after it: "FR-speaking CSM (Ana Brandt)", "our project
+# lead (Tom Hale)". Our own people's role words count here: the title then decides the side.
+_ROLE_PAREN_NAME = re.compile(
+    rf"(?:\b(?P<det>[Oo]ur|[Tt]heir|[Mm]y|[Tt]he)\s+)?(?P<role>\b(?:CSM|AE|SE|PM|{_ACRONYM_TITLES})\b|{_ROLE})"
+    rf" ?\((?P<name>{_NAME})\)"
+)
+# Two people signing one mail with the surname they share: "Aroha & Mike Tane".
+_JOINT_SIGN_OFF = re.compile(
+    r"^(?P<a>[A-Z][a-zà-ÿ'’-]{1,30}) (?:&|and|\+) (?P<b>[A-Z][a-zà-ÿ'’-]{1,30}) "
+    r"(?P<last>[A-Z][a-zà-ÿA-Z'’-]{1,30}(?: [A-Z][a-zà-ÿA-Z'’-]{1,30})?)$"
+)
 _NAME_THEN_ROLE = re.compile(rf"\b(?P<name>{_NAME}), (?P<det>our|their|my|the) (?P<role>{_ROLE})\b")
 _APPOSITIVE_AFTER = re.compile(
     rf"\b({_NAME}), (?:our|their|the) ({_ACRONYM_TITLES}|[A-Za-z ]{{3,40}}?(?:manager|director|lead|officer|head))\b"
@@ -298,7 +309,7 @@ class People:
                 self._appositive(am.group(2), am.group(1), sid, sentence)
             for am in _APPOSITIVE_AFTER.finditer(sentence):
                 self._appositive(am.group(1), am.group(2), sid, sentence)
-            for pattern in (_ROLE_THEN_NAME, _NAME_THEN_ROLE):
+            for pattern in (_ROLE_THEN_NAME, _NAME_THEN_ROLE, _ROLE_PAREN_NAME):
                 for am in pattern.finditer(sentence):
                     self._named_with_role(am, sid, sentence, passage)
             for tm in _TAKEOVER.finditer(sentence):
@@ -446,13 +457,18 @@ class People:
     def _named_with_role(self, m: re.Match[str], sid: str, sentence: str, passage: Passage) -> None:
         """A full name with a role word in running text. Whose person they are depends on who
         says "our" or "my": the mail's author, or the speaker of the line."""
+        name = m.group("name")
+        if _TITLE_WORDS.search(name) or _ORG_WORD.search(name) or fold(name) == fold(self.deal.account or ""):
+            return  # "the CFO (Finance Director)", "our partner (Acme Group)"
         said = speaker_line(sentence) if passage.kind != "email" else None
         by = said[0] if said else passage.author
         if by is None and passage.kind == "note":
             by = _OUR_REP  # a note no one signs is our rep's own: their "my manager" is one of ours
         ours = (m.group("det") or "").lower() in ("our", "my")
         # Whose organisation "our" means is decided with the sides, once everything is read.
-        person = self._appositive(m.group("name"), m.group("role"), sid, sentence, known_org=not ours)
+        # Our CSM named beside the customer's account is still ours: no organisation is guessed.
+        vendor_role = bool(VENDOR_TITLES.search(m.group("role")))
+        person = self._appositive(name, m.group("role"), sid, sentence, known_org=not (ours or vendor_role))
         if person is not None and ours and by is not None:
             person.called_ours_by.add(by)
 
@@ -497,11 +513,29 @@ class People:
                     p.quotes.append((sid, sig_line))
             if p:
                 p.spoke_in.add(sid)
+                self._cosigner(p, signature, sid)
         for field_name in ("to", "cc"):
             for who in meta.get(field_name, []):
                 if who.get("name"):
                     line = lines.get(field_name)
                     self.add(who["name"], email=who.get("email"), quote=(sid, line) if line else None)
+
+    def _cosigner(self, sender: Person, signature: list[str], sid: str) -> None:
+        """The other of two people who sign together, on the sender's side of the deal."""
+        for line in signature[:2]:
+            m = _JOINT_SIGN_OFF.match(line.strip())
+            if m is None:
+                continue
+            names = [f"{m.group(first)} {m.group('last')}" for first in ("a", "b")]
+            if fold(sender.name) not in [fold(n) for n in names]:
+                continue
+            other = next(n for n in names if fold(n) != fold(sender.name))
+            ours = _domain(sender.email) in self.vendor_domains
+            org = sender.organization or (None if ours else self.deal.account)
+            cosigner = self.add(other, org=org, email=None, quote=(sid, line.strip()))
+            if cosigner is not None and ours:
+                cosigner.called_ours_by.add(sender.name)
+            return
 
 
 def _split_title_org(inner: str) -> tuple[str | None, str | None]:

@@ -54,11 +54,20 @@ def split_signature(text: str, sender: str = "") -> CleanEmail:
         if (
             tail
             and len(tail) <= 5
-            and tail[0].lower().rstrip(",.") in names
+            and (tail[0].lower().rstrip(",.") in names or _signed_by(tail[0], names))
             and all(len(line) < 80 for line in tail)
         ):
             return CleanEmail(blocks[0].strip(), tail)
     return CleanEmail(text.strip(), [])
+
+
+# A line that only names people: "Aroha & Mike Tane", "Jo Reyes and team".
+_NAMES_LINE = re.compile(r"^[A-Z][\w'’-]*(?: (?:&|and|\+|team|[A-Z][\w'’.-]*)){0,4}$")
+
+
+def _signed_by(line: str, names: set[str]) -> bool:
+    """A name line that starts with the sender's first name, as two people sign together."""
+    return bool(_NAMES_LINE.match(line.strip())) and line.split()[0].lower() in names
 
 
 def clean_body(text: str, sender: str = "") -> CleanEmail:
