@@ -1,14 +1,15 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   installs briefgen (no test tools, no local-model runtime) into .venv and writes
 #               briefs for the example deals (offline)
-#   make test   adds the test tools and llama-cpp-python to .venv, runs the tests and the eval gate
+#   make test   adds the test tools and llama-cpp-python to .venv, runs the quick tests and the
+#               eval gate; `make test-slow` runs the slow ones (CI runs both)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORE := $(VENV)/.core
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint clean chromium postgresql
+.PHONY: install demo test test-slow lint clean chromium postgresql
 
 $(CORE): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -40,12 +41,15 @@ chromium:
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
+# The default run: the quick tests (a plain `pytest`) and the eval gate, which fails when the
+# extractive engine misses a threshold in evals/thresholds.yaml.
 test: $(STAMP) chromium postgresql
-	# Quick tests first (a plain `pytest`), then the slow ones: servers, browsers, models.
 	$(PY) -m pytest -q
-	$(PY) -m pytest -q -m slow
-	# The eval gate: fails when the extractive engine misses a threshold in evals/thresholds.yaml.
 	$(VENV)/bin/briefgen eval --engine extractive --split all --out out/eval
+
+# The tests marked slow: servers in worker processes, a browser, local models. CI runs both.
+test-slow: $(STAMP) chromium postgresql
+	$(PY) -m pytest -q -m slow
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests
