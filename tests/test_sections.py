@@ -175,3 +175,48 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
 
     assert kept("commitments we made") == ["biweekly check-in thru rollout"]
     assert kept("") == []
+
+
+def test_a_price_the_customer_named_never_takes_the_place_of_one_we_stated() -> None:
+    """The terms section keeps its most certain few sentences; the customer's own talk of
+    price, however certain, is left out before that cap, so our one stated price stays."""
+    from briefgen.engines.extractive import SECTION_CAPS, ExtractiveEngine
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal, Side
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d")
+    theirs = [
+        Sentence(
+            "e1",
+            f"Our budget line {i} tops out at {20 + i},000 a year.",
+            "email",
+            "2027-01-05",
+            "Cara",
+            "",
+            i,
+        )
+        for i in range(SECTION_CAPS["terms"] + 2)
+    ]
+    n = len(theirs)
+    ours = Sentence(
+        "e2", "Price: 18,400 a year for 40 seats, held for 24 months.", "email", "2027-01-06", "Vic", "", n
+    )
+    sentences = [*theirs, ours]
+    probs = [{label: 0.0 for label in LABELS} | {"terms": 0.95, "none": 0.05} for _ in theirs]
+    probs.append({label: 0.0 for label in LABELS} | {"terms": 0.6, "none": 0.4})
+    reading = Reading(
+        deal,
+        [],
+        sentences,
+        sentences,
+        [],
+        [],
+        People(deal),
+        side_of={"Cara": Side.customer, "Vic": Side.vendor},
+        _sections=probs,
+    )
+    found = ExtractiveEngine().find(reading)
+    commitments = [f.ids for f in found.items if f.section == "commitments"]
+    assert commitments == [(n,)]

@@ -8,6 +8,7 @@ reading found. Its items are the sentences themselves; fields come from the pipe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..findings import Finding, Findings
 from ..headings import heading_section
@@ -36,7 +37,6 @@ SECTION_CAPS = {
     "open_question": 3,
 }
 OPEN_STEPS = 3  # the latest of the steps still open
-MAX_COMMITMENTS = 8
 SECOND_CONFIDENCE = 0.3
 ESSENTIAL = ("goal", "success_criterion")
 ESSENTIAL_CONFIDENCE = 0.2
@@ -53,8 +53,12 @@ _HEADING_LABEL = {
 }
 
 
-def _sections(reading: Reading) -> dict[str, list[Sentence]]:
-    """Sentences by the section the classifier reads them as."""
+def _sections(
+    reading: Reading, eligible: Callable[[str, Sentence], bool] = lambda label, s: True
+) -> dict[str, list[Sentence]]:
+    """Sentences by the section the classifier reads them as. A sentence that cannot be an
+    item of its section (`eligible`: a price the customer named, a goal our side spoke) is left
+    out before the section's cap, so it never takes the place of one that can."""
     scored: dict[str, list[tuple[float, Sentence]]] = {label: [] for label in LABELS}
     best: dict[str, tuple[float, Sentence] | None] = dict.fromkeys(ESSENTIAL)
     for s, probs in zip(reading.usable, reading.sections, strict=True):
@@ -65,15 +69,15 @@ def _sections(reading: Reading) -> dict[str, list[Sentence]]:
         # classifier, agreeing, is less sure than MIN_CONFIDENCE.
         if heading and probs[heading] >= HEADING_CONFIDENCE:
             label, p = heading, 1.0
-        if p >= MIN_CONFIDENCE:
+        if p >= MIN_CONFIDENCE and eligible(label, s):
             scored[label].append((p, s))
         for name, q in ((label, p), (second, p2)):
             held = best.get(name)
-            if name in best and (held is None or q > held[0]):
+            if name in best and (held is None or q > held[0]) and eligible(name, s):
                 best[name] = (q, s)
         # A sentence can be two things at once ("cut delays from 36 to 12 hours" is a goal and
         # its measure): a close second reading places it in that section too.
-        if p2 >= SECOND_CONFIDENCE and second != label and second != "none":
+        if p2 >= SECOND_CONFIDENCE and second != label and second != "none" and eligible(second, s):
             scored[second].append((p2, s))
     # A CSM needs the customer's goals and measures most: when none is sure enough, the
     # likeliest sentence still counts if the classifier ranks that section first or second.
@@ -96,17 +100,26 @@ class ExtractiveEngine(Engine):
 
     def find(self, reading: Reading) -> Findings:
         side_of = reading.side_of
-        by_label = _sections(reading)
+
+        def eligible(label: str, s: Sentence) -> bool:
+            if label == "goal":
+                # goals are the customer's: what our own people say on a call or in a mail is not one
+                return (
+                    not s.text.endswith("?") and side_of.get(s.speaker or "", Side.unknown) is not Side.vendor
+                )
+            if label == "commitment":
+                return _promise(s, side_of)
+            if label == "terms":
+                # The price, term and discounts our side stated are part of what the customer
+                # was sold; the customer's own talk of price ("more than we can pay") is not.
+                return _ours(s, side_of)
+            return True
+
+        by_label = _sections(reading, eligible)
         out = Findings(engine=self.name)
         out.items += people_findings(reading)
         criteria = [(s, criterion_fields(s, side_of)) for s in by_label["success_criterion"]]
-        goals = [
-            Finding("goals", (s.order,))
-            for s in by_label["goal"]
-            if not s.text.endswith("?")
-            # goals are the customer's: what our own people say on a call or in a mail is not one
-            and side_of.get(s.speaker or "", Side.unknown) is not Side.vendor
-        ]
+        goals = [Finding("goals", (s.order,)) for s in by_label["goal"]]
         if not goals:
             # A target the customer set is the outcome they bought for: when nothing else
             # states a goal, their own measures do.
@@ -121,12 +134,9 @@ class ExtractiveEngine(Engine):
                 out.items.append(Finding("risks", (s.order,)))
             else:
                 out.items.append(Finding("risks", (prev.order, s.order), text=f"{prev.text} {s.text}"))
-        # The price, term and discounts our side stated are part of what the customer was sold;
-        # the customer's own talk of price ("more than we can pay") is not.
-        terms = [s for s in by_label["terms"] if _ours(s, side_of)]
         replaced = superseded(reading.usable, reading.likely("terms", TERMS_CONFIDENCE))
-        promised = {s.order for s in [*_promises(by_label["commitment"], side_of), *terms]} - replaced
-        out.items += [Finding("commitments", (o,)) for o in sorted(promised)[:MAX_COMMITMENTS]]
+        promised = {s.order for s in [*by_label["commitment"], *by_label["terms"]]} - replaced
+        out.items += [Finding("commitments", (o,)) for o in sorted(promised)]
         out.items += [Finding("timeline", (s.order,)) for s in by_label["timeline"]]
         out.items += [Finding("open_questions", (s.order,)) for s in by_label["open_question"]]
         out.items += [
@@ -152,21 +162,15 @@ def _ours(s: Sentence, side_of: dict[str, Side]) -> bool:
     return side_of.get(s.speaker or "", Side.unknown) is Side.vendor
 
 
-def _promises(sentences: list[Sentence], side_of: dict[str, Side]) -> list[Sentence]:
-    out = []
-    for s in sentences:
-        speaker_side = side_of.get(s.speaker or "", Side.unknown)
-        # The customer saying "we will" is not a promise sales made, unless it quotes one.
-        if (
-            s.kind in ("email", "transcript")
-            and speaker_side is Side.customer
-            and not re.search(r"\byou (?:promised|committed|agreed|said you would)\b", s.text, re.I)
-        ):
-            continue
-        if s.text.endswith(("?", ":")):
-            continue
-        out.append(s)
-    return out
+def _promise(s: Sentence, side_of: dict[str, Side]) -> bool:
+    """Can be a promise sales made: the customer saying "we will" is not, unless it quotes one."""
+    if s.text.endswith(("?", ":")):
+        return False
+    return not (
+        s.kind in ("email", "transcript")
+        and side_of.get(s.speaker or "", Side.unknown) is Side.customer
+        and not re.search(r"\byou (?:promised|committed|agreed|said you would)\b", s.text, re.I)
+    )
 
 
 def _still_open(steps: list[Sentence], reading: Reading) -> list[Sentence]:
