@@ -331,3 +331,34 @@ def test_two_people_who_sign_one_mail_are_both_people() -> None:
         meta={"from": {"name": "Jo Reyes", "email": "jo@taneorchards.example"}, "signature": other.signature},
     )
     assert "Kim Park" not in {p.name for p in read_deal(deal, [mail]).people.people.values()}
+
+
+def test_a_caption_label_with_a_company_is_the_person_at_that_company() -> None:
+    """Teams shows "Ana Brandt (Moldwise)": one person with her mail's "Ana Brandt", and her
+    company is the label's; "(CL)" and "(guest)" are no company."""
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    people = People(deal)
+    people.add("Ana Brandt (Moldwise)")
+    people.add("Tom Hale (guest)")
+    people.add("Hale, Tom (CL)")
+    people.finalize({})
+    found = {p.name: p for p in people.people.values()}
+    assert set(found) == {"Ana Brandt", "Tom Hale"}
+    assert found["Ana Brandt"].organization == "Moldwise" and found["Ana Brandt"].side is Side.vendor
+    assert found["Tom Hale"].organization is None
+
+
+def test_a_customer_who_works_in_sales_stays_the_customer_s() -> None:
+    """ "sales" in a customer's description is their job, not a sign they are our rep; our own
+    sales titles still are."""
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    note = Passage(
+        "n1",
+        "- Rita Hale, sales manager, runs the showroom\n- Jo Park, Sales Executive (ours)",
+        "note",
+        "rep notes",
+        "2027-02-01",
+    )
+    found = {p.name: p for p in _people(deal, note).people.values()}
+    assert found["Rita Hale"].side is Side.customer
+    assert found["Jo Park"].side is Side.vendor

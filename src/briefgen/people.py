@@ -116,8 +116,12 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# A company's name in a label, not a code ("CL"), a marker ("guest") or a job title.
+_ORG_LIKE = re.compile(r"^(?!(?:guest|external|ext\.?|host|organi[sz]er)$)[A-Z][\w&.' -]{3,39}$", re.I)
 _HANDLE = re.compile(r"^@?[a-z]{2,}[._][a-z]{2,}$")
-_LABEL_SUFFIX = re.compile(r"\s*\((?:[A-Z]{2,3}|guest|external|ext\.?)\)\s*$", re.I)
+# What a meeting's caption label adds after a name: "(CL)", "(guest)", or the company, as in
+# "Ana Brandt (Moldwise)".
+_LABEL_SUFFIX = re.compile(r"\s*\(([^()\n]{1,40})\)\s*$")
 
 
 def canonical_name(name: str) -> str:
@@ -140,8 +144,8 @@ def fold(name: str) -> str:
 
 
 VENDOR_TITLES = re.compile(
-    r"\b(?:account executive|account manager|solutions? (?:engineer|consultant|architect)|sales|"
-    r"customer success|csm|sdr|bdr|ae)\b",
+    r"\b(?:account executive|account manager|solutions? (?:engineer|consultant|architect)|"
+    r"sales (?:engineer|executive|rep(?:resentative)?)|customer success|csm|sdr|bdr|ae)\b",
     re.I,
 )
 
@@ -246,6 +250,14 @@ class People:
         email: str | None = None,
         quote: tuple[str, str] | None = None,
     ) -> Person | None:
+        label = _LABEL_SUFFIX.search(name)
+        if (
+            label
+            and org is None
+            and _ORG_LIKE.match(label.group(1))
+            and not _TITLE_WORDS.search(label.group(1))
+        ):
+            org = label.group(1)  # "Ana Brandt (Moldwise)": her company, as the caption gives it
         name = _HONORIFIC.sub("", canonical_name(name))
         if not name or "@" in name or len(name) > 60 or not name[0].isupper() or _PLACEHOLDER.match(name):
             return None
