@@ -325,3 +325,15 @@ def test_paragraphs_inside_table_cells_keep_the_row_on_one_line() -> None:
     )
     assert text.split("\n")[0] == "Ilse Vermeer | Works council chair"
     assert "Minutes follow." in text
+
+
+def test_a_row_whose_cells_sit_on_lines_of_their_own_is_still_one_line() -> None:
+    """Word writes each <td> on its own source line; the line break between two cells is not
+    the end of the row."""
+    from briefgen.ingest.text import html_to_text
+
+    text = html_to_text(
+        "<table><tr>\n  <td><p class=MsoNormal>Ilse Vermeer (IV)<o:p></o:p></p></td>\n"
+        "  <td><p>CISO</p></td>\n  <td><p>Ostmark Klinik</p></td>\n</tr></table>"
+    )
+    assert "Ilse Vermeer (IV) | CISO | Ostmark Klinik" in text.split("\n")

@@ -362,3 +362,64 @@ def test_a_customer_who_works_in_sales_stays_the_customer_s() -> None:
     found = {p.name: p for p in _people(deal, note).people.values()}
     assert found["Rita Hale"].side is Side.customer
     assert found["Jo Park"].side is Side.vendor
+
+
+def test_people_under_an_attendees_heading_and_in_a_table_with_initials() -> None:
+    """ "Attendees" alone on a line, then "Org: Name (title), Name" lines (a line without "Org:"
+    continues the one above); a minutes table gives "Name (initials) | title | org"."""
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    note = Passage(
+        "n1",
+        "Kick-off, 12 January\n\nAttendees\n"
+        "  Harrow Mills: Cora Lynch (Managing Director), Dan,\n"
+        "                Rita Hale (Finance)\n"
+        "  Moldwise:     Ola Berg (Implementation Lead), Jon\n\n"
+        "Lunch at 13:00.\n"
+        "Ivo Brandt (IB) | IT architect | Harrow Mills",
+        "note",
+        "minutes",
+        "2027-01-12",
+    )
+    found = {p.name: p for p in _people(deal, note).people.values()}
+    assert found["Cora Lynch"].title == "Managing Director"
+    assert found["Rita Hale"].organization == "Harrow Mills" and found["Rita Hale"].side is Side.customer
+    assert found["Ola Berg"].side is Side.vendor
+    assert found["Ivo Brandt"].title == "IT architect"
+    assert "Lunch" not in " ".join(found)
+
+
+def test_a_sender_with_no_display_name_is_named_by_their_signature() -> None:
+    from briefgen.ingest.email_clean import split_signature
+    from briefgen.reading import read_deal
+
+    body = "Jon,\n\nTwo more questions below.\n\nRegards,\nAoife\n\nDr Aoife Mulcahy PhD\nQuality Manager\nHarrow Mills"
+    cleaned = split_signature(body, "")
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    mail = Passage(
+        "e1",
+        cleaned.body,
+        "email",
+        "Questions",
+        "2027-01-05",
+        meta={"from": {"name": "", "email": "a.mulcahy@harrowmills.example"}, "signature": cleaned.signature},
+    )
+    found = {p.name: p for p in read_deal(deal, [mail]).people.people.values()}
+    assert found["Aoife Mulcahy"].title == "Quality Manager"
+    assert found["Aoife Mulcahy"].side is Side.customer
+
+
+def test_someone_from_our_team_is_a_person_on_our_side() -> None:
+    from briefgen.reading import read_deal
+
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    mail = Passage(
+        "e1",
+        "I've asked Tess Ambrose from our onboarding team to set up your reminder texts.",
+        "email",
+        "Next steps",
+        "2027-01-05",
+        author="Jon Eide",
+        meta={"from": {"name": "Jon Eide", "email": "jon@moldwise.example"}},
+    )
+    found = {p.name: p for p in read_deal(deal, [mail]).people.people.values()}
+    assert found["Tess Ambrose"].side is Side.vendor

@@ -23,6 +23,9 @@ _PAREN = re.compile(rf"({_NAME}) ?\(([^()\n]{{2,90}})\)")
 _ATTENDEE_LINE = re.compile(
     r"^\s*(?:attendees|participants|present|stakeholders|people|on the call)\s*:\s*(.+)$", re.I | re.M
 )
+# "Attendees" alone on its line, the names on the lines below it.
+_ATTENDEE_HEAD = re.compile(r"^\s*(?:attendees|participants|present|invitees|on the call)\s*:?\s*$", re.I)
+_ORG_PREFIX = re.compile(r"^\s*([A-Z][^:\n]{1,40}):\s+(\S.*)$")
 _COMMA_TITLE = re.compile(rf"^\s*({_NAME}),\s+([^,—–-]{{2,60}})\s*(?:[—–-]|,|\bat\b)\s*(.{{2,60}})$")
 _TITLE_WORDS = re.compile(
     r"\b(?:chief|ceo|cfo|coo|cto|cio|ciso|cmo|cro|vp|svp|evp|vice president|president|founder|"
@@ -81,6 +84,11 @@ _ROLE_PAREN_NAME = re.compile(
 _JOINT_SIGN_OFF = re.compile(
     r"^(?P<a>[A-Z][a-zà-ÿ'’-]{1,30}) (?:&|and|\+) (?P<b>[A-Z][a-zà-ÿ'’-]{1,30}) "
     r"(?P<last>[A-Z][a-zà-ÿA-Z'’-]{1,30}(?: [A-Z][a-zà-ÿA-Z'’-]{1,30})?)$"
+)
+# "Tess Ambrose from our onboarding team", "Ola Berg of their finance team".
+_NAME_FROM_TEAM = re.compile(
+    rf"\b(?P<name>{_NAME}) (?:from|of|in) (?P<det>our|their|the) "
+    rf"(?P<role>(?:[a-z]+ ){{0,2}}(?:team|office|department|group))\b"
 )
 _NAME_THEN_ROLE = re.compile(rf"\b(?P<name>{_NAME}), (?P<det>our|their|my|the) (?P<role>{_ROLE})\b")
 _APPOSITIVE_AFTER = re.compile(
@@ -289,6 +297,7 @@ class People:
                 cm = _COMMA_TITLE.match(part)
                 if cm and not _PAREN.search(part):
                     self.add(cm.group(1), title=cm.group(2), org=cm.group(3), quote=(sid, line))
+        self._attendee_block(text, sid)
         for line in text.split("\n"):
             if _ATTENDEE_LINE.match(line):
                 continue
@@ -321,7 +330,7 @@ class People:
                 self._appositive(am.group(2), am.group(1), sid, sentence)
             for am in _APPOSITIVE_AFTER.finditer(sentence):
                 self._appositive(am.group(1), am.group(2), sid, sentence)
-            for pattern in (_ROLE_THEN_NAME, _NAME_THEN_ROLE, _ROLE_PAREN_NAME):
+            for pattern in (_ROLE_THEN_NAME, _NAME_THEN_ROLE, _ROLE_PAREN_NAME, _NAME_FROM_TEAM):
                 for am in pattern.finditer(sentence):
                     self._named_with_role(am, sid, sentence, passage)
             for tm in _TAKEOVER.finditer(sentence):
@@ -382,6 +391,35 @@ class People:
             if person.side is Side.vendor and person.organization is None and person.email:
                 person.organization = _org_from_domain(_domain(person.email) or "")
 
+    def _attendee_block(self, text: str, sid: str) -> None:
+        """The lines under an "Attendees" heading, up to a blank line: "Org: Name (title), Name",
+        a line without "Org:" continuing the one above. First names alone are left to resolve
+        against the full names found elsewhere."""
+        org: str | None = None
+        inside = False
+        for line in text.split("\n"):
+            if _ATTENDEE_HEAD.match(line):
+                inside, org = True, None
+                continue
+            if not inside:
+                continue
+            if not line.strip():
+                inside = False
+                continue
+            m = _ORG_PREFIX.match(line)
+            if m:
+                org, line_names = m.group(1).strip(), m.group(2)
+            else:
+                line_names = line
+            for part in re.split(r",(?![^()]*\))|;", line_names):
+                pm = re.match(
+                    rf"^\s*(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})\s*(?:\(([^()]{{1,80}})\))?\s*$", part
+                )
+                if pm is None or _TITLE_WORDS.search(pm.group(1)):
+                    continue
+                title, paren_org = _split_title_org(pm.group(2)) if pm.group(2) else (None, None)
+                self.add(pm.group(1), title=title, org=org or paren_org, quote=(sid, line.strip()))
+
     def _table_row(self, line: str, sid: str) -> None:
         """A row of an attendee table (Markdown, pipes, or a docx table read as pipes): the
         first cell that reads as a name is the person, the next cells their title and company."""
@@ -389,6 +427,8 @@ class People:
             return
         cells = [" ".join(c.split()) for c in line.strip().strip("|").split("|")]
         for i, cell in enumerate(cells):
+            # Minutes give initials after a name: "Bart Claeys (BC)".
+            cell = _LABEL_SUFFIX.sub("", cell)
             if _TABLE_NAME.match(cell) and not _TITLE_WORDS.search(cell):
                 rest = [c for c in cells[i + 1 :] if c and not set(c) <= set("-: ")]
                 self.add(
@@ -510,6 +550,12 @@ class People:
         if signature:
             title, org = _signature_title_org(signature, sender.get("name", ""))
         lines = meta.get("header_lines") or {}
+        if not sender.get("name") and sender.get("email"):
+            # "From: dan.furlong@…" with no display name: the signature says who wrote it.
+            named = _signed_name(signature, sender["email"])
+            if named:
+                sender = {**sender, "name": named[0]}
+                title, org = _signature_title_org(signature[named[1] + 1 :], named[0])
         if sender.get("name"):
             # The header line and the signature are verbatim text of the original email.
             p = self.add(
@@ -548,6 +594,24 @@ class People:
             if cosigner is not None and ours:
                 cosigner.called_ours_by.add(sender.name)
             return
+
+
+_POST_NOMINALS = re.compile(r"(?:,?\s+(?:PhD|MD|MBA|MSc|BSc|CPA|FCA|ACA|PE|RN|Esq\.?|[A-Z]{2,5}))+$")
+
+
+def _signed_name(signature: list[str], email: str) -> tuple[str, int] | None:
+    """The name on the signature line that names the owner of `email`, and that line's index: a
+    name whose surname, or the start of whose first name, is in the address ("Dr Aoife Mulcahy
+    PhD" for a.mulcahy@…)."""
+    local = fold(email.split("@")[0])
+    for i, line in enumerate(signature[:4]):
+        name = _POST_NOMINALS.sub("", _HONORIFIC.sub("", line.strip().rstrip(",")))
+        if not _TABLE_NAME.match(name) or _TITLE_WORDS.search(name) or _ORG_WORD.search(name):
+            continue
+        words = [fold(w) for w in name.split()]
+        if len(words) >= 2 and (words[-1] in local or local.startswith(words[0][:3])):
+            return name, i
+    return None
 
 
 def _split_title_org(inner: str) -> tuple[str | None, str | None]:

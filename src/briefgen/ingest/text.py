@@ -156,7 +156,8 @@ def html_to_text(markup: str) -> str:
             elif tag in _BLOCK and not skipped:
                 parts.append(" " if inside[0] and tag not in ("tr", "table") else "\n")
             if el.tail and not skipped:
-                parts.append(el.tail)
+                # The line break a source puts between two cells of a row is not the row's end.
+                parts.append(" " if tag in ("td", "th") and el.tail.isspace() else el.tail)
     lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
     return normalise_newlines("\n".join(lines))
 
