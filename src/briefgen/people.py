@@ -77,7 +77,7 @@ _ROLE_THEN_NAME = re.compile(
 # A role with the name in brackets after it: "FR-speaking CSM (Ana Brandt)", "our project
 # lead (Tom Hale)". Our own people's role words count here: the title then decides the side.
 _ROLE_PAREN_NAME = re.compile(
-    rf"(?:\b(?P<det>[Oo]ur|[Tt]heir|[Mm]y|[Tt]he)\s+)?(?P<role>\b(?:CSM|AE|SE|PM|{_ACRONYM_TITLES})\b|{_ROLE})"
+    rf"(?:\b(?P<det>[Oo]ur|[Tt]heir|[Mm]y|[Tt]he)\s+)?(?P<role>\b(?:CSM|AE|SE|PM|{_ACRONYM_TITLES})\b|\b{_ROLE})"
     rf" ?\((?P<name>{_NAME})\)"
 )
 # Two people signing one mail with the surname they share: "Aroha & Mike Tane".
