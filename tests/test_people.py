@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from briefgen.engines.base import Passage
-from briefgen.people import People, fold
+from briefgen.people import People, Person, fold
+from briefgen.reading import read_deal
 from briefgen.schema import Deal, Side
 
 
@@ -13,6 +14,20 @@ def _people(deal: Deal, *passages: Passage) -> People:
         people.scan(p)
     people.finalize({})
     return people
+
+
+def _by_name(people: People) -> dict[str, Person]:
+    return {p.name: p for p in people.people.values()}
+
+
+def _read(deal: Deal, *passages: Passage) -> dict[str, Person]:
+    """The people a whole reading of the deal finds, by name."""
+    return _by_name(read_deal(deal, list(passages)).people)
+
+
+def _harrow() -> Deal:
+    """A customer, Harrow Mills, sold to by Jon Eide of Moldwise."""
+    return Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
 
 
 def test_placeholder_speakers_are_not_people() -> None:
@@ -105,8 +120,6 @@ def test_people_introduced_in_a_list() -> None:
 
 
 def test_a_placeholder_speaker_who_introduces_themselves_takes_the_name() -> None:
-    from briefgen.reading import read_deal
-
     call = Passage(
         "c1",
         "Speaker 1: Thanks for joining. Shall we start with the rollout plan?\n"
@@ -129,8 +142,6 @@ def test_a_placeholder_speaker_who_introduces_themselves_takes_the_name() -> Non
 
 
 def test_a_placeholder_that_names_two_people_stays_unnamed() -> None:
-    from briefgen.reading import read_deal
-
     call = Passage(
         "c1",
         "Speaker 1: Hi, this is Ravi from IT.\nSpeaker 1: And this is Mei from procurement, she joins late.",
@@ -185,8 +196,6 @@ def test_a_person_named_before_another_is_quoted_by_the_whole_sentence() -> None
 def test_a_name_in_capitals_takes_the_spelling_of_its_mail() -> None:
     """A caption file's "MIRA SOLBERG" and her mail's "Mira Solberg" are one person, shown as she
     signs; and either spelling of a speaker finds her side."""
-    from briefgen.reading import read_deal
-
     deal = Deal(deal_id="d", account="Hollin Bay", owner="Mira Solberg <mira@tessera.example>")
     people = People(deal)
     first = people.add("MIRA SOLBERG")
@@ -222,8 +231,6 @@ def test_a_colleague_our_people_bring_in_is_ours() -> None:
     """Someone one of our people brings to a call ("Ines is with me from our onboarding team")
     is ours, as is someone who says they will be the customer's success manager; a customer
     who will be "your main contact" stays theirs."""
-    from briefgen.reading import read_deal
-
     deal = Deal(deal_id="d", account="Brackwater Mills", owner="Tomas Reid <tomas@loomwise.example>")
     call = Passage(
         "t1",
@@ -246,8 +253,6 @@ def test_a_colleague_our_people_bring_in_is_ours() -> None:
 def test_a_full_name_with_a_role_in_running_text_is_a_person_on_the_speaker_s_side() -> None:
     """ "my manager Elsa Kowal" in our rep's own note is ours; "their controller Bruno Stein" is
     the customer's; "our plant director Hana Novak" is on the side of whoever wrote it."""
-    from briefgen.reading import read_deal
-
     deal = Deal(deal_id="d", account="Tarnow Castings", owner="Jon Eide <jon@moldwise.example>")
     note = Passage(
         "n1",
@@ -265,8 +270,7 @@ def test_a_full_name_with_a_role_in_running_text_is_a_person_on_the_speaker_s_si
         author="Petr Dvorak",
         meta={"from": {"name": "Petr Dvorak", "email": "petr@tarnow.example"}},
     )
-    reading = read_deal(deal, [note, mail])
-    found = {p.name: p for p in reading.people.people.values()}
+    found = _read(deal, note, mail)
     sides = {name: found[name].side for name in ("Elsa Kowal", "Bruno Stein", "Hana Novak")}
     assert sides == {"Elsa Kowal": Side.vendor, "Bruno Stein": Side.customer, "Hana Novak": Side.customer}
     assert found["Elsa Kowal"].title == "manager"
@@ -275,9 +279,7 @@ def test_a_full_name_with_a_role_in_running_text_is_a_person_on_the_speaker_s_si
 def test_a_role_with_the_name_in_brackets_is_a_person() -> None:
     """ "CSM (Ana Brandt)" is our CSM, and naming her beside the account does not make the
     account ours; "their project lead (Tom Hale)" is the customer's; a title in brackets is no one."""
-    from briefgen.reading import read_deal
-
-    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    deal = _harrow()
     note = Passage(
         "n1",
         "- Support in Spanish + Spanish-speaking CSM (Ana Brandt) for the first year\n"
@@ -288,8 +290,7 @@ def test_a_role_with_the_name_in_brackets_is_a_person() -> None:
         "rep notes",
         "2027-02-01",
     )
-    reading = read_deal(deal, [note])
-    found = {p.name: p for p in reading.people.people.values()}
+    found = _read(deal, note)
     assert "Finance Director" not in found
     assert found["Ana Brandt"].side is Side.vendor and found["Ana Brandt"].title == "CSM"
     assert found["Tom Hale"].side is Side.customer
@@ -298,7 +299,6 @@ def test_a_role_with_the_name_in_brackets_is_a_person() -> None:
 
 def test_two_people_who_sign_one_mail_are_both_people() -> None:
     from briefgen.ingest.email_clean import split_signature
-    from briefgen.reading import read_deal
 
     body = "Kia ora Sam,\n\nThe price list follows tomorrow.\n\nNgā mihi,\nAroha\n\nAroha & Mike Tane\nTane Orchards"
     cleaned = split_signature(body, "Aroha Tane")
@@ -316,7 +316,7 @@ def test_two_people_who_sign_one_mail_are_both_people() -> None:
             "signature": cleaned.signature,
         },
     )
-    found = {p.name: p for p in read_deal(deal, [mail]).people.people.values()}
+    found = _read(deal, mail)
     assert found["Mike Tane"].side is Side.customer
     assert ("e1", "Aroha & Mike Tane") in found["Mike Tane"].quotes
     # A pair that does not include the sender is not the sender's cosigner.
@@ -330,19 +330,19 @@ def test_two_people_who_sign_one_mail_are_both_people() -> None:
         author="Jo Reyes",
         meta={"from": {"name": "Jo Reyes", "email": "jo@taneorchards.example"}, "signature": other.signature},
     )
-    assert "Kim Park" not in {p.name for p in read_deal(deal, [mail]).people.people.values()}
+    assert "Kim Park" not in _read(deal, mail)
 
 
 def test_a_caption_label_with_a_company_is_the_person_at_that_company() -> None:
     """Teams shows "Ana Brandt (Moldwise)": one person with her mail's "Ana Brandt", and her
     company is the label's; "(CL)" and "(guest)" are no company."""
-    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    deal = _harrow()
     people = People(deal)
     people.add("Ana Brandt (Moldwise)")
     people.add("Tom Hale (guest)")
     people.add("Hale, Tom (CL)")
     people.finalize({})
-    found = {p.name: p for p in people.people.values()}
+    found = _by_name(people)
     assert set(found) == {"Ana Brandt", "Tom Hale"}
     assert found["Ana Brandt"].organization == "Moldwise" and found["Ana Brandt"].side is Side.vendor
     assert found["Tom Hale"].organization is None
@@ -351,7 +351,7 @@ def test_a_caption_label_with_a_company_is_the_person_at_that_company() -> None:
 def test_a_customer_who_works_in_sales_stays_the_customer_s() -> None:
     """ "sales" in a customer's description is their job, not a sign they are our rep; our own
     sales titles still are."""
-    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    deal = _harrow()
     note = Passage(
         "n1",
         "- Rita Hale, sales manager, runs the showroom\n- Jo Park, Sales Executive (ours)",
@@ -359,7 +359,7 @@ def test_a_customer_who_works_in_sales_stays_the_customer_s() -> None:
         "rep notes",
         "2027-02-01",
     )
-    found = {p.name: p for p in _people(deal, note).people.values()}
+    found = _by_name(_people(deal, note))
     assert found["Rita Hale"].side is Side.customer
     assert found["Jo Park"].side is Side.vendor
 
@@ -367,7 +367,7 @@ def test_a_customer_who_works_in_sales_stays_the_customer_s() -> None:
 def test_people_under_an_attendees_heading_and_in_a_table_with_initials() -> None:
     """ "Attendees" alone on a line, then "Org: Name (title), Name" lines (a line without "Org:"
     continues the one above); a minutes table gives "Name (initials) | title | org"."""
-    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    deal = _harrow()
     note = Passage(
         "n1",
         "Kick-off, 12 January\n\nAttendees\n"
@@ -380,7 +380,7 @@ def test_people_under_an_attendees_heading_and_in_a_table_with_initials() -> Non
         "minutes",
         "2027-01-12",
     )
-    found = {p.name: p for p in _people(deal, note).people.values()}
+    found = _by_name(_people(deal, note))
     assert found["Cora Lynch"].title == "Managing Director"
     assert found["Rita Hale"].organization == "Harrow Mills" and found["Rita Hale"].side is Side.customer
     assert found["Ola Berg"].side is Side.vendor
@@ -390,11 +390,10 @@ def test_people_under_an_attendees_heading_and_in_a_table_with_initials() -> Non
 
 def test_a_sender_with_no_display_name_is_named_by_their_signature() -> None:
     from briefgen.ingest.email_clean import split_signature
-    from briefgen.reading import read_deal
 
     body = "Jon,\n\nTwo more questions below.\n\nRegards,\nAoife\n\nDr Aoife Mulcahy PhD\nQuality Manager\nHarrow Mills"
     cleaned = split_signature(body, "")
-    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    deal = _harrow()
     mail = Passage(
         "e1",
         cleaned.body,
@@ -403,15 +402,13 @@ def test_a_sender_with_no_display_name_is_named_by_their_signature() -> None:
         "2027-01-05",
         meta={"from": {"name": "", "email": "a.mulcahy@harrowmills.example"}, "signature": cleaned.signature},
     )
-    found = {p.name: p for p in read_deal(deal, [mail]).people.people.values()}
+    found = _read(deal, mail)
     assert found["Aoife Mulcahy"].title == "Quality Manager"
     assert found["Aoife Mulcahy"].side is Side.customer
 
 
 def test_someone_from_our_team_is_a_person_on_our_side() -> None:
-    from briefgen.reading import read_deal
-
-    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
+    deal = _harrow()
     mail = Passage(
         "e1",
         "I've asked Tess Ambrose from our onboarding team to set up your reminder texts.",
@@ -421,5 +418,5 @@ def test_someone_from_our_team_is_a_person_on_our_side() -> None:
         author="Jon Eide",
         meta={"from": {"name": "Jon Eide", "email": "jon@moldwise.example"}},
     )
-    found = {p.name: p for p in read_deal(deal, [mail]).people.people.values()}
+    found = _read(deal, mail)
     assert found["Tess Ambrose"].side is Side.vendor
