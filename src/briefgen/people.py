@@ -26,6 +26,8 @@ _ATTENDEE_LINE = re.compile(
 # "Attendees" alone on its line, the names on the lines below it.
 _ATTENDEE_HEAD = re.compile(r"^\s*(?:attendees|participants|present|invitees|on the call)\s*:?\s*$", re.I)
 _ORG_PREFIX = re.compile(r"^\s*([A-Z][^:\n]{1,40}):\s+(\S.*)$")
+# An entry: a name and perhaps "(title, org)".
+_ATTENDEE_NAME = re.compile(rf"^\s*(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})\s*(?:\(([^()]{{1,80}})\))?\s*$")
 _COMMA_TITLE = re.compile(rf"^\s*({_NAME}),\s+([^,—–-]{{2,60}})\s*(?:[—–-]|,|\bat\b)\s*(.{{2,60}})$")
 _TITLE_WORDS = re.compile(
     r"\b(?:chief|ceo|cfo|coo|cto|cio|ciso|cmo|cro|vp|svp|evp|vice president|president|founder|"
@@ -411,10 +413,8 @@ class People:
                 org, line_names = m.group(1).strip(), m.group(2)
             else:
                 line_names = line
-            for part in re.split(r",(?![^()]*\))|;", line_names):
-                pm = re.match(
-                    rf"^\s*(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})\s*(?:\(([^()]{{1,80}})\))?\s*$", part
-                )
+            for part in _entries(line_names):
+                pm = _ATTENDEE_NAME.match(part)
                 if pm is None or _TITLE_WORDS.search(pm.group(1)):
                     continue
                 title, paren_org = _split_title_org(pm.group(2)) if pm.group(2) else (None, None)
@@ -597,6 +597,24 @@ class People:
 
 
 _POST_NOMINALS = re.compile(r"(?:,?\s+(?:PhD|MD|MBA|MSc|BSc|CPA|FCA|ACA|PE|RN|Esq\.?|[A-Z]{2,5}))+$")
+
+
+def _entries(line: str) -> list[str]:
+    """A list of people split at semicolons and at commas not inside brackets ("Ana Brandt
+    (CSM, Moldwise), Tom Hale"). One pass each way: a regex looking ahead from every comma for
+    the closing bracket is quadratic on a long line of commas."""
+    inside = [False] * len(line)
+    closes = False  # the next bracket to the right closes one
+    for i in range(len(line) - 1, -1, -1):
+        if line[i] in "()":
+            closes = line[i] == ")"
+        inside[i] = closes
+    parts, start = [], 0
+    for i, ch in enumerate(line):
+        if ch == ";" or (ch == "," and not inside[i]):
+            parts.append(line[start:i])
+            start = i + 1
+    return [*parts, line[start:]]
 
 
 def _signed_name(signature: list[str], email: str) -> tuple[str, int] | None:
