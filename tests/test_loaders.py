@@ -337,3 +337,58 @@ def test_a_row_whose_cells_sit_on_lines_of_their_own_is_still_one_line() -> None
         "  <td><p>CISO</p></td>\n  <td><p>Ostmark Klinik</p></td>\n</tr></table>"
     )
     assert "Ilse Vermeer (IV) | CISO | Ostmark Klinik" in text.split("\n")
+
+
+def test_a_cell_whose_paragraph_sits_on_a_line_of_its_own_is_still_one_line() -> None:
+    """Word also indents the <p> inside each <td> on a source line of its own."""
+    from briefgen.ingest.text import html_to_text
+
+    text = html_to_text(
+        "<table><tr>\n <td valign=top>\n  <p class=MsoNormal>Ilse Vermeer (IV)</p></td>\n"
+        " <td>\n  <p>Ostmark Klinik</p></td>\n <td>\n  <p>CISO <i>(items 1-2)</i></p></td>\n</tr></table>"
+    )
+    assert "Ilse Vermeer (IV) | Ostmark Klinik | CISO (items 1-2)" in text.split("\n")
+
+
+def test_numbered_speaker_labels_in_an_srt_are_speakers(tmp_path: Path) -> None:
+    srt = (
+        "1\n00:00:01,000 --> 00:00:02,000\nSpeaker 1: Hello there.\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\nSpeaker 2: We need audit logs.\n"
+    )
+    [doc] = load_file(write(tmp_path, "call.srt", srt), LIMIT)
+    assert doc.text == "Speaker 1: Hello there.\nSpeaker 2: We need audit logs."
+    assert doc.meta["speakers"] == ["Speaker 1", "Speaker 2"]
+
+
+def test_an_email_thread_saved_as_text_is_read_as_messages(tmp_path: Path) -> None:
+    """Outlook's "From: / Sent: / To: / Cc:" blocks pasted into a .txt: each message is a
+    source with its author, date and recipients, and the header lines stay citable."""
+    thread = (
+        "From: Ines Falk <ines.falk@vendor.example>\n"
+        "Sent: 12 March 2027 11:03\n"
+        "To: Olu Bakare <olu.bakare@customer.example>\n"
+        "Cc: Kemi Adeyemi <kemi.adeyemi@customer.example>; Falk, Ines <ines.falk@vendor.example>\n"
+        "Subject: RE: rollout dates\n\n"
+        "Olu,\n\nAgreed, phase one goes live on 5 July. I will send the revised plan tomorrow.\n\nInes\n\n"
+        "-----Original Message-----\n"
+        "From: Olu Bakare <olu.bakare@customer.example>\n"
+        "Sent: 10 March 2027 21:37\n"
+        "To: Ines Falk <ines.falk@vendor.example>\n"
+        "Subject: rollout dates\n\n"
+        "Hi Ines,\n\nThe June date is not realistic for us; can we look at early July instead?\n\nOlu\n"
+    )
+    docs = load_file(write(tmp_path, "thread.txt", thread), LIMIT)
+    assert [(d.kind, d.author, d.date) for d in docs] == [
+        ("email", "Ines Falk", "2027-03-12"),
+        ("email", "Olu Bakare", "2027-03-10"),
+    ]
+    first = docs[0]
+    assert [c["name"] for c in first.meta["cc"]] == ["Kemi Adeyemi", "Ines Falk"]
+    assert first.meta["to"] == [{"name": "Olu Bakare", "email": "olu.bakare@customer.example"}]
+    assert first.meta["header_lines"]["cc"] in first.raw
+    assert "phase one goes live on 5 July" in first.text and "June date" not in first.text
+
+
+def test_a_note_that_only_mentions_from_is_still_a_note(tmp_path: Path) -> None:
+    [doc] = load_file(write(tmp_path, "n.txt", "From: the call with Olu\n- wants July go-live\n"), LIMIT)
+    assert doc.kind == "note"

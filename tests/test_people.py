@@ -157,10 +157,10 @@ def test_this_is_a_product_is_no_introduction() -> None:
     from briefgen.speakers import introduced
 
     people = People(Deal(deal_id="d", account="Kifaru Farms"))
-    assert introduced("So this is Excel. Every depot has its own copy.", people) == set()
-    assert introduced("Hello, this is Ravi with the IT team.", people) == {"Ravi"}
-    assert introduced("Yes, Henrik here, I have a hard stop.", people) == {"Henrik"}
-    assert introduced("I'm Dana, I lead the rollout.", people) == {"Dana"}
+    assert set(introduced("So this is Excel. Every depot has its own copy.", people)) == set()
+    assert set(introduced("Hello, this is Ravi with the IT team.", people)) == {"Ravi"}
+    assert set(introduced("Yes, Henrik here, I have a hard stop.", people)) == {"Henrik"}
+    assert set(introduced("I'm Dana, I lead the rollout.", people)) == {"Dana"}
 
 
 def test_our_champion_is_theirs_and_a_titled_person_is_the_customer_s() -> None:
@@ -420,3 +420,92 @@ def test_someone_from_our_team_is_a_person_on_our_side() -> None:
     )
     found = _read(deal, mail)
     assert found["Tess Ambrose"].side is Side.vendor
+
+
+def test_bold_names_in_a_list_and_what_they_run() -> None:
+    note = Passage(
+        "n1",
+        "### People\n- **Rita Hale** — Head of Finance. EB.\n- Cora Lynch — runs the planning team, back in May\n",
+        "note",
+        "deal review",
+    )
+    found = _by_name(_people(_harrow(), note))
+    assert found["Rita Hale"].title == "Head of Finance"
+    assert found["Cora Lynch"].side is Side.customer
+
+
+def test_a_name_and_title_wrapped_across_lines_and_initials_are_no_company() -> None:
+    note = Passage(
+        "n1",
+        "01/12/27 CALL - Discovery                                         Logged by: JE\n"
+        'met w/ Rita Hale (VP Finance, "RH") + Cora Lynch (IT mgr, CL). Ivo\n'
+        "Brandt (COO, IB) jumped on for the last ten minutes of the call.\n"
+        "- kickoff w/ Tess Ambrose (our impl lead)\n",
+        "note",
+        "activity export",
+    )
+    found = _by_name(_people(_harrow(), note))
+    assert found["Ivo Brandt"].title == "COO"
+    assert found["Rita Hale"].title == "VP Finance"
+    assert all(p.organization in (None, "Harrow Mills") for n, p in found.items() if n != "Tess Ambrose")
+    assert found["Tess Ambrose"].side is Side.vendor
+
+
+def test_a_table_header_says_which_column_is_the_title() -> None:
+    """ "Name | Organisation | Role" columns; a lone line of pipes is a heading, not a row."""
+    note = Passage(
+        "n1",
+        "Jon E. | weekly forecast call w/ Ana | Wed 20 Jan\n\nAttendance\n\n"
+        "Name | Organisation | Role\n\nRita Hale (RH) | Harrow Mills | Finance Director\n\n"
+        "Ola Berg (OB) | Moldwise | Solutions Engineer\n",
+        "note",
+        "minutes",
+    )
+    found = _by_name(_people(_harrow(), note))
+    assert found["Rita Hale"].title == "Finance Director"
+    assert found["Rita Hale"].organization == "Harrow Mills"
+    assert found["Ola Berg"].organization == "Moldwise"
+    assert "Jon E." not in found
+
+
+def test_a_chat_agent_named_from_our_company_and_our_mailboxes() -> None:
+    chat = Passage(
+        "c1",
+        "Moldwise Assistant: Hi there, how can I help?\nNoah from Moldwise: Hey! Noah here.\n"
+        "Visitor 48291: pricing please",
+        "transcript",
+        "website chat",
+        meta={"speakers": ["Moldwise Assistant", "Noah from Moldwise", "Visitor 48291"]},
+    )
+    found = _by_name(_people(_harrow(), chat))
+    assert set(found) == {"Noah"}
+    assert found["Noah"].organization == "Moldwise"
+
+
+def test_a_role_before_a_name_in_a_list_and_a_translated_title() -> None:
+    note = Passage(
+        "n1",
+        "- CFO Tiago Moura signs the checks, not on the call\n"
+        "- Renata Lima - Gerente de Atendimento (head of support)\n",
+        "note",
+        "notes",
+    )
+    found = _by_name(_people(_harrow(), note))
+    assert found["Tiago Moura"].title == "CFO"
+    assert "Renata Lima" in found and "Gerente de Atendimento" not in found
+
+
+def test_round_robin_introductions_name_numbered_speakers() -> None:
+    transcript = Passage(
+        "s1",
+        "Speaker 1: Sure. Yeah. Rita Hale, VP of finance at Harrow Mills.\n"
+        "Speaker 2: Hi everyone, I'm Ola Berg, solutions engineer at Moldwise.\n"
+        "Speaker 3: Thanks Rita. So the plan for today.\n",
+        "transcript",
+        "call",
+        meta={"speakers": ["Speaker 1", "Speaker 2", "Speaker 3"]},
+    )
+    found = _read(_harrow(), transcript)
+    assert found["Rita Hale"].title == "VP of finance at Harrow Mills"
+    assert found["Ola Berg"].side is Side.vendor
+    assert "Thanks Rita" not in found

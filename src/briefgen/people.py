@@ -33,21 +33,23 @@ _TITLE_WORDS = re.compile(
     r"\b(?:chief|ceo|cfo|coo|cto|cio|ciso|cmo|cro|vp|svp|evp|vice president|president|founder|"
     r"owner|director|head|manager|lead|engineer|architect|analyst|specialist|coordinator|officer|"
     r"executive|consultant|administrator|admin|partner|controller|buyer|procurement|counsel|"
-    r"representative|associate|scientist|developer|designer|dispatcher|agent|supervisor|dir|mgr)\b",
+    r"representative|associate|scientist|developer|designer|dispatcher|agent|supervisor|dir|mgr|coord)\b",
     re.I,
 )
 # What a list of people says of someone's part in the deal when it gives no job title.
 _DEAL_ROLE_WORDS = re.compile(
     r"\b(?:sponsor|champion|decides|decision[- ]maker|signs|signer|signatory|approves|approver|"
-    r"end user|main contact|point of contact|stakeholder)\b",
+    r"end user|main contact|point of contact|stakeholder|runs|heads|leads|owns|manages|"
+    r"in charge of|responsible for|reports to)\b",
     re.I,
 )
 # A list entry that introduces a person: "- Dr. Jane Roe, Chief Nursing Officer — sponsor",
-# "* Ana Lima – owner, signs", "2. Tom Hale = IT lead". Bounded, one line.
+# "* Ana Lima – owner, signs", "2. Tom Hale = IT lead", "- **Tom Hale** — IT lead". Bounded, one line.
 _LIST_PERSON = re.compile(
-    rf"^[ \t]{{0,8}}(?:[-*•·–]|\d{{1,2}}[.)])[ \t]{{1,4}}(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})"
-    rf"[ \t]{{0,3}}(?:,|=|:|[—–]|-(?= )|\()[ \t]{{0,3}}([^\n]{{2,200}})$"
+    rf"^[ \t]{{0,8}}(?:[-*•·–]|\d{{1,2}}[.)])[ \t]{{1,4}}(?:\*\*|__)?(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})"
+    rf"(?:\*\*|__)?[ \t]{{0,3}}(?:,|=|:|[—–]|-(?= )|\()[ \t]{{0,3}}([^\n]{{2,200}})$"
 )
+_MINE = re.compile(r"(?:our|my)\s", re.I)
 _OURS = re.compile(
     r"(?:ours\b|(?:from|on) our side\b|our (?:se|ae|csm|sdr|bdr|solutions?|sales|account|"
     r"customer success|implementation|onboarding|support)\b)",
@@ -73,7 +75,7 @@ _ROLE = (
     r"officer|head|engineer|architect|controller|coordinator|counsel|supervisor|superintendent))"
 )
 _ROLE_THEN_NAME = re.compile(
-    rf"(?:^|[:;,(]\s*|\b(?P<det>[Oo]ur|[Tt]heir|[Mm]y|[Hh]is|[Hh]er|[Tt]he)\s+)(?P<role>{_ROLE})(?: is| was)?\s+"
+    rf"(?:^(?:[-*•–]\s+)?|[:;,(]\s*|\b(?P<det>[Oo]ur|[Tt]heir|[Mm]y|[Hh]is|[Hh]er|[Tt]he)\s+)(?P<role>{_ROLE})(?: is| was)?\s+"
     rf"(?P<name>{_NAME})\b"
 )
 # A role with the name in brackets after it: "FR-speaking CSM (Ana Brandt)", "our project
@@ -122,11 +124,14 @@ _TABLE_NAME = re.compile(
 )
 # Labels a transcript gives when it does not know who spoke: not people.
 _PLACEHOLDER = re.compile(
-    r"^(?:speaker|participant|guest|unknown|caller|attendee|person)\s*[\w-]{0,3}$", re.I
+    r"^(?:speaker|participant|guest|unknown|caller|attendee|person|visitor)(?:\s*[\w-]{0,3}|\s*#?\d{1,8})$",
+    re.I,
 )
 
 
 # A company's name in a label, not a code ("CL"), a marker ("guest") or a job title.
+# A chat widget's agent: "Noah from Yardloop".
+_FROM_ORG = re.compile(r"^([A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?) (?:from|at|@) ([A-Z][\w&.' -]{1,39})$")
 _ORG_LIKE = re.compile(r"^(?!(?:guest|external|ext\.?|host|organi[sz]er)$)[A-Z][\w&.' -]{3,39}$", re.I)
 _HANDLE = re.compile(r"^@?[a-z]{2,}[._][a-z]{2,}$")
 # What a meeting's caption label adds after a name: "(CL)", "(guest)", or the company, as in
@@ -136,10 +141,12 @@ _LABEL_SUFFIX = re.compile(r"\s*\(([^()\n]{1,40})\)\s*$")
 
 def canonical_name(name: str) -> str:
     """A name as a person would write it: "Okonkwo, Adaeze (CL)" from a meeting's caption
-    labels or an Outlook header is "Adaeze Okonkwo"."""
+    labels or an Outlook header is "Adaeze Okonkwo"; a chat widget's "Noah from Yardloop" is
+    "Noah"."""
     name = " ".join(name.replace('"', "").split()).strip(" ,'")
     if _HANDLE.match(name):  # a chat handle "tess.okafor" or "@tess.okafor"
         return " ".join(part.capitalize() for part in re.split(r"[._]", name.lstrip("@")))
+    name = _FROM_ORG.sub(r"\1", name)
     return display_name(_LABEL_SUFFIX.sub("", name)).strip(" ,'")
 
 
@@ -158,6 +165,42 @@ VENDOR_TITLES = re.compile(
     r"sales (?:engineer|executive|rep(?:resentative)?)|customer success|csm|sdr|bdr|ae)\b",
     re.I,
 )
+
+
+_WRAP_AT = 60
+_NEW_ITEM = re.compile(r"^\s*(?:[-*•·–#>|]|\d{1,2}[.)]\s|[A-Z][\w ]{0,30}:\s)")
+
+
+def _unwrapped(text: str) -> list[str]:
+    """Lines of hard-wrapped notes joined back: a long line whose text runs on into the next
+    ("…Priya Venkataraman (IT mgr). Dana" / "Whitcombe (COO) jumped on") is one line."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        prev = out[-1] if out else ""
+        if len(prev) >= _WRAP_AT and line.strip() and not _NEW_ITEM.match(line):
+            out[-1] = f"{prev} {line.strip()}"
+        else:
+            out.append(line)
+    return out
+
+
+_TITLE_COLUMN = re.compile(r"\b(?:role|title|position|job|function)\b", re.I)
+_ORG_COLUMN = re.compile(r"\b(?:organi[sz]ation|company|org|firm|employer)\b", re.I)
+
+
+def _cells(line: str) -> list[str]:
+    return [" ".join(c.split()) for c in line.strip().strip("|").split("|")]
+
+
+def _in_table(lines: list[str], rows: list[bool], i: int) -> bool:
+    """A pipe row with another above or below it (blank lines between rows allowed)."""
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and not lines[j].strip():
+            j += step
+        if 0 <= j < len(lines) and rows[j]:
+            return True
+    return False
 
 
 @dataclass
@@ -194,6 +237,11 @@ def _domain(email: str | None) -> str | None:
 def _org_from_domain(domain: str) -> str:
     root = domain.split(".")[-2] if domain.count(".") >= 1 else domain
     return root.capitalize()
+
+
+def is_title(text: str) -> bool:
+    """Whether the text names a job ("North region supervisor", "IT mgr")."""
+    return bool(_TITLE_WORDS.search(text))
 
 
 def is_placeholder(label: str) -> bool:
@@ -268,9 +316,14 @@ class People:
             and not _TITLE_WORDS.search(label.group(1))
         ):
             org = label.group(1)  # "Ana Brandt (Moldwise)": her company, as the caption gives it
+        elif org is None and (m := _FROM_ORG.match(" ".join(name.split()))):
+            org = m.group(2)
         name = _HONORIFIC.sub("", canonical_name(name))
         if not name or "@" in name or len(name) > 60 or not name[0].isupper() or _PLACEHOLDER.match(name):
             return None
+        words = fold(name).split()
+        if len(words) > 1 and words[0] in self.vendor_orgs:
+            return None  # "Yardloop Billing", "Yardloop Assistant": our mailbox or our bot
         person = self.find(name)
         if person is None:
             person = Person(name)
@@ -293,22 +346,36 @@ class People:
         for m in _ATTENDEE_LINE.finditer(text):
             line = m.group(0).strip()
             for pm in _PAREN.finditer(m.group(1)):
-                title, org = _split_title_org(pm.group(2))
+                title, org = _split_title_org(pm.group(2), pm.group(1))
                 self.add(pm.group(1), title=title, org=org, quote=(sid, line))
             for part in re.split(r";", m.group(1)):
                 cm = _COMMA_TITLE.match(part)
                 if cm and not _PAREN.search(part):
                     self.add(cm.group(1), title=cm.group(2), org=cm.group(3), quote=(sid, line))
         self._attendee_block(text, sid)
-        for line in text.split("\n"):
+        for line in _unwrapped(text):
             if _ATTENDEE_LINE.match(line):
                 continue
+            listed = _LIST_PERSON.match(line)
             for pm in _PAREN.finditer(line):
-                title, org = _split_title_org(pm.group(2))
+                if listed and listed.start(1) != pm.start(1):
+                    continue  # "- Ana Lima - Gerente de Atendimento (head of CX)": her title
+                title, org = _split_title_org(pm.group(2), pm.group(1))
                 if title and _TITLE_WORDS.search(title):
-                    self.add(pm.group(1), title=title, org=org, quote=(sid, line.strip()))
-        for line in text.split("\n"):
-            self._table_row(line, sid)
+                    p = self.add(pm.group(1), title=title, org=org, quote=(sid, line.strip()))
+                    by = passage.author or (_OUR_REP if passage.kind == "note" else None)
+                    if p is not None and by is not None and _MINE.match(title):
+                        p.called_ours_by.add(by)  # "Tess Aldana (our impl lead)"
+        lines = text.split("\n")
+        rows = [line.count("|") >= 2 for line in lines]
+        header: list[str] | None = None  # the first row of the table being read
+        for i, line in enumerate(lines):
+            if rows[i]:
+                alone = not _in_table(lines, rows, i)
+                header = [] if alone else header or _cells(line)
+                self._table_row(line, sid, header, alone)
+            elif line.strip():
+                header = None
             self._list_entry(line, sid)
         if passage.kind == "email":
             self._scan_email(passage)
@@ -417,26 +484,30 @@ class People:
                 pm = _ATTENDEE_NAME.match(part)
                 if pm is None or _TITLE_WORDS.search(pm.group(1)):
                     continue
-                title, paren_org = _split_title_org(pm.group(2)) if pm.group(2) else (None, None)
+                title, paren_org = _split_title_org(pm.group(2), pm.group(1)) if pm.group(2) else (None, None)
                 self.add(pm.group(1), title=title, org=org or paren_org, quote=(sid, line.strip()))
 
-    def _table_row(self, line: str, sid: str) -> None:
+    def _table_row(self, line: str, sid: str, header: list[str], alone: bool) -> None:
         """A row of an attendee table (Markdown, pipes, or a docx table read as pipes): the
-        first cell that reads as a name is the person, the next cells their title and company."""
-        if line.count("|") < 2:
-            return
-        cells = [" ".join(c.split()) for c in line.strip().strip("|").split("|")]
+        first cell that reads as a name is the person; their title and company are the columns
+        the header names so, else the next cells in that order. A line of pipes on its own is
+        a person's row only when it gives a job: it is more often a heading ("Owen B. | forecast
+        call | 20 Jan")."""
+        cells = _cells(line)
+        title_col = next((j for j, h in enumerate(header) if _TITLE_COLUMN.search(h)), None)
+        org_col = next((j for j, h in enumerate(header) if _ORG_COLUMN.search(h)), None)
         for i, cell in enumerate(cells):
             # Minutes give initials after a name: "Bart Claeys (BC)".
             cell = _LABEL_SUFFIX.sub("", cell)
             if _TABLE_NAME.match(cell) and not _TITLE_WORDS.search(cell):
-                rest = [c for c in cells[i + 1 :] if c and not set(c) <= set("-: ")]
-                self.add(
-                    cell,
-                    title=rest[0] if rest else None,
-                    org=rest[1] if len(rest) > 1 else None,
-                    quote=(sid, line.strip()),
-                )
+                if title_col is not None and org_col is not None and max(title_col, org_col) < len(cells):
+                    title, org = cells[title_col] or None, cells[org_col] or None
+                else:
+                    rest = [c for c in cells[i + 1 :] if c and not set(c) <= set("-: ")]
+                    title, org = (rest[0] if rest else None), (rest[1] if len(rest) > 1 else None)
+                if alone and not (title and _TITLE_WORDS.search(title)):
+                    return
+                self.add(cell, title=title, org=org, quote=(sid, line.strip()))
                 return
 
     def _list_entry(self, line: str, sid: str) -> None:
@@ -632,12 +703,21 @@ def _signed_name(signature: list[str], email: str) -> tuple[str, int] | None:
     return None
 
 
-def _split_title_org(inner: str) -> tuple[str | None, str | None]:
+def _split_title_org(inner: str, name: str = "") -> tuple[str | None, str | None]:
     parts = [p.strip() for p in inner.split(",") if p.strip()]
+    if not parts:
+        return None, None
+    # The person's initials ("Luis Arriaga (VP Maint, \"LA\")") label them; a lower-case last part ("ops mgr, runs
+    # dispatch") is more of what they do. Neither is an organisation.
+    initials = "".join(w[0] for w in name.split()).upper()
+    if len(initials) > 1 and parts[-1].strip("\"'“”‘’").upper() == initials:
+        parts = parts[:-1]
     if not parts:
         return None, None
     if len(parts) == 1:
         return (parts[0], None) if _TITLE_WORDS.search(parts[0]) else (None, parts[0])
+    if not parts[-1][0].isupper():
+        return ", ".join(parts), None
     return ", ".join(parts[:-1]), parts[-1]
 
 

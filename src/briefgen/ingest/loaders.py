@@ -19,7 +19,7 @@ from ..errors import EmptySource, IngestError, UnreadableSource
 from .document import SourceDocument
 from .email_clean import clean_body, split_signature
 from .text import decode_bytes, html_to_text, normalise_newlines, require_text
-from .threads import display_name, unwrap_thread
+from .threads import QuotedMessage, display_name, split_author, unwrap_thread
 
 Loader = Callable[[Path, bytes], list[SourceDocument]]
 
@@ -51,8 +51,19 @@ def _note_date(text: str, path: Path) -> str | None:
     return date
 
 
+_HEADER_START = re.compile(r"\s*(?:-{2,}[^\n]{0,60}-{2,}\s*\n\s*)?\*?(?:from|von|de)\*?\s?:", re.I)
+
+
 def load_note(path: Path, data: bytes) -> list[SourceDocument]:
     text = require_text(normalise_newlines(decode_bytes(data, str(path))), str(path))
+    if _HEADER_START.match(text):
+        # An email thread saved or pasted as text: the header block on top is a message like
+        # every quoted one under it.
+        top, quoted = unwrap_thread(text)
+        if quoted and not top.strip():
+            docs = _quoted_documents(quoted, path, "", "", _iso_name(path), path.name)
+            if docs:
+                return docs
     return [SourceDocument("note", _title_from(text, path), text, text, date=_note_date(text, path))]
 
 
@@ -225,6 +236,48 @@ def email_documents(msg: Message, path: Path, part: str = "") -> list[SourceDocu
     sender_name = display_name(sender_name)
     own, quoted = unwrap_thread(body)
     parent_date = _iso(header(msg, "Date")) or _iso_name(path)
+    quoted_in = header(msg, "Message-ID") or path.name
+    docs = _quoted_documents(quoted, path, part, subject, parent_date, quoted_in)
+    if quoted and not clean_body(own, sender_name).body.strip():
+        return docs  # forwarded without a word of its own: the forwarded messages are the sources
+    top = _email_document(msg, path, part, own, content_type, subject, sender_name, sender_email)
+    top.raw = top.raw[: len(top.raw) - len(own)] + body  # the whole message, for display
+    return [top, *docs]
+
+
+_FIELD = re.compile(r"^[\s*>]*(?P<key>[^\W\d_]{1,12})\s?\*?\s?:", re.M)
+_FROM_KEYS = frozenset({"from", "von", "de"})
+_TO_KEYS = frozenset({"to", "an", "à", "a", "para", "aan"})
+_CC_KEYS = frozenset({"cc", "kopie", "copie"})
+
+
+def _recipients(value: str | None) -> list[dict[str, str]]:
+    """ "Pike, Lorraine <l.pike@…>; Dan <d@…>": Outlook separates people with semicolons, so a
+    comma there is inside a name."""
+    if not value:
+        return []
+    pairs = [split_author(p) for p in value.split(";")] if ";" in value else getaddresses([value])
+    return [{"name": display_name(name or ""), "email": email.lower()} for name, email in pairs if email]
+
+
+def _header_fields(block: str) -> dict[str, str]:
+    """The From, To and Cc lines of a quoted header block, verbatim."""
+    lines: dict[str, str] = {}
+    for line in block.split("\n"):
+        m = _FIELD.match(line)
+        key = m.group("key").lower() if m else ""
+        field = (
+            "from" if key in _FROM_KEYS else "to" if key in _TO_KEYS else "cc" if key in _CC_KEYS else None
+        )
+        if field and field not in lines:
+            lines[field] = line.strip()
+    return lines
+
+
+def _quoted_documents(
+    quoted: list[QuotedMessage], path: Path, part: str, subject: str, parent_date: str | None, quoted_in: str
+) -> list[SourceDocument]:
+    """Each message quoted or forwarded in a body (or saved as a text file) as a source."""
     docs = []
     for n, q in enumerate(quoted, start=1):
         q_clean = split_signature(q.text, q.author or "")
@@ -232,29 +285,29 @@ def email_documents(msg: Message, path: Path, part: str = "") -> list[SourceDocu
         if len(text.split()) < 3:
             continue
         who = q.author or q.email or "unknown sender"
+        lines = _header_fields(q.header)
         docs.append(
             SourceDocument(
                 "email",
                 f"{q.subject or subject or path.stem} ({'forwarded' if q.kind == 'forward' else 'quoted'}"
                 f" message from {who})",
                 text,
-                q.text,
+                f"{q.header}\n\n{q.text}" if q.header else q.text,
                 date=q.date or parent_date,
                 author=q.author or q.email,
                 meta={
                     "from": {"name": q.author or "", "email": q.email or ""},
+                    "to": _recipients(q.to) if "to" in lines else [],
+                    "cc": _recipients(q.cc) if "cc" in lines else [],
+                    "header_lines": lines,
                     "signature": q_clean.signature,
-                    "quoted_in": header(msg, "Message-ID") or path.name,
+                    "quoted_in": quoted_in,
                     "subject": q.subject or subject,
                 },
                 part=f"{part}#q{n}",
             )
         )
-    if quoted and not clean_body(own, sender_name).body.strip():
-        return docs  # forwarded without a word of its own: the forwarded messages are the sources
-    top = _email_document(msg, path, part, own, content_type, subject, sender_name, sender_email)
-    top.raw = top.raw[: len(top.raw) - len(own)] + body  # the whole message, for display
-    return [top, *docs]
+    return docs
 
 
 def _email_document(
@@ -373,7 +426,8 @@ def load_msg(path: Path, data: bytes) -> list[SourceDocument]:
 _VTT_TIME = re.compile(r"^(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s+-->\s+")
 # Bounded and stopping at "<": linear on "<v <v <v ..." (an unbounded name backtracked).
 _VOICE = re.compile(r"<v(?:\.[^ <>]{1,50})?\s+([^<>]{1,200})>(.*?)(?:</v>|$)", re.S)
-_SPEAKER_PREFIX = re.compile(r"^([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})\s*:\s+(.+)$")
+# "Dana Reyes: …", "Speaker 2: …" (a numbered label is a speaker too).
+_SPEAKER_PREFIX = re.compile(r"^([A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|\d{1,3})){0,3})\s*:\s+(.+)$")
 _TAG = re.compile(r"</?[^<>]{1,500}>")  # stops at the next "<": linear on "<<<<"
 
 

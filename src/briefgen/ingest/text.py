@@ -147,7 +147,7 @@ def html_to_text(markup: str) -> str:
                 cells[0] += 1
                 inside[0] += 1
             if el.text:
-                parts.append(el.text)
+                parts.append(_in_cell(el.text) if inside[0] else el.text)
         else:
             if el in skipped:
                 skipped.discard(el)
@@ -158,8 +158,16 @@ def html_to_text(markup: str) -> str:
             if el.tail and not skipped:
                 # The line break a source puts between two cells of a row is not the row's end.
                 parts.append(" " if tag in ("td", "th") and el.tail.isspace() else el.tail)
+                if inside[0]:
+                    parts[-1] = _in_cell(parts[-1])
     lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
     return normalise_newlines("\n".join(lines))
+
+
+def _in_cell(text: str) -> str:
+    # A cell is one line of its row: the source's line breaks inside it (Word indents every
+    # <p> of a cell on a line of its own) are layout, not the row's end.
+    return text.replace("\n", " ")
 
 
 _HTML_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

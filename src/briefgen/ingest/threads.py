@@ -53,6 +53,9 @@ class QuotedMessage:
     date: str | None  # ISO
     subject: str | None
     kind: str  # reply | forward
+    header: str = ""  # the header block as the source wrote it
+    to: str | None = None
+    cc: str | None = None
 
 
 _COMPANY_SUFFIXES = frozenset(
@@ -89,7 +92,7 @@ def display_name(raw: str) -> str:
     return name
 
 
-def _author(value: str | None) -> tuple[str | None, str | None]:
+def split_author(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
     # Gmail's "On Tue, Oct 6, 2026 at 9:14 AM Jane Doe <jane@x.com> wrote:" leaves the time in
@@ -126,6 +129,19 @@ def _when(date_text: str, from_text: str) -> date | None:
     return parsed.date() if parsed else parse_date(date_text)
 
 
+def _header_block(text: str, found: dict[str, str]) -> str:
+    """The reply or forward header between the text above it and the quoted message, verbatim
+    (quotequail returns its fields parsed; a quote must be the source's own words)."""
+    top = found.get("text_top", "").strip()
+    start = text.find(top[-80:]) + len(top[-80:]) if top else 0
+    first = next((line.strip() for line in found["text"].split("\n") if line.strip()), "")
+    # At a line's start: the body's first line ("Owen") may also stand in a header field.
+    end = text.find("\n" + first, max(start, 0)) + 1 if first else -1
+    if start < 0 or end <= start:
+        return ""
+    return text[start:end].strip("\n")
+
+
 def unwrap_thread(body: str) -> tuple[str, list[QuotedMessage]]:
     """The sender's own text, and the messages quoted under it, newest first."""
     import quotequail
@@ -145,6 +161,7 @@ def unwrap_thread(body: str) -> tuple[str, list[QuotedMessage]]:
         if not found or not found.get("text"):
             break
         found = {k: v.replace(_MARK, "") if isinstance(v, str) else v for k, v in found.items()}
+        found["header"] = _header_block(head.replace(_MARK, ""), found)
         if tail:
             found["text"] = f"{found['text']}\n{tail}"
         layers.append(found)
@@ -158,7 +175,7 @@ def unwrap_thread(body: str) -> tuple[str, list[QuotedMessage]]:
         own = layers[i + 1].get("text_top", "") if i + 1 < len(layers) else layer["text"]
         if not own.strip():
             continue
-        author, addr = _author(layer.get("from"))
+        author, addr = split_author(layer.get("from"))
         when = _when(layer.get("date") or "", layer.get("from") or "")
         messages.append(
             QuotedMessage(
@@ -168,6 +185,9 @@ def unwrap_thread(body: str) -> tuple[str, list[QuotedMessage]]:
                 date=when.isoformat() if when else None,
                 subject=layer.get("subject"),
                 kind=layer.get("type", "reply"),
+                header=layer.get("header", ""),
+                to=layer.get("to"),
+                cc=layer.get("cc"),
             )
         )
     return top, messages
