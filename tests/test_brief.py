@@ -359,3 +359,11 @@ def test_terms_our_side_stated_are_commitments_and_a_replaced_price_is_not(
     assert [(c.previous, c.current) for c in brief.changes if c.field == "price"] == [
         ("EUR 14,000", "EUR 12,600")
     ]
+
+
+def test_the_summary_keeps_the_cents_of_a_deal_amount() -> None:
+    from briefgen.summary import _money
+
+    assert _money(2998.8, "USD") == "$2,998.80"
+    assert _money(71400, "USD") == "$71,400"
+    assert _money(12500.0, "SEK") == "12,500 SEK"

@@ -10,7 +10,9 @@ def _money(amount: object, currency: object) -> str | None:
         return None
     cur = str(currency or "").upper()
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(cur)
-    return f"{symbol}{amount:,.0f}" if symbol else f"{amount:,.0f} {cur}".strip()
+    # Cents are shown when there are any: "$2,998.80" rounded would be a price no one quoted.
+    shown = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
+    return f"{symbol}{shown}" if symbol else f"{shown} {cur}".strip()
 
 
 def write_summary(brief: Brief) -> str:
