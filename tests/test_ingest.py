@@ -184,3 +184,17 @@ def test_copy_of_examples_is_independent(tmp_path: Path) -> None:
     dst = tmp_path / "copy"
     shutil.copytree(EXAMPLES, dst)
     assert sorted(p.name for p in dst.iterdir()) == sorted(p.name for p in EXAMPLES.iterdir())
+
+
+def test_a_store_without_an_index_reads_whole_deals_and_says_when_it_cannot(store: Store) -> None:
+    """The eval suite's scratch store for the extractive engine embeds no passages; a brief
+    that would need retrieval fails with a clear error instead of reading nothing."""
+    from briefgen.evidence import gather
+
+    bare = Store(store.settings, store.embedder, index=False)
+    report = ingest_paths(bare, [EXAMPLES / "acme-logistics"])
+    assert report.ok and report.chunks > 0
+    assert bare._vectors is None  # the index was never opened
+    assert gather(bare, "acme-logistics").mode == "full"
+    with pytest.raises(ConfigError, match="keeps no index"):
+        gather(bare, "acme-logistics", budget_chars=100)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ConfigError
 from .passage import Passage
 from .records import SourceRecord
 from .store import Store
@@ -56,6 +57,8 @@ def gather(store: Store, deal_id: str, budget_chars: int | None = None, per_sect
     total = sum(len(s.text) for s in sources)
     if total <= budget:
         return Gathered([_passage(s) for s in sources], sources, "full")
+    if not store.index:
+        raise ConfigError(f"deal {deal_id!r} exceeds the evidence budget and this store keeps no index")
     by_id = {s.source_id: s for s in sources}
     chosen: dict[str, Passage] = {}
     used = 0

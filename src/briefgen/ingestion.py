@@ -107,7 +107,8 @@ def ingest_document(
     existing = store.records.get_source(source_id)
     if existing is not None and existing.content_hash == digest:
         # A previous run may have died between writing new chunks and deleting old ones.
-        store.vectors.delete_stale(source_id, digest)
+        if store.index:
+            store.vectors.delete_stale(source_id, digest)
         return "unchanged"
     pieces = split_text(doc.text, store.settings.chunk_size, store.settings.chunk_overlap)
     chunks = [
@@ -123,7 +124,7 @@ def ingest_document(
     # hash matches the record, so every intermediate state is consistent.
     if step:
         step("passages embedded", 0, len(chunks))
-    for start in range(0, len(chunks), _EMBED_BATCH):
+    for start in range(0, len(chunks) if store.index else 0, _EMBED_BATCH):
         store.vectors.add(chunks[start : start + _EMBED_BATCH])
         if step:
             step("passages embedded", min(start + _EMBED_BATCH, len(chunks)), len(chunks))
@@ -147,7 +148,8 @@ def ingest_document(
             updated_at=stamp,
         )
     )
-    store.vectors.delete_stale(source_id, digest)
+    if store.index:
+        store.vectors.delete_stale(source_id, digest)
     # The sentences every engine will read, embedded once here for the section classifier.
     passage = Passage(source_id, doc.text, doc.kind, doc.title, doc.date, doc.author, meta=doc.meta)
     texts = [s.text for s in split_passage(passage)]

@@ -16,8 +16,11 @@ from .vectors import VectorStore
 
 
 class Store:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, index: bool = True) -> None:
+        """`index=False` keeps no vector index: for a scratch store whose briefs are written by
+        the extractive engine, which reads every source whole (the eval suite)."""
         self.settings = settings
+        self.index = index
         self.records = Records.open(settings.home, settings.database_url)
         self._embedder = embedder
         self._vectors: VectorStore | None = None
