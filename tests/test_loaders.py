@@ -392,3 +392,13 @@ def test_an_email_thread_saved_as_text_is_read_as_messages(tmp_path: Path) -> No
 def test_a_note_that_only_mentions_from_is_still_a_note(tmp_path: Path) -> None:
     [doc] = load_file(write(tmp_path, "n.txt", "From: the call with Olu\n- wants July go-live\n"), LIMIT)
     assert doc.kind == "note"
+
+
+def test_last_first_caption_names_are_speakers_as_written_first_last(tmp_path: Path) -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Novak, Daniel>So from our side I have Joana Reis.</v>\n\n"
+        "00:00:03.000 --> 00:00:04.000\n<v Lima, Patrícia>Hi.</v>\n"
+    )
+    [doc] = load_file(write(tmp_path, "call.vtt", vtt), LIMIT)
+    assert doc.text.split("\n") == ["Daniel Novak: So from our side I have Joana Reis.", "Patrícia Lima: Hi."]
+    assert doc.meta["speakers"] == ["Daniel Novak", "Patrícia Lima"]

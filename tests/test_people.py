@@ -509,3 +509,19 @@ def test_round_robin_introductions_name_numbered_speakers() -> None:
     assert found["Rita Hale"].title == "VP of finance at Harrow Mills"
     assert found["Ola Berg"].side is Side.vendor
     assert "Thanks Rita" not in found
+
+
+def test_people_our_side_brings_to_a_call_are_ours() -> None:
+    transcript = Passage(
+        "s1",
+        "Jon Eide: So from our side I have Ola Berg with me, she set up the sandbox.\n"
+        "Jon Eide: I want to introduce Tove. Tove is your onboarding manager from now on.\n"
+        "Tove Lund: Hi Rita, nice to meet you.\nRita Hale: Hello both, we need the pilot live in June.",
+        "transcript",
+        "call",
+        meta={"speakers": ["Jon Eide", "Tove Lund", "Rita Hale"]},
+    )
+    found = _read(_harrow(), transcript)
+    assert found["Ola Berg"].side is Side.vendor
+    assert found["Tove Lund"].side is Side.vendor
+    assert found["Rita Hale"].side is Side.customer

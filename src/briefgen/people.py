@@ -113,8 +113,13 @@ _VENDOR_SPEECH = re.compile(
 # How one of our people brings in a colleague.
 _COLLEAGUE = re.compile(
     r"\b(?:with me|from our|my colleague|our colleague|joins? us from|on our side|"
+    r"is your (?:\w+ ){0,2}(?:manager|lead|contact|consultant|engineer|trainer|csm)|"
     r"our (?:\w+ )?(?:team|office|engineer|consultant|lead|specialist|architect))\b",
     re.I,
+)
+# Someone bringing a person to the call or the thread: "from our side I have Joana Reis with me".
+_BRINGS = re.compile(
+    rf"\b(?:my colleague|our colleague|I have|I've got|joined by|with me is|I'm here with)\s+(?P<name>{_NAME})\b"
 )
 _OUR_REP = ""  # who wrote a note that no one signs: our own rep
 _HONORIFIC = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
@@ -394,6 +399,8 @@ class People:
                 p = self.add(speaker, quote=(sid, said) if said else None)
                 if p:
                     p.spoke_in.add(sid)
+        if passage.kind in ("transcript", "email"):
+            self._brought(passage)
         for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
             for am in _APPOSITIVE_BEFORE.finditer(sentence):
                 self._appositive(am.group(2), am.group(1), sid, sentence)
@@ -408,6 +415,23 @@ class People:
                     existing = self.add(tm.group(1), org=self.deal.account, quote=(sid, sentence.strip()))
                 if existing is not None:
                     existing.role_hint = existing.role_hint or Role.project_owner
+
+    def _brought(self, passage: Passage) -> None:
+        """People a speaker or a mail's author brings along by full name; whose they are is
+        decided with the sides (ours when one of ours brought them)."""
+        for line in passage.text.split("\n"):
+            said = speaker_line(line) if passage.kind != "email" else None
+            by = said[0] if said else passage.author
+            if by is None:
+                continue
+            for sentence in re.split(r"(?<=[.!?])\s+", line):
+                for m in _BRINGS.finditer(sentence):
+                    name = m.group("name")
+                    if _TITLE_WORDS.search(name) or _ORG_WORD.search(name) or fold(name) == fold(by):
+                        continue
+                    person = self.add(name, quote=(passage.source_id, sentence.strip()))
+                    if person is not None:
+                        person.called_ours_by.add(by)
 
     def finalize(self, lines_by_speaker: dict[str, list[str]]) -> None:
         """Decide sides once everything is seen. Our own people are recognised by a title such

@@ -435,7 +435,9 @@ def _turns_to_document(
     turns: list[tuple[str | None, str]], path: Path, title: str | None, date: str | None
 ) -> SourceDocument:
     merged: list[tuple[str | None, str]] = []
-    for speaker, text in turns:
+    for label, text in turns:
+        # Teams captions name people "Novak, Daniel"; a line reads "Daniel Novak: …".
+        speaker = display_name(label) if label else label
         text = " ".join(text.split())
         if not text:
             continue
