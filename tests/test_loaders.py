@@ -402,3 +402,10 @@ def test_last_first_caption_names_are_speakers_as_written_first_last(tmp_path: P
     [doc] = load_file(write(tmp_path, "call.vtt", vtt), LIMIT)
     assert doc.text.split("\n") == ["Daniel Novak: So from our side I have Joana Reis.", "Patrícia Lima: Hi."]
     assert doc.meta["speakers"] == ["Daniel Novak", "Patrícia Lima"]
+
+
+def test_a_caption_that_names_a_guest_by_address_is_a_named_speaker(tmp_path: Path) -> None:
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v joana.reis@helpwell.example>Hi all.</v>\n"
+    [doc] = load_file(write(tmp_path, "call.vtt", vtt), LIMIT)
+    assert doc.text == "Joana Reis: Hi all."
+    assert doc.meta["speaker_emails"] == {"Joana Reis": "joana.reis@helpwell.example"}

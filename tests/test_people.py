@@ -525,3 +525,26 @@ def test_people_our_side_brings_to_a_call_are_ours() -> None:
     assert found["Ola Berg"].side is Side.vendor
     assert found["Tove Lund"].side is Side.vendor
     assert found["Rita Hale"].side is Side.customer
+
+
+def test_a_guest_we_bring_is_ours_whatever_their_address_unless_it_is_the_accounts() -> None:
+    """The owner is a name only, so our domain is not known: the person our rep brings is ours
+    by the words, while an address of the account keeps its person the customer's."""
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide")
+    transcript = Passage(
+        "s1",
+        "Jon Eide: From our side I have Ola Berg with me, and my colleague Rita Hale from finance.\n"
+        "Ola Berg: Hi all, I built the sandbox.\nRita Hale: Hello, we need the pilot live in June.",
+        "transcript",
+        "call",
+        meta={
+            "speakers": ["Jon Eide", "Ola Berg", "Rita Hale"],
+            "speaker_emails": {
+                "Ola Berg": "ola.berg@moldwise.example",
+                "Rita Hale": "rita.hale@harrowmills.example",
+            },
+        },
+    )
+    found = _read(deal, transcript)
+    assert found["Ola Berg"].side is Side.vendor
+    assert found["Rita Hale"].side is Side.customer

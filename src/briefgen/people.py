@@ -119,7 +119,8 @@ _COLLEAGUE = re.compile(
 )
 # Someone bringing a person to the call or the thread: "from our side I have Joana Reis with me".
 _BRINGS = re.compile(
-    rf"\b(?:my colleague|our colleague|I have|I've got|joined by|with me is|I'm here with)\s+(?P<name>{_NAME})\b"
+    rf"\b(?:(?:my|our) colleague,?|joined by|with me is|I'm here with)\s+(?P<name>{_NAME})\b"
+    rf"|\b(?:I have|I've got|we have)\s+(?P<with>{_NAME}) (?:with me|with us|here with me)\b"
 )
 _OUR_REP = ""  # who wrote a note that no one signs: our own rep
 _HONORIFIC = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
@@ -396,7 +397,8 @@ class People:
                 if said:
                     # Merged turns make long lines: quote the speaker's first sentence only.
                     said = _first_sentence(said)
-                p = self.add(speaker, quote=(sid, said) if said else None)
+                email = passage.meta.get("speaker_emails", {}).get(speaker)
+                p = self.add(speaker, email=email, quote=(sid, said) if said else None)
                 if p:
                     p.spoke_in.add(sid)
         if passage.kind in ("transcript", "email"):
@@ -426,7 +428,7 @@ class People:
                 continue
             for sentence in re.split(r"(?<=[.!?])\s+", line):
                 for m in _BRINGS.finditer(sentence):
-                    name = m.group("name")
+                    name = m.group("name") or m.group("with")
                     if _TITLE_WORDS.search(name) or _ORG_WORD.search(name) or fold(name) == fold(by):
                         continue
                     person = self.add(name, quote=(passage.source_id, sentence.strip()))
@@ -558,11 +560,19 @@ class People:
             quote=(sid, line.strip()),
         )
 
+    def _account_domain(self, domain: str) -> bool:
+        """An address of the account itself ("sabiafibra.example" for Sabiá Fibra Telecom)."""
+        account = re.sub(r"[^a-z0-9]", "", fold(self.deal.account or ""))
+        label = re.sub(r"[^a-z0-9]", "", fold(_org_from_domain(domain)))
+        return len(label) > 2 and label in account
+
     def _introduced_as_ours(self, person: Person, spoken: dict[str, str]) -> bool:
         """Brought in by one of our people as a colleague ("Ritu's with me from our solutions
         team", "new is Beatriz Nunes from our Lisbon office"), on a call or in a chat."""
-        if self.side_for(person.email, person.organization, None) is Side.customer:
-            return False
+        if self.side_for(person.email, person.organization, None) is Side.customer and (
+            person.email is None or self._account_domain(_domain(person.email) or "")
+        ):
+            return False  # the account's own address or organisation: not one of ours
         if _OUR_REP in person.called_ours_by:
             return True
         for name in person.called_ours_by:

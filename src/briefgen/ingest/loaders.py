@@ -431,13 +431,21 @@ _SPEAKER_PREFIX = re.compile(r"^([A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|\d{1,3})){0
 _TAG = re.compile(r"</?[^<>]{1,500}>")  # stops at the next "<": linear on "<<<<"
 
 
+_ADDRESS_LABEL = re.compile(r"^([a-z][a-z'-]{1,30}[._][a-z][a-z'-]{1,30})@[\w.-]+\.[a-z]{2,}$", re.I)
+
+
 def _turns_to_document(
     turns: list[tuple[str | None, str]], path: Path, title: str | None, date: str | None
 ) -> SourceDocument:
     merged: list[tuple[str | None, str]] = []
+    emails: dict[str, str] = {}
     for label, text in turns:
-        # Teams captions name people "Novak, Daniel"; a line reads "Daniel Novak: …".
+        # Teams captions name people "Novak, Daniel", and guests by their address; a line
+        # reads "Daniel Novak: …", and the address is kept for the person's side.
         speaker = display_name(label) if label else label
+        if label and (m := _ADDRESS_LABEL.match(label.strip())):
+            speaker = " ".join(part.capitalize() for part in re.split(r"[._]", m.group(1)))
+            emails[speaker] = label.strip().lower()
         text = " ".join(text.split())
         if not text:
             continue
@@ -459,7 +467,7 @@ def _turns_to_document(
         text,
         text,
         date=date or _iso_name(path),
-        meta={"speakers": speakers},
+        meta={"speakers": speakers, **({"speaker_emails": emails} if emails else {})},
     )
 
 
