@@ -548,3 +548,14 @@ def test_a_guest_we_bring_is_ours_whatever_their_address_unless_it_is_the_accoun
     found = _read(deal, transcript)
     assert found["Ola Berg"].side is Side.vendor
     assert found["Rita Hale"].side is Side.customer
+
+
+def test_a_surname_in_capitals_is_not_taken_for_post_nominals() -> None:
+    from briefgen.people import _signed_name
+
+    assert _signed_name(["Yui SATO", "Head of IT"], "yui.sato@harrowmills.example") == ("Yui SATO", 0)
+    assert _signed_name(["Dr Aoife Mulcahy PhD", "CTO"], "a.mulcahy@harrowmills.example") == (
+        "Aoife Mulcahy",
+        0,
+    )
+    assert _signed_name(["Tom Hale MBA"], "tom@harrowmills.example") == ("Tom Hale", 0)

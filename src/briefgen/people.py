@@ -728,12 +728,17 @@ def _signed_name(signature: list[str], email: str) -> tuple[str, int] | None:
     PhD" for a.mulcahy@…)."""
     local = fold(email.split("@")[0])
     for i, line in enumerate(signature[:4]):
-        name = _POST_NOMINALS.sub("", _HONORIFIC.sub("", line.strip().rstrip(",")))
-        if not _TABLE_NAME.match(name) or _TITLE_WORDS.search(name) or _ORG_WORD.search(name):
-            continue
-        words = [fold(w) for w in name.split()]
-        if len(words) >= 2 and (words[-1] in local or local.startswith(words[0][:3])):
-            return name, i
+        written = _HONORIFIC.sub("", line.strip().rstrip(","))
+        # A surname in capitals ("Yui SATO" for yui.sato@…) looks like post-nominals: the line
+        # as written is tried first.
+        for name, by_surname in ((written, True), (_POST_NOMINALS.sub("", written), False)):
+            if not _TABLE_NAME.match(name) or _TITLE_WORDS.search(name) or _ORG_WORD.search(name):
+                continue
+            words = [fold(w) for w in name.split()]
+            if len(words) >= 2 and (
+                words[-1] in local or (not by_surname and local.startswith(words[0][:3]))
+            ):
+                return name, i
     return None
 
 
@@ -741,8 +746,8 @@ def _split_title_org(inner: str, name: str = "") -> tuple[str | None, str | None
     parts = [p.strip() for p in inner.split(",") if p.strip()]
     if not parts:
         return None, None
-    # The person's initials ("Luis Arriaga (VP Maint, \"LA\")") label them; a lower-case last part ("ops mgr, runs
-    # dispatch") is more of what they do. Neither is an organisation.
+    # The person's initials ("Luis Arriaga (VP Maint, \"LA\")") label them; a lower-case last
+    # part ("ops mgr, runs dispatch") is more of what they do. Neither is an organisation.
     initials = "".join(w[0] for w in name.split()).upper()
     if len(initials) > 1 and parts[-1].strip("\"'“”‘’").upper() == initials:
         parts = parts[:-1]
