@@ -150,8 +150,11 @@ def test_headings_name_sections_by_meaning() -> None:
     assert heading_section("Open points") == "open_questions"
     assert heading_section("Action items") == "next_steps"
     assert heading_section("How we measure success") == "success_criteria"
+    # A heading phrased as a sentence is nearer its section than a noun is, but less near.
+    assert heading_section("What we're committing to") == "commitments"
     assert heading_section("Background") is None
     assert heading_section("Attendees") is None
+    assert heading_section("Pricing") is None and heading_section("Scope") is None
     assert heading_section("") is None
 
 

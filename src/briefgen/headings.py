@@ -26,7 +26,7 @@ DESCRIPTIONS = {
     "next_steps": "next steps: actions to do next",
 }
 # Cosine similarity a heading needs to its nearest section, and its lead over the runner-up.
-MIN_SIMILARITY = 0.45
+MIN_SIMILARITY = 0.35
 MIN_LEAD = 0.1
 
 
