@@ -409,3 +409,30 @@ def test_a_caption_that_names_a_guest_by_address_is_a_named_speaker(tmp_path: Pa
     [doc] = load_file(write(tmp_path, "call.vtt", vtt), LIMIT)
     assert doc.text == "Joana Reis: Hi all."
     assert doc.meta["speaker_emails"] == {"Joana Reis": "joana.reis@helpwell.example"}
+
+
+def test_answers_written_inline_into_a_quoted_message_are_the_repliers(tmp_path: Path) -> None:
+    thread = (
+        "From: Ines Falk <ines.falk@vendor.example>\n"
+        "Sent: 12 March 2027 11:03\n"
+        "To: Olu Bakare <olu.bakare@customer.example>\n"
+        "Subject: RE: questions\n\n"
+        "Olu, answers inline below in [IF].\n\nInes\n\n"
+        "-----Original Message-----\n"
+        "From: Olu Bakare <olu.bakare@customer.example>\n"
+        "Sent: 10 March 2027 21:37\n"
+        "To: Ines Falk <ines.falk@vendor.example>\n"
+        "Subject: questions\n\n"
+        "1. Can you host our data in the UK?\n\n"
+        "[IF] Yes, all data is hosted in the UK, in two data centres.\n"
+        "   - backups stay in the UK too\n\n"
+        "2. Who trains the planners?\n\n"
+        "[IF] Two days of on-site training are included.\n\nOlu\n"
+    )
+    docs = load_file(write(tmp_path, "thread.txt", thread), LIMIT)
+    answers = next(d for d in docs if "inline" in d.title)
+    assert answers.author == "Ines Falk" and answers.date == "2027-03-12"
+    assert "hosted in the UK" in answers.text and "backups stay" in answers.text
+    assert "on-site training are included" in answers.text
+    olu = next(d for d in docs if d.author == "Olu Bakare")
+    assert "[IF]" not in olu.text and "Who trains the planners?" in olu.text

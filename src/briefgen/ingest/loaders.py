@@ -237,7 +237,7 @@ def email_documents(msg: Message, path: Path, part: str = "") -> list[SourceDocu
     own, quoted = unwrap_thread(body)
     parent_date = _iso(header(msg, "Date")) or _iso_name(path)
     quoted_in = header(msg, "Message-ID") or path.name
-    docs = _quoted_documents(quoted, path, part, subject, parent_date, quoted_in)
+    docs = _quoted_documents(quoted, path, part, subject, parent_date, quoted_in, sender_name or None)
     if quoted and not clean_body(own, sender_name).body.strip():
         return docs  # forwarded without a word of its own: the forwarded messages are the sources
     top = _email_document(msg, path, part, own, content_type, subject, sender_name, sender_email)
@@ -246,6 +246,7 @@ def email_documents(msg: Message, path: Path, part: str = "") -> list[SourceDocu
 
 
 _FIELD = re.compile(r"^[\s*>]*(?P<key>[^\W\d_]{1,12})\s?\*?\s?:", re.M)
+_INLINE_TAG = re.compile(r"^\s*\[([A-Za-z]{2,12})\]\s")
 _FROM_KEYS = frozenset({"from", "von", "de"})
 _TO_KEYS = frozenset({"to", "an", "à", "a", "para", "aan"})
 _CC_KEYS = frozenset({"cc", "kopie", "copie"})
@@ -274,14 +275,58 @@ def _header_fields(block: str) -> dict[str, str]:
     return lines
 
 
+def _inline_answers(text: str, replier: str | None) -> tuple[str, str]:
+    """The quoted text without the answers a replier wrote into it, and those answers: blocks
+    that open with the replier's initials or first name in brackets ("[OB] Done - see below.")
+    and run to the next blank line."""
+    if not replier or len(replier.split()) < 2:
+        return text, ""
+    tags = {"".join(w[0] for w in replier.split()).upper(), replier.split()[0].upper()}
+    kept: list[str] = []
+    answers: list[str] = []
+    inside = False
+    for line in text.split("\n"):
+        m = _INLINE_TAG.match(line)
+        if m and m.group(1).upper() in tags:
+            inside = True
+            if answers:
+                answers.append("")
+        elif not line.strip():
+            inside = False
+        (answers if inside else kept).append(line)
+    return ("\n".join(kept), "\n".join(answers)) if answers else (text, "")
+
+
 def _quoted_documents(
-    quoted: list[QuotedMessage], path: Path, part: str, subject: str, parent_date: str | None, quoted_in: str
+    quoted: list[QuotedMessage],
+    path: Path,
+    part: str,
+    subject: str,
+    parent_date: str | None,
+    quoted_in: str,
+    replier: str | None = None,
 ) -> list[SourceDocument]:
-    """Each message quoted or forwarded in a body (or saved as a text file) as a source."""
+    """Each message quoted or forwarded in a body (or saved as a text file) as a source; answers
+    the message above wrote inline into one ("answers inline in [OB]") are that sender's."""
     docs = []
+    reply_date = parent_date
     for n, q in enumerate(quoted, start=1):
         q_clean = split_signature(q.text, q.author or "")
-        text = q_clean.body or q.text
+        text, answers = _inline_answers(q_clean.body or q.text, replier)
+        if answers:
+            docs.append(
+                SourceDocument(
+                    "email",
+                    f"{q.subject or subject or path.stem} (answers from {replier} inline)",
+                    answers,
+                    answers,
+                    date=reply_date,
+                    author=replier,
+                    meta={"from": {"name": replier or "", "email": ""}, "quoted_in": quoted_in},
+                    part=f"{part}#q{n}a",
+                )
+            )
+        replier, reply_date = q.author, q.date or parent_date
         if len(text.split()) < 3:
             continue
         who = q.author or q.email or "unknown sender"
