@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .chat import authors as chat_authors
 from .chat import is_chat
 from .grounding import quotable
-from .ingest.threads import display_name
+from .ingest.threads import display_name, name_from_handle
 from .passage import Passage
 from .safety import find_secrets, is_injection
 from .schema import Deal, Role, Side
@@ -151,7 +151,7 @@ def canonical_name(name: str) -> str:
     "Noah"."""
     name = " ".join(name.replace('"', "").split()).strip(" ,'")
     if _HANDLE.match(name):  # a chat handle "tess.okafor" or "@tess.okafor"
-        return " ".join(part.capitalize() for part in re.split(r"[._]", name.lstrip("@")))
+        return name_from_handle(name)
     name = _FROM_ORG.sub(r"\1", name)
     return display_name(_LABEL_SUFFIX.sub("", name)).strip(" ,'")
 
@@ -744,12 +744,10 @@ def _signed_name(signature: list[str], email: str) -> tuple[str, int] | None:
 
 def _split_title_org(inner: str, name: str = "") -> tuple[str | None, str | None]:
     parts = [p.strip() for p in inner.split(",") if p.strip()]
-    if not parts:
-        return None, None
     # The person's initials ("Luis Arriaga (VP Maint, \"LA\")") label them; a lower-case last
     # part ("ops mgr, runs dispatch") is more of what they do. Neither is an organisation.
     initials = "".join(w[0] for w in name.split()).upper()
-    if len(initials) > 1 and parts[-1].strip("\"'“”‘’").upper() == initials:
+    if parts and len(initials) > 1 and parts[-1].strip("\"'“”‘’").upper() == initials:
         parts = parts[:-1]
     if not parts:
         return None, None

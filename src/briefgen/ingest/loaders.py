@@ -19,7 +19,7 @@ from ..errors import EmptySource, IngestError, UnreadableSource
 from .document import SourceDocument
 from .email_clean import clean_body, split_signature
 from .text import decode_bytes, html_to_text, normalise_newlines, require_text
-from .threads import QuotedMessage, display_name, split_author, unwrap_thread
+from .threads import QuotedMessage, display_name, name_from_handle, split_author, unwrap_thread
 
 Loader = Callable[[Path, bytes], list[SourceDocument]]
 
@@ -247,9 +247,12 @@ def email_documents(msg: Message, path: Path, part: str = "") -> list[SourceDocu
 
 _FIELD = re.compile(r"^[\s*>]*(?P<key>[^\W\d_]{1,12})\s?\*?\s?:", re.M)
 _INLINE_TAG = re.compile(r"^\s*\[([A-Za-z]{2,12})\]\s")
-_FROM_KEYS = frozenset({"from", "von", "de"})
-_TO_KEYS = frozenset({"to", "an", "à", "a", "para", "aan"})
-_CC_KEYS = frozenset({"cc", "kopie", "copie"})
+# A header field's name, in the languages mail clients write it, and the field it is.
+_FIELD_NAMES = {
+    **dict.fromkeys(("from", "von", "de"), "from"),
+    **dict.fromkeys(("to", "an", "à", "a", "para", "aan"), "to"),
+    **dict.fromkeys(("cc", "kopie", "copie"), "cc"),
+}
 
 
 def _recipients(value: str | None) -> list[dict[str, str]]:
@@ -266,10 +269,7 @@ def _header_fields(block: str) -> dict[str, str]:
     lines: dict[str, str] = {}
     for line in block.split("\n"):
         m = _FIELD.match(line)
-        key = m.group("key").lower() if m else ""
-        field = (
-            "from" if key in _FROM_KEYS else "to" if key in _TO_KEYS else "cc" if key in _CC_KEYS else None
-        )
+        field = _FIELD_NAMES.get(m.group("key").lower()) if m else None
         if field and field not in lines:
             lines[field] = line.strip()
     return lines
@@ -489,7 +489,7 @@ def _turns_to_document(
         # reads "Daniel Novak: …", and the address is kept for the person's side.
         speaker = display_name(label) if label else label
         if label and (m := _ADDRESS_LABEL.match(label.strip())):
-            speaker = " ".join(part.capitalize() for part in re.split(r"[._]", m.group(1)))
+            speaker = name_from_handle(m.group(1))
             emails[speaker] = label.strip().lower()
         text = " ".join(text.split())
         if not text:

@@ -157,9 +157,8 @@ def html_to_text(markup: str) -> str:
                 parts.append(" " if inside[0] and tag not in ("tr", "table") else "\n")
             if el.tail and not skipped:
                 # The line break a source puts between two cells of a row is not the row's end.
-                parts.append(" " if tag in ("td", "th") and el.tail.isspace() else el.tail)
-                if inside[0]:
-                    parts[-1] = _in_cell(parts[-1])
+                tail = " " if tag in ("td", "th") and el.tail.isspace() else el.tail
+                parts.append(_in_cell(tail) if inside[0] else tail)
     lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
     return normalise_newlines("\n".join(lines))
 

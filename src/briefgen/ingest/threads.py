@@ -92,6 +92,11 @@ def display_name(raw: str) -> str:
     return name
 
 
+def name_from_handle(handle: str) -> str:
+    """ "tess.okafor" (a chat handle, or an address's local part) as "Tess Okafor"."""
+    return " ".join(part.capitalize() for part in re.split(r"[._]", handle.lstrip("@")))
+
+
 def split_author(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
