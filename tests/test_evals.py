@@ -173,3 +173,58 @@ def test_matcher_agrees_with_people() -> None:
     agree = sum(a == b for a, b in zip(said, judged, strict=True)) / len(rows)
     assert agree >= 0.87, agree
     assert abs(sum(said) - sum(judged)) <= 0.15 * sum(judged), (sum(said), sum(judged))
+
+
+@pytest.mark.parametrize(
+    ("gold", "item", "states"),
+    [
+        # a target written freely is met by the same figure in the brief's words
+        ("95% or more, visible in the app", "wants 95%+ and visible on the board", True),
+        ("95% or more, visible in the app", "wants 90%+ and visible on the board", False),
+        # amounts by value, whatever the notation
+        ("12.500 € per year net, 24-month term", "EUR 12,500", True),
+        ("CAD 36,000 per year for all plants", "CAD 30,000", False),
+        # dates by calendar day
+        ("Phase 2 go-live June 8, 2028", "2028-06-08", True),
+        ("Phase 2 go-live June 8, 2028", "2028-06-09", False),
+        ("52 000 parcels a year", "52,000 parcels", True),
+        ("7 named users", "9 named users", False),
+        # a value without a figure is compared by its words
+        ("zero findings", "no findings at the next audit", True),
+        ("zero findings", "a shorter audit", False),
+    ],
+)
+def test_a_value_is_stated_by_its_figure(gold: str, item: str, states: bool) -> None:
+    from briefgen.evals.metrics import states_value
+
+    assert states_value(gold, item) is states
+
+
+def test_a_change_and_a_criterion_match_by_value_not_by_wording() -> None:
+    """Gold changes and criteria are written freely: a brief that states the same new price or
+    the same target in its own words has them; one with another figure does not."""
+    from briefgen.evals.dataset import Gold, GoldChange, GoldCriterion, GoldHandoff
+    from briefgen.schema import Change, SuccessCriterion
+
+    case = load_cases(CASES, "dev")[0]
+    case.gold = Gold(
+        success_criteria=[GoldCriterion(metric="share of tickets answered late", target="under 4% by Q3")],
+        changes=[GoldChange(field="annual price", current="US$48,500 a year for 3 years")],
+        handoff=GoldHandoff(level=Severity.low),
+    )
+    ev = [Evidence(source_id="s", quote="q")]
+
+    def brief(target: str, current: str) -> Brief:
+        return Brief(
+            deal_id=case.id,
+            summary="",
+            success_criteria=[SuccessCriterion(metric="tickets answered late", target=target, evidence=ev)],
+            changes=[Change(field="price", previous="$52,000", current=current, evidence=ev)],
+            handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+            engine="test",
+        )
+
+    right = score_case(case, brief("4%", "$48,500"), {"s": "q"}, {}, [], Matcher(None))
+    wrong = score_case(case, brief("6%", "$52,000"), {"s": "q"}, {}, [], Matcher(None))
+    assert right.sections["success_criteria"] == (1, 1) and right.sections["changes"] == (1, 1)
+    assert wrong.sections["success_criteria"] == (0, 1) and wrong.sections["changes"] == (0, 1)

@@ -154,6 +154,43 @@ class Matcher:
         return out
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _figures(text: str) -> tuple[set[Decimal], set[str], set[str]]:
+    """The amounts (by value), calendar dates and other numbers a value states."""
+    money = {m.value for m in find_money(text)}
+    dates = {d.isoformat() for _, d in find_dates(text) if d} | set(_ISO.findall(text))
+    # Thousands separators ("52 000", "12.500", "34,320") out, a decimal comma read as a point.
+    plain = re.sub(r"(?<=\d)[,.\s\u202f\u00a0](?=\d{3}\b)", "", text)
+    numbers = {n.replace(",", ".") for n in _NUMBER.findall(plain)}
+    return money, dates, numbers
+
+
+def _names_fact(value: str) -> bool:
+    money, dates, _ = _figures(value)
+    return bool(money or dates)
+
+
+def states_value(gold: str, item: str) -> bool:
+    """Does `item` state the value `gold` gives? Gold values are written freely ("95% or more,
+    visible in the app", "US$209,000 a year for 3 years"), so a brief stating the same figure in
+    its own words has it: the same amount, else the same date, else a number in common; a value
+    with no figure is compared by its content words."""
+    g_money, g_dates, g_numbers = _figures(gold)
+    i_money, i_dates, i_numbers = _figures(item)
+    if g_money:
+        return bool(g_money & i_money)
+    if g_dates:
+        return bool(g_dates & i_dates)
+    if g_numbers:
+        return bool(g_numbers & i_numbers)
+    gt = _tokens(gold)
+    return normalise(gold) in normalise(item) or (
+        bool(gt) and len(gt & _tokens(item)) / len(gt) >= TOKEN_RECALL
+    )
+
+
 def _is_notice(section: str, item: Any) -> bool:
     # The pipeline's own notices (a secret or an instruction was left out) are not findings.
     return section == "risks" and item.description.startswith("A source contains")
@@ -275,9 +312,7 @@ def score_case(
         ok = False
         for item in brief.success_criteria:
             text = _item_text(item)
-            target_ok = gc.target is None or normalise(gc.target).replace("below ", "").replace(
-                "under ", ""
-            ) in normalise(text)
+            target_ok = gc.target is None or states_value(gc.target, text)
             if target_ok and matcher.match(gc.metric, [text]):
                 ok = True
                 break
@@ -289,7 +324,11 @@ def score_case(
     ch_hits, ch_miss = 0, []
     for g in gold.changes:
         ok = any(
-            normalise(g.field) == normalise(c.field) and normalise(g.current) in normalise(c.current)
+            states_value(g.current, c.current)
+            # An amount or a date names the fact; a bare count ("6 users") needs its field as well.
+            and (
+                _names_fact(g.current) or matcher.match(f"{g.field} {g.current}", [f"{c.field} {c.current}"])
+            )
             for c in brief.changes
         )
         ch_hits += ok
