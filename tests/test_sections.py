@@ -223,3 +223,31 @@ def test_a_price_the_customer_named_never_takes_the_place_of_one_we_stated() -> 
     found = ExtractiveEngine().find(reading)
     commitments = [f.ids for f in found.items if f.section == "commitments"]
     assert commitments == [(n,)]
+
+
+def test_the_timeline_keeps_events_ahead_of_the_handover() -> None:
+    """Of sentences the classifier is sure are timeline: an undated one, a line that is only a
+    date (a chat's day separator) and one dated before the deal closed (sales history) never
+    take the place of a milestone the CSM inherits."""
+    from briefgen.engines.extractive import SECTION_CAPS, ExtractiveEngine
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d", close_date="2027-02-01")
+    noise = [
+        "We should get going on this soon enough.",
+        "──── Tuesday, March 9th ────",
+        "=== 2027-03-10 ===",
+        "Quote sent to procurement on 12 Jan 2027.",
+    ] * SECTION_CAPS["timeline"]
+    events = ["Warehouse cutover on 14 June 2027, both shifts.", "Driver training in the week of 3 May 2027."]
+    texts = [*noise, *events]
+    sentences = [Sentence("n1", t, "note", "2027-02-01", None, "", i) for i, t in enumerate(texts)]
+    probs = [{label: 0.0 for label in LABELS} | {"timeline": 0.95, "none": 0.05} for _ in noise]
+    probs += [{label: 0.0 for label in LABELS} | {"timeline": 0.5, "none": 0.5} for _ in events]
+    reading = Reading(deal, [], sentences, sentences, [], [], People(deal), _sections=probs)
+    found = ExtractiveEngine().find(reading)
+    timeline = [texts[f.ids[0]] for f in found.items if f.section == "timeline"]
+    assert timeline == events

@@ -25,7 +25,7 @@ def called_off(sentences: list[Sentence]) -> dict[date, Sentence]:
     for s in sentences:
         if not _CALLED_OFF.search(s.text):
             continue
-        for _, value in find_dates(s.text, parse_date(s.date)):
+        for _, value in find_dates(s.text, parse_date(s.date), s.day_first):
             if value is not None:
                 out.setdefault(value, s)
     return out

@@ -70,8 +70,65 @@ DM_RE = re.compile(
 DOTTED_RE = re.compile(
     r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(20\d\d)(?!\d)|(?<![\d.])(\d{1,2})\.(\d\d)\.(?![\d])"
 )
-MD_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s+20\d\d)(?!\d)", re.I)
+# "Sept. 4" but not "September.\n4.": a sentence ends after a full month name.
+MD_RE = re.compile(
+    rf"\b({_MONTH_RE})(?:(?<=\b\w{{3}})\.|(?<=\b\w{{4}})\.)?[ \t\u00a0]+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s+20\d\d)(?!\d)",
+    re.I,
+)
 SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(20\d\d)\b")
+# "3/31", "28/05" without a year. Both parts 12 or under ("5/3", "2/3 of the team") is a date
+# only after a word that introduces one; "24/7" is never one.
+SHORT_SLASH_RE = re.compile(
+    r"(?:\b(?P<lead>on|by|before|until|till|from|to|due|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
+    r"\.?\s+)?(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])(?!\s*(?:of\b|th\b|rds?\b|%))",
+    re.I,
+)
+_NOT_DATES = {("24", "7"), ("50", "50")}
+# A month with no day or year, where a word says it is a time: "in October", "mid-March",
+# "end of July". "May" and "Mar" only capitalised, so "in may" stays a verb.
+_MONTH_WORDS = "|".join(
+    sorted((n for n in _MONTHS if len(n) > 3 and n != "march" and n.isascii()), key=len, reverse=True)
+)
+MONTH_ONLY_RE = re.compile(
+    rf"\b(?:(?:in|by|mid|early|late|during|until|till|before|from|through|since|over)[\s-]+"
+    rf"|(?:end|start|beginning|middle) of\s+)(?:(?i:{_MONTH_WORDS}|march)|May|Mar|"
+    rf"(?:Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?)(?![\w-])"
+)
+_ORDINALS = {
+    w: i + 1
+    for i, w in enumerate(
+        [
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+            "twentieth",
+        ]
+    )
+}
+_ORDINALS |= {f"twenty-{w}": 20 + i for w, i in list(_ORDINALS.items())[:9]}
+_ORDINALS |= {f"twenty {w}": 20 + i for w, i in list(_ORDINALS.items())[:9]}
+_ORDINALS |= {"thirtieth": 30, "thirty-first": 31, "thirty first": 31}
+# Spoken dates: "the eighth of June", "the thirty-first of March".
+SPOKEN_DATE_RE = re.compile(
+    r"\bthe\s+(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + rf")\s+of\s+({_MONTH_RE})\b",
+    re.I,
+)
 MONTH_YEAR_RE = re.compile(rf"\b({_MONTH_RE})\.?\s+(20\d\d)\b", re.I)
 QUARTER_RE = re.compile(r"\b(Q[1-4])(?:\s+|')?(?:FY)?(20\d\d|\d\d)?\b")
 RELATIVE_RE = re.compile(
@@ -104,10 +161,40 @@ def _infer_year(month: int, day: int, ref: date | None) -> date | None:
     return candidate
 
 
-def find_dates(text: str, ref: date | None = None) -> list[tuple[str, date | None]]:
+def _day_month(a: int, b: int, day_first: bool) -> tuple[int, int]:
+    """Day and month of a numeric date "a/b": a part over 12 can only be the day."""
+    if a > 12:
+        return a, b
+    if b > 12:
+        return b, a
+    return (a, b) if day_first else (b, a)
+
+
+def numeric_day_first(texts: list[str]) -> bool:
+    """Do a deal's numeric dates put the day first? Read from the dates that can only be one way
+    ("28/05", "3/31", "15.03.2027"); when none settles it, from the currency: a deal priced in
+    euros or pounds is written where the day comes first."""
+    day, month = 0, 0
+    for text in texts:
+        for m in re.finditer(r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?:/(?:20)?\d\d)?(?![\d/])", text):
+            a, b = int(m[1]), int(m[2])
+            if (m[1], m[2]) in _NOT_DATES:
+                continue
+            day += 12 < a <= 31 and 1 <= b <= 12
+            month += 12 < b <= 31 and 1 <= a <= 12
+        day += len(DOTTED_RE.findall(text))
+    if day != month:
+        return day > month
+    joined = "\n".join(texts)
+    return bool(re.search(r"[€£]|\b(?:EUR|GBP|CHF)\b", joined)) and "$" not in joined
+
+
+def find_dates(text: str, ref: date | None = None, day_first: bool = False) -> list[tuple[str, date | None]]:
     """Every date-like phrase in `text`, with the calendar date when it has one.
 
-    `ref` (the source's own date) lets "December 2" become a calendar date."""
+    `ref` (the source's own date) lets "December 2" become a calendar date; `day_first` reads
+    "06/09/2027" and "5/3" as the 6th of September and the 5th of March (`numeric_day_first`
+    decides it for a deal)."""
     found: list[tuple[int, str, date | None]] = []
     taken: list[tuple[int, int]] = []
 
@@ -133,10 +220,22 @@ def find_dates(text: str, ref: date | None = None) -> list[tuple[str, date | Non
         add(m, _infer_year(_month(m[1]), int(m[2]), ref))
     for m in DM_RE.finditer(text):
         add(m, _infer_year(_month(m[2]), int(m[1]), ref))
+    for m in SPOKEN_DATE_RE.finditer(text):
+        add(m, _infer_year(_month(m[2]), _ORDINALS[re.sub(r"\s+", " ", m[1].lower())], ref))
     for m in SLASH_RE.finditer(text):
-        add(m, _safe(int(m[3]), int(m[1]), int(m[2])))
+        day, month = _day_month(int(m[1]), int(m[2]), day_first)
+        add(m, _safe(int(m[3]), month, day))
+    for m in SHORT_SLASH_RE.finditer(text):
+        a, b = int(m["a"]), int(m["b"])
+        if (m["a"], m["b"]) in _NOT_DATES or not (a and b) or (a <= 12 and b <= 12 and not m["lead"]):
+            continue
+        day, month = _day_month(a, b, day_first)
+        if month <= 12:
+            add(m, _infer_year(month, day, ref))
     for m in MONTH_YEAR_RE.finditer(text):
         add(m, _safe(int(m[2]), _month(m[1]), 1))
+    for m in MONTH_ONLY_RE.finditer(text):
+        add(m, None)
     for m in QUARTER_RE.finditer(text):
         add(m, None)
     for m in RELATIVE_RE.finditer(text):

@@ -66,7 +66,7 @@ def criterion_fields(s: Sentence, side_of: dict[str, Side]) -> dict[str, Any]:
         if bd:
             due = bd.group(1)
         else:
-            found = find_dates(text, parse_date(s.date))
+            found = find_dates(text, parse_date(s.date), s.day_first)
             due = found[0][0] if found else None
     if due:
         parsed = parse_date(due) if re.search(r"\d{4}", due) else None
@@ -201,7 +201,7 @@ def commitment_fields(text: str) -> dict[str, Any]:
 
 def milestone_fields(s: Sentence) -> dict[str, Any] | None:
     """Date and kind of a milestone; None when the sentence names no date."""
-    dates = find_dates(s.text, parse_date(s.date))
+    dates = find_dates(s.text, parse_date(s.date), s.day_first)
     if not dates:
         return None
     phrase, value = dates[0]

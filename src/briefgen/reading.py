@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .dates import numeric_day_first
 from .passage import Passage
 from .people import People
 from .safety import find_secrets, is_injection
@@ -82,8 +83,9 @@ def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ..
         people.scan(p)
     sentences: list[Sentence] = []
     by_passage: list[list[Sentence]] = []
+    day_first = numeric_day_first([p.text for p in passages])
     for p in passages:
-        named = resolve_placeholders(p, split_passage(p, len(sentences)), people)
+        named = resolve_placeholders(p, split_passage(p, len(sentences), day_first), people)
         by_passage.append(named)
         sentences.extend(named)
     flagged: list[Sentence] = []

@@ -37,7 +37,7 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
             months = f"{term.group(1)} months"
             slots["term"].append((months, months, s))
         if re.search(r"\bgo[- ]?live\b", text, re.I):
-            dates = [v for _, v in find_dates(text, parse_date(s.date)) if v]
+            dates = [v for _, v in find_dates(text, parse_date(s.date), s.day_first) if v]
             if dates and not re.search(r"\b(?:first|the rest)\b", text, re.I):
                 slots["go-live date"].append((dates[0].isoformat(), dates[0].isoformat(), s))
     return {

@@ -41,6 +41,7 @@ class Sentence:
     speaker: str | None  # transcript speaker or email author
     heading: str  # the note heading the sentence sits under, lower-cased
     order: int  # position across the deal's sources, oldest source first
+    day_first: bool = False  # the deal writes numeric dates day first ("5/3" is the 5th of March)
 
 
 def speaker_line(line: str) -> tuple[str, str] | None:
@@ -83,7 +84,7 @@ def _title(line: str, after: list[str]) -> str:
     return m.group(1).strip().lower() if nxt[:1].isspace() or _BULLET.match(nxt.strip()) else ""
 
 
-def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
+def split_passage(passage: Passage, order_start: int = 0, day_first: bool = False) -> list[Sentence]:
     out: list[Sentence] = []
     heading = ""
     titled = ""  # a title line's heading, for the indented or bulleted block under it
@@ -123,7 +124,14 @@ def split_passage(passage: Passage, order_start: int = 0) -> list[Sentence]:
                 continue
             out.append(
                 Sentence(
-                    passage.source_id, piece, passage.kind, passage.date, speaker, titled or heading, order
+                    passage.source_id,
+                    piece,
+                    passage.kind,
+                    passage.date,
+                    speaker,
+                    titled or heading,
+                    order,
+                    day_first,
                 )
             )
             order += 1

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ..findings import Finding, Findings
 from ..headings import heading_section
-from ..item_fields import criterion_fields
+from ..item_fields import criterion_fields, milestone_fields
 from ..reading import Reading
 from ..revisions import TERMS_CONFIDENCE, superseded
 from ..schema import Side
@@ -32,7 +32,7 @@ SECTION_CAPS = {
     "risk": 6,
     "commitment": 6,
     "terms": 4,
-    "timeline": 6,
+    "timeline": 10,  # dated events ahead of the handover only (`_ahead`): the CSM plans by them
     "next_step": 8,  # before those said ahead of the close are left out; OPEN_STEPS after
     "open_question": 3,
 }
@@ -100,6 +100,7 @@ class ExtractiveEngine(Engine):
 
     def find(self, reading: Reading) -> Findings:
         side_of = reading.side_of
+        cutoff = _handed_over(reading)
 
         def eligible(label: str, s: Sentence) -> bool:
             if label == "goal":
@@ -109,6 +110,8 @@ class ExtractiveEngine(Engine):
                 )
             if label == "commitment":
                 return _promise(s, side_of)
+            if label == "timeline":
+                return _ahead(s, cutoff)
             if label == "terms":
                 # The price, term and discounts our side stated are part of what the customer
                 # was sold; the customer's own talk of price ("more than we can pay") is not.
@@ -173,17 +176,46 @@ def _promise(s: Sentence, side_of: dict[str, Side]) -> bool:
     )
 
 
+def _handed_over(reading: Reading) -> str:
+    """The day the deal passes to customer success (ISO): its close date, or its latest dated
+    source when that is earlier or there is no close date; "" when neither is known."""
+    latest = max((s.date[:10] for s in reading.usable if s.date), default="")
+    close = (reading.deal.close_date or "")[:10]
+    # A close date after the last source would leave nothing: the latest source is open then.
+    return min(close, latest) if close and latest else close or latest
+
+
 def _still_open(steps: list[Sentence], reading: Reading) -> list[Sentence]:
     """The next steps a CSM inherits: those said once the deal closed, or without a close date in
     the deal's latest dated source. A step said earlier in the sale (send the proposal, the order
     form) was done, or overtaken, by the time the deal closed."""
-    latest = max((s.date[:10] for s in reading.usable if s.date), default="")
-    close = (reading.deal.close_date or "")[:10]
-    # A close date after the last source would leave nothing: the latest source is open then.
-    cutoff = min(close, latest) if close and latest else close or latest
+    cutoff = _handed_over(reading)
     if not cutoff:
         return steps
     return [s for s in steps if not s.date or s.date[:10] >= cutoff]
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
+_DATE_LINE_FILLER = re.compile(
+    r"\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\b\d{1,2}[:.]\d\d\b|\b(?:am|pm|utc|gmt|[ecmp][sd]t|bst|cet|cest|eet|ist|sgt|jst|aest|aedt|awst|nzst|nzdt)\b|[^\w]+|\d+",
+    re.I,
+)
+
+
+def _ahead(s: Sentence, cutoff: str) -> bool:
+    """Can be a milestone on the timeline a CSM inherits: it names a date, says what happens then
+    (a line that is only a date, a chat's day separator, is not an event), and that date is not
+    before the handover (a proposal sent or a PO raised in the sale is history)."""
+    dated = milestone_fields(s)
+    if dated is None:
+        return False
+    rest = s.text
+    for phrase in dict.fromkeys(p for p in [dated["date"], *re.findall(r"\S*\d\S*", s.text)]):
+        rest = rest.replace(phrase, " ")
+    if len(_DATE_LINE_FILLER.sub(" ", rest).split()) < 2:
+        return False
+    day = str(dated["date"])
+    return not (cutoff and _ISO_DAY.match(day) and day < cutoff)
 
 
 def _antecedent(s: Sentence, by_order: dict[int, Sentence], texts: dict[str, str]) -> Sentence | None:

@@ -261,9 +261,11 @@ def unsupported_entities(
     corpus_norm = normalise(corpus + "\n" + crm)
     known_dates: set[str] = set()
     for sid, text in sources.items():
-        for _, d in find_dates(text, parse_date(source_dates.get(sid))):
-            if d:
-                known_dates.add(d.isoformat())
+        # Either order of a numeric date: the deal's order is the reading's to decide.
+        for day_first in (False, True):
+            for _, d in find_dates(text, parse_date(source_dates.get(sid)), day_first):
+                if d:
+                    known_dates.add(d.isoformat())
     known_dates |= set(_ISO.findall(corpus + crm))
     # Amounts compared by value, so "12.500 €" in a source supports "EUR 12,500" in the brief.
     amounts = {m.value for m in find_money(corpus + "\n" + crm)}
