@@ -559,3 +559,68 @@ def test_a_surname_in_capitals_is_not_taken_for_post_nominals() -> None:
         0,
     )
     assert _signed_name(["Tom Hale MBA"], "tom@harrowmills.example") == ("Tom Hale", 0)
+
+
+def test_a_short_form_of_a_first_name_is_the_full_name_it_stands_for() -> None:
+    """ "Dan" and "Con" on a call are the Daniel Rourke and Cornelius Ahern of the mails, when
+    no one else in the deal could be meant; a name that is no short form stays apart."""
+    mail = Passage(
+        "e1",
+        "Thanks all.\n\nDaniel Rourke\nPlant Manager, Harrow Mills",
+        "email",
+        "Re: plan",
+        author="Daniel Rourke",
+        meta={
+            "from": {"name": "Daniel Rourke", "email": "daniel.rourke@harrowmills.example"},
+            "cc": [{"name": "Cornelius Ahern", "email": "con.ahern@harrowmills.example"}],
+        },
+    )
+    call = Passage(
+        "t1",
+        "Dan: The night shift is the worry.\nCon: Budget is signed off.\nBea: I'll take the training.",
+        "transcript",
+        "call",
+        meta={"speakers": ["Dan", "Con", "Bea"]},
+    )
+    people = _read(_harrow(), mail, call)
+    assert "Dan" not in people and "Con" not in people
+    assert any(q.startswith("Dan: The night shift") for _, q in people["Daniel Rourke"].quotes)
+    assert any(q.startswith("Con: Budget") for _, q in people["Cornelius Ahern"].quotes)
+    assert "Bea" in people  # Beatrix or Rebecca? no full name here to stand for
+
+
+def test_a_name_in_bold_in_a_list_is_a_person_whatever_their_part() -> None:
+    note = Passage(
+        "n1",
+        "## Who's who\n- **Steve Kinsella** — union convenor, will block if tracking is vague.\n"
+        "- **Data Migration** — two weeks, Harrow's side.\n",
+        "note",
+        "review",
+    )
+    people = _read(_harrow(), note)
+    assert people["Steve Kinsella"].side is Side.customer
+    assert "Data Migration" not in people
+
+
+def test_recipients_quoted_by_name_alone_are_people_of_the_account() -> None:
+    """An Outlook quote lists recipients without addresses; a distribution list is no person,
+    and someone the deal mails who is not ours is the customer's."""
+    from briefgen.ingest.loaders import _recipients
+
+    cc = _recipients("Jon Eide; Priya Raman; Finance Team")
+    assert cc == [{"name": "Jon Eide"}, {"name": "Priya Raman"}, {"name": "Finance Team"}]
+    mail = Passage(
+        "e1",
+        "Order form attached.",
+        "email",
+        "RE: order form",
+        author="Jon Eide",
+        meta={
+            "from": {"name": "Jon Eide", "email": "jon@moldwise.example"},
+            "to": [{"name": "IT Team", "email": "it@harrowmills.example"}],
+            "cc": cc,
+        },
+    )
+    people = _read(_harrow(), mail)
+    assert people["Priya Raman"].side is Side.customer
+    assert "Finance Team" not in people and "IT Team" not in people

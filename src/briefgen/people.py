@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
+
+from nicknames import NickNamer
 
 from .chat import authors as chat_authors
 from .chat import is_chat
@@ -48,6 +51,12 @@ _DEAL_ROLE_WORDS = re.compile(
 _LIST_PERSON = re.compile(
     rf"^[ \t]{{0,8}}(?:[-*•·–]|\d{{1,2}}[.)])[ \t]{{1,4}}(?:\*\*|__)?(?:(?:Dr|Mr|Mrs|Ms|Prof)\.? )?({_NAME})"
     rf"(?:\*\*|__)?[ \t]{{0,3}}(?:,|=|:|[—–]|-(?= )|\()[ \t]{{0,3}}([^\n]{{2,200}})$"
+)
+# Words of a distribution list's name, not a person's.
+_GROUP_WORDS = re.compile(
+    r"\b(?:team|group|all|everyone|staff|department|dept|office|desk|support|sales|finance|accounts|"
+    r"operations|ops|committee|board|it|hr|info|admin|helpdesk|service|services)\b",
+    re.I,
 )
 _MINE = re.compile(r"(?:our|my)\s", re.I)
 _OURS = re.compile(
@@ -160,6 +169,29 @@ def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]
 
 
+@cache
+def _nicknamer() -> NickNamer:
+    return NickNamer()
+
+
+def same_first_name(short: str, full: str) -> bool:
+    """Is `short` the first name `full`, or a usual short form of it ("Dan" for Daniel, "Con"
+    for Cornelius)? From a curated table of English names and their nicknames."""
+    short, full = fold(short), fold(full)
+    return short == full or full in _nicknamer().canonicals_of(short)
+
+
+@cache
+def _given_names() -> frozenset[str]:
+    names = _nicknamer()
+    return frozenset(names.nickname_lookup) | frozenset(names.canonical_lookup)
+
+
+def is_given_name(word: str) -> bool:
+    """A first name in the curated table ("Steve", "Rebecca"), not a word ("Pricing", "Next")."""
+    return fold(word) in _given_names()
+
+
 def fold(name: str) -> str:
     """The key two spellings of one name share: case and accents ignored ("Inês" = "Ines")."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -220,6 +252,7 @@ class Person:
     role_hint: Role | None = None  # from a sentence that names them as successor
     spoke_in: set[str] = field(default_factory=set)
     called_ours_by: set[str] = field(default_factory=set)  # who said "our" or "my" of them
+    addressed: bool = False  # a recipient of the deal's mail (To or Cc)
 
     @property
     def first(self) -> str:
@@ -293,16 +326,27 @@ class People:
         parts = key.split()
         if len(parts) == 1:
             matches = [p for p in self.people.values() if fold(p.first) == parts[0]]
+            if not matches:
+                # "Dan" on a call is the Daniel Furlong of the mails, when he is the only one.
+                matches = [
+                    p
+                    for p in self.people.values()
+                    if len(p.name.split()) > 1 and same_first_name(key, p.first)
+                ]
             if len(matches) == 1:
                 return matches[0]
         else:
-            for p in self.people.values():
-                if len(p.name.split()) == 1 and fold(p.name) == parts[0]:
-                    # Upgrade a first-name-only record to the full name.
-                    del self.people[fold(p.name)]
-                    p.name = name
-                    self.people[key] = p
-                    return p
+            shorts = [p for p in self.people.values() if len(p.name.split()) == 1]
+            named = [p for p in shorts if fold(p.name) == parts[0]] or [
+                p for p in shorts if same_first_name(p.name, parts[0])
+            ]
+            if len(named) == 1:
+                # Upgrade a first-name-only record to the full name.
+                p = named[0]
+                del self.people[fold(p.name)]
+                p.name = name
+                self.people[key] = p
+                return p
         return None
 
     def add(
@@ -470,8 +514,11 @@ class People:
                 self._listed_with_vendor(person) or self._introduced_as_ours(person, spoken)
             ):
                 side = Side.vendor
-            if side is Side.unknown and (person.name in spoken or person.organization or person.title):
-                # A named participant, or someone given a job title, who is not ours.
+            if side is Side.unknown and (
+                person.name in spoken or person.organization or person.title or person.addressed
+            ):
+                # A named participant, a recipient of the deal's mail, or someone given a job
+                # title, who is not ours.
                 side = Side.customer
             person.side = side
             if person.organization is None and person.email:
@@ -548,7 +595,14 @@ class People:
             return
         segments = [seg.strip(" )") for seg in re.split(r"[,;=.—–()/]| - ", rest) if seg.strip(" )")]
         titled = [seg for seg in segments if len(seg) <= 60 and _TITLE_WORDS.search(seg)]
-        if not titled and not _DEAL_ROLE_WORDS.search(rest):
+        # A name set in bold in a list is a person the writer introduces, whatever their part
+        # ("- **Steve Kinsella** — union convenor"), when it starts with a given name.
+        bolded = f"**{name}**" in line or f"__{name}__" in line
+        if (
+            not titled
+            and not _DEAL_ROLE_WORDS.search(rest)
+            and not (bolded and is_given_name(name.split()[0]))
+        ):
             return
         title = titled[0] if titled else (segments[0] if segments and len(segments[0]) <= 40 else None)
         # "our SE", "ours", "from our side": the writer's own colleague ("our champion" is not).
@@ -679,9 +733,14 @@ class People:
                 self._cosigner(p, signature, sid)
         for field_name in ("to", "cc"):
             for who in meta.get(field_name, []):
-                if who.get("name"):
+                name = who.get("name", "")
+                if _GROUP_WORDS.search(name) or (not who.get("email") and _TITLE_WORDS.search(name)):
+                    continue  # "IT Team <it-team@…>", "Cc: Finance Team": a list, not a person
+                if name:
                     line = lines.get(field_name)
-                    self.add(who["name"], email=who.get("email"), quote=(sid, line) if line else None)
+                    p = self.add(name, email=who.get("email"), quote=(sid, line) if line else None)
+                    if p is not None:
+                        p.addressed = True
 
     def _cosigner(self, sender: Person, signature: list[str], sid: str) -> None:
         """The other of two people who sign together, on the sender's side of the deal."""

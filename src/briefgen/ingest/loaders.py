@@ -260,8 +260,26 @@ def _recipients(value: str | None) -> list[dict[str, str]]:
     comma there is inside a name."""
     if not value:
         return []
-    pairs = [split_author(p) for p in value.split(";")] if ";" in value else getaddresses([value])
-    return [{"name": display_name(name or ""), "email": email.lower()} for name, email in pairs if email]
+    if ";" in value:
+        out = []
+        for piece in value.split(";"):
+            if "@" not in piece:
+                # Outlook quotes recipients by name alone ("Cc: Elliot Strand; Farah Siddiqui").
+                if _BARE_NAME.match(piece.strip()):
+                    out.append({"name": display_name(piece.strip())})
+                continue
+            name, email = split_author(piece)
+            if email:
+                out.append({"name": display_name(name or ""), "email": email})
+        return out
+    pairs = getaddresses([value])
+    return [
+        {"name": display_name(name or ""), "email": email.lower()} for name, email in pairs if "@" in email
+    ]
+
+
+# A person's name with no address: two to four capitalised words.
+_BARE_NAME = re.compile(r"^(?:[A-Z][\w'’.-]*\.? ){1,3}[A-Z][\w'’-]+$")
 
 
 def _header_fields(block: str) -> dict[str, str]:
