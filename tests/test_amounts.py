@@ -49,3 +49,20 @@ def test_a_price_revision_is_read_from_the_deal_s_own_terms_only() -> None:
     assert [(c.field, c.previous, c.current) for c in changes] == [("price", "5.832 €", "EUR 4,860")]
     # a reformatted amount is not a change
     assert revisions([later, same], terms={2, 3}) == []
+
+
+def test_each_phase_s_go_live_is_revised_on_its_own() -> None:
+    """Go-lives of different phases or sites are not revisions of one another; a go-live's date
+    is the one said with it, not a kick-off's in the same line; a table row's later column is
+    the new date."""
+    plan = _s(
+        0,
+        "Plan: kick-off 11.01.2027, Phase 1 go-live 8 March 2027, Phase 2 go-live 7 June 2027.",
+        "2026-11-02",
+    )
+    moved = _s(1, "| P1 go-live | 8 Mar | 12 Apr 2027 |", "2026-12-01")
+    site = _s(2, "Mon 13 Sep   Tarbert go-live, then hypercare", "2026-12-01")
+    changes = revisions([plan, moved, site], terms=set())
+    assert [(c.field, c.previous, c.current) for c in changes] == [
+        ("go-live date (phase 1)", "2027-03-08", "2027-04-12")
+    ]

@@ -50,6 +50,17 @@ _MONTHS = _month_names()
 _MONTH_RE = "(?:" + "|".join(re.escape(n) for n in sorted(_MONTHS, key=len, reverse=True)) + ")"
 
 
+_WEEKDAY = re.compile(
+    r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?$|^(?:tuesday|wednesday|thursday|saturday)$"
+)
+
+
+def is_date_word(word: str) -> bool:
+    """A month's or a weekday's name ("March", "Sept.", "Mon")."""
+    low = word.lower().rstrip(".")
+    return low in _MONTHS or _fold(low) in _MONTHS or bool(_WEEKDAY.match(low))
+
+
 def _month(name: str) -> int:
     low = name.lower().rstrip(".")
     return _MONTHS.get(low) or _MONTHS.get(_fold(low)) or _MONTHS[low[:3]]
@@ -190,20 +201,26 @@ def numeric_day_first(texts: list[str]) -> bool:
 
 
 def find_dates(text: str, ref: date | None = None, day_first: bool = False) -> list[tuple[str, date | None]]:
-    """Every date-like phrase in `text`, with the calendar date when it has one.
+    """Every date-like phrase in `text`, with the calendar date when it has one (see
+    `date_spans`)."""
+    return [(text[start:end], value) for start, end, value in date_spans(text, ref, day_first)]
+
+
+def date_spans(
+    text: str, ref: date | None = None, day_first: bool = False
+) -> list[tuple[int, int, date | None]]:
+    """Where each date-like phrase in `text` starts and ends, with its calendar date when it has one.
 
     `ref` (the source's own date) lets "December 2" become a calendar date; `day_first` reads
     "06/09/2027" and "5/3" as the 6th of September and the 5th of March (`numeric_day_first`
     decides it for a deal)."""
-    found: list[tuple[int, str, date | None]] = []
-    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, int, date | None]] = []
 
     def add(m: re.Match[str], value: date | None) -> None:
-        span = m.span()
-        if any(s <= span[0] < e or s < span[1] <= e for s, e in taken):
+        start, end = m.span()
+        if any(s <= start < e or s < end <= e for s, e, _ in found):
             return
-        taken.append(span)
-        found.append((span[0], m.group(0), value))
+        found.append((start, end, value))
 
     for m in ISO_RE.finditer(text):
         add(m, _safe(int(m[1]), int(m[2]), int(m[3])))
@@ -240,8 +257,7 @@ def find_dates(text: str, ref: date | None = None, day_first: bool = False) -> l
         add(m, None)
     for m in RELATIVE_RE.finditer(text):
         add(m, None)
-    found.sort(key=lambda t: t[0])
-    return [(phrase, value) for _, phrase, value in found]
+    return sorted(found, key=lambda t: t[0])
 
 
 def parse_date(value: str | None) -> date | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import date
 
 from .amounts import find_money, key
-from .dates import find_dates, parse_date
+from .dates import date_spans, is_date_word, parse_date
 from .reading import text_key
 from .schema import Change, Evidence
 from .sentences import Sentence
@@ -16,6 +17,53 @@ from .sentences import Sentence
 # as the deal's price.
 TERMS_CONFIDENCE = 0.5
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
+
+
+_GO_LIVE = re.compile(r"\bgo[- ]?live\b", re.I)
+# Which go-live, when a deal has several: "Phase 1", "P2", "Wave 3".
+_STAGE = re.compile(r"\b(phase|wave|stage|p|w)\s?(\d{1,2})\b", re.I)
+_CAPITALISED = re.compile(r"^[A-Z][\w'’-]+$")
+# At most this many characters between a go-live and its date: one said after it ("go-live
+# Hall A 15.03.2027") may be further away than one said before it ("13 Sep Darwin go-live").
+NEAR_AFTER, NEAR_BEFORE = 40, 15
+
+
+def _go_lives(s: Sentence) -> list[tuple[str, date]]:
+    """Each go-live the sentence dates, and which one it is ("" for the deal's only one). Its
+    date is the one said right after "go-live", else right before it: in "kick-off 07.01,
+    go-live 15.02" the go-live is on the 15th."""
+    spans = [(a, b, v) for a, b, v in date_spans(s.text, parse_date(s.date), s.day_first) if v]
+    out: list[tuple[str, date]] = []
+    for g in _GO_LIVE.finditer(s.text):
+        after = [d for d in spans if 0 <= d[0] - g.end() <= NEAR_AFTER]
+        before = [d for d in spans if 0 <= g.start() - d[1] <= NEAR_BEFORE]
+        if not (after or before):
+            continue
+        day = (after[0] if after else before[-1])[2]
+        if after and s.text.count("|") >= 2:
+            # A table row: a later column revises an earlier one ("| P1 go-live | 7 Jun | 5 Jul |").
+            day = [d for d in spans if d[0] > g.end()][-1][2]
+        out.append((_which(s.text, g, after[0][0] if after else None), day))
+    return out
+
+
+def _which(text: str, g: re.Match[str], date_at: int | None) -> str:
+    """What a go-live is of: a phase or wave named on its line before it ("P1 North — go-live",
+    "Phase 2: go-live"), else a name right before it ("Darwin go-live") or between it and its
+    date ("go-live Hall A 15.03")."""
+    line = text.rfind("\n", 0, g.start()) + 1
+    stages = list(_STAGE.finditer(text, line, g.start()))
+    if stages:
+        kind = stages[-1].group(1).lower()
+        return f"{ {'p': 'phase', 'w': 'wave'}.get(kind, kind) } {stages[-1].group(2)}"
+    words = text[line : g.start()].split()
+    if len(words) >= 2 and _CAPITALISED.match(words[-1]) and not is_date_word(words[-1]):
+        return words[-1]
+    between = text[g.end() : date_at].strip(" :") if date_at is not None else ""
+    named = between.split()
+    if named and _CAPITALISED.match(named[0]) and not is_date_word(named[0]) and len(named) <= 2:
+        return between
+    return ""
 
 
 Slots = dict[str, list[tuple[str, str, Sentence]]]  # per fact: (value as shown, as compared, sentence)
@@ -36,10 +84,10 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
         if term:
             months = f"{term.group(1)} months"
             slots["term"].append((months, months, s))
-        if re.search(r"\bgo[- ]?live\b", text, re.I):
-            dates = [v for _, v in find_dates(text, parse_date(s.date), s.day_first) if v]
-            if dates and not re.search(r"\b(?:first|the rest)\b", text, re.I):
-                slots["go-live date"].append((dates[0].isoformat(), dates[0].isoformat(), s))
+        if not re.search(r"\b(?:first|the rest)\b", text, re.I):
+            for which, day in _go_lives(s):
+                name = f"go-live date ({which})" if which else "go-live date"
+                slots[name].append((day.isoformat(), day.isoformat(), s))
     return {
         name: sorted(values, key=lambda v: (v[2].date or "", v[2].order)) for name, values in slots.items()
     }
