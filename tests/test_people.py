@@ -511,6 +511,24 @@ def test_round_robin_introductions_name_numbered_speakers() -> None:
     assert "Thanks Rita" not in found
 
 
+def test_a_chat_visitor_says_who_they_are_after_a_greeting_in_a_later_turn() -> None:
+    """A website chat's visitor types "pricing" first; who they are comes after the agent
+    joins, behind a greeting to the agent by name."""
+    chat = Passage(
+        "c1",
+        "Visitor 5521: pricing\n"
+        "Sam from Moldwise: Hi! Sam here from the Moldwise sales team.\n"
+        "Visitor 5521: hi sam. Rita Hale, I run the front office at Harrow Mills, we have a trial.\n"
+        "Visitor 5521: Thanks Sam. So is the trial extendable?\n",
+        "transcript",
+        "chat",
+        meta={"speakers": ["Visitor 5521", "Sam from Moldwise"]},
+    )
+    found = _read(_harrow(), chat)
+    assert found["Rita Hale"].title == "runs the front office at Harrow Mills"
+    assert "Visitor 5521" not in found and "Thanks Sam" not in found
+
+
 def test_people_our_side_brings_to_a_call_are_ours() -> None:
     transcript = Passage(
         "s1",

@@ -11,7 +11,7 @@ from .passage import Passage
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(]?[A-Z0-9])")
 # "Ana Lima:", "SPEAKER_01:", "Speaker 2:" (a label; resolved later when it says who it is).
-_SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\d{1,3})){0,3})\s*:\s+")
+_SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\d{1,6})){0,3})\s*:\s+")
 _HEADER_LINE = re.compile(
     r"^(?:date|when|time|attendees|participants|present|stakeholders|from|to|cc|subject|location)\s*:",
     re.I,

@@ -25,7 +25,8 @@ _INTRO = re.compile(
 # Round-robin introductions: a label's first words on the call are a full name and what they
 # do ("Sure. Luis Arriaga, VP of maintenance", "Earl Dobbins. North region supervisor.").
 _NAME_FIRST = re.compile(
-    rf"^(?:(?:Sure|Yeah|Yes|Hi|Hello|Hey|Okay|OK|So|Morning|Hi all|Hi everyone)[,.!]?\s+)*"
+    rf"^(?:(?:Sure|Yeah|Yes|Hi|Hello|Hey|Okay|OK|So|Morning|Hi all|Hi everyone)[,.!]?\s+"
+    rf"|(?i:hi|hello|hey)\s+[A-Za-z]+[,.!]\s+)*"
     rf"({_WORD} {_WORD})(?:\s*[,.]\s+|\s+here\b)"
 )
 
@@ -52,6 +53,10 @@ def introduced(text: str, people: People, first: bool = False) -> dict[str, str 
 def _job_after(text: str, end: int) -> str | None:
     clause = re.split(r"[.;!?]\s", text[end:].lstrip(" ,.") + " ", maxsplit=1)[0].strip()
     clause = re.sub(r"^(?:and\s+)?(?:I'm|I am)\s+(?:the\s+|an?\s+)?", "", clause)
+    # "I own Elmstead Tree Care", "I run the night shift": what they do, said of them.
+    does = re.match(r"^(?:and\s+)?I\s+(own|run|head|lead|manage)\b", clause, re.I)
+    if does:
+        return f"{does.group(1).lower()}s{clause[does.end() :].split(',')[0]}"[:80]
     return clause[:80] if clause and is_title(clause) else None
 
 
@@ -66,8 +71,11 @@ def resolve_placeholders(passage: Passage, sentences: list[Sentence], people: Pe
     for line in passage.text.split("\n"):
         said = speaker_line(line)
         if said and is_placeholder(said[0]):
+            # A label's first turn of some length: a chat visitor's "pricing" is not where
+            # they say who they are.
             first = said[0] not in spoke
-            spoke.add(said[0])
+            if len(said[1].split()) >= 5:
+                spoke.add(said[0])
             for name, job in introduced(said[1], people, first).items():
                 heard[said[0]].setdefault(name, said[1])
                 jobs.setdefault(name, job)
