@@ -642,3 +642,38 @@ def test_recipients_quoted_by_name_alone_are_people_of_the_account() -> None:
     people = _read(_harrow(), mail)
     assert people["Priya Raman"].side is Side.customer
     assert "Finance Team" not in people and "IT Team" not in people
+
+
+def test_our_mailboxes_are_ours_once_we_know_our_name_from_the_owner() -> None:
+    """The owner is named without an address, and our name comes from the chat ("Sam from
+    Moldwise"): our support agent writing from support@moldwise… is ours, and our billing
+    mailbox and bot, read before our name was known, are no people at all."""
+    deal = Deal(deal_id="d", account="Harrow Mills", owner="Sam Okoro")
+    chat = Passage(
+        "c1",
+        "Moldwise Assistant: Hi there, I'm the Moldwise Assistant.\n"
+        "Sam from Moldwise: Hi! Sam here from the Moldwise sales team.\n",
+        "transcript",
+        "chat",
+        meta={"speakers": ["Moldwise Assistant", "Sam from Moldwise"]},
+    )
+    billing = Passage(
+        "e1",
+        "Your invoice is attached.",
+        "email",
+        "Invoice",
+        author="Moldwise Billing",
+        meta={"from": {"name": "Moldwise Billing", "email": "billing@moldwise.example"}},
+    )
+    support = Passage(
+        "e2",
+        "The sync is fixed now.",
+        "email",
+        "Re: sync",
+        author="Kayla R.",
+        meta={"from": {"name": "Kayla R. (Moldwise Support)", "email": "support@moldwise.example"}},
+    )
+    found = _read(deal, chat, billing, support)
+    assert found["Sam Okoro"].side is Side.vendor
+    assert found["Kayla R."].side is Side.vendor
+    assert "Moldwise Billing" not in found and "Moldwise Assistant" not in found

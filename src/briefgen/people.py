@@ -303,7 +303,10 @@ class People:
     def side_for(self, email: str | None, org: str | None, title: str | None) -> Side:
         domain = _domain(email)
         if domain:
-            return Side.vendor if domain in self.vendor_domains else Side.customer
+            # Our own address even before one of our people wrote from it: "support@yardloop…"
+            # when we are Yardloop.
+            ours = domain in self.vendor_domains or _org_from_domain(domain).lower() in self.vendor_orgs
+            return Side.vendor if ours else Side.customer
         if org:
             low = org.lower()
             if any(v and (v in low or low in v) for v in self.vendor_orgs):
@@ -498,6 +501,8 @@ class People:
             if domain := _domain(owner.email):
                 self.vendor_domains.add(domain)
                 self.vendor_orgs.add(_org_from_domain(domain).lower())
+            if owner.organization:
+                self.vendor_orgs.add(owner.organization.lower())  # "Noah from Yardloop"
         for person in self.people.values():
             said = spoken.get(person.name, "")
             if (person.title and VENDOR_TITLES.search(person.title)) or _VENDOR_SPEECH.search(said):
@@ -532,6 +537,12 @@ class People:
         for person in self.people.values():
             if person.side is Side.vendor and person.organization is None and person.email:
                 person.organization = _org_from_domain(_domain(person.email) or "")
+        # Our mailboxes and bots ("Yardloop Billing", "Yardloop Assistant"), seen before we knew
+        # our own name, are not people.
+        for key, person in list(self.people.items()):
+            words = fold(person.name).split()
+            if len(words) > 1 and words[0] in self.vendor_orgs:
+                del self.people[key]
 
     def _attendee_block(self, text: str, sid: str) -> None:
         """The lines under an "Attendees" heading, up to a blank line: "Org: Name (title), Name",
