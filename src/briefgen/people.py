@@ -374,9 +374,8 @@ class People:
         name = _HONORIFIC.sub("", canonical_name(name))
         if not name or "@" in name or len(name) > 60 or not name[0].isupper() or _PLACEHOLDER.match(name):
             return None
-        words = fold(name).split()
-        if len(words) > 1 and words[0] in self.vendor_orgs:
-            return None  # "Yardloop Billing", "Yardloop Assistant": our mailbox or our bot
+        if self._our_mailbox(name):
+            return None
         person = self.find(name)
         if person is None:
             person = Person(name)
@@ -540,9 +539,13 @@ class People:
         # Our mailboxes and bots ("Yardloop Billing", "Yardloop Assistant"), seen before we knew
         # our own name, are not people.
         for key, person in list(self.people.items()):
-            words = fold(person.name).split()
-            if len(words) > 1 and words[0] in self.vendor_orgs:
+            if self._our_mailbox(person.name):
                 del self.people[key]
+
+    def _our_mailbox(self, name: str) -> bool:
+        """ "Yardloop Billing", "Yardloop Assistant": our mailbox or our bot, not a person."""
+        words = fold(name).split()
+        return len(words) > 1 and words[0] in self.vendor_orgs
 
     def _attendee_block(self, text: str, sid: str) -> None:
         """The lines under an "Attendees" heading, up to a blank line: "Org: Name (title), Name",
