@@ -25,6 +25,19 @@ def _read(deal: Deal, *passages: Passage) -> dict[str, Person]:
     return _by_name(read_deal(deal, list(passages)).people)
 
 
+def _mail(sid: str, text: str, sender: str, email: str, date: str | None = None, **meta: object) -> Passage:
+    """An email from `sender` <`email`>, with any more header fields in `meta`."""
+    return Passage(
+        sid,
+        text,
+        "email",
+        "mail",
+        date,
+        author=sender,
+        meta={"from": {"name": sender, "email": email}, **meta},
+    )
+
+
 def _harrow() -> Deal:
     """A customer, Harrow Mills, sold to by Jon Eide of Moldwise."""
     return Deal(deal_id="d", account="Harrow Mills", owner="Jon Eide <jon@moldwise.example>")
@@ -211,14 +224,12 @@ def test_a_name_in_capitals_takes_the_spelling_of_its_mail() -> None:
             "2027-01-04",
             meta={"speakers": ["MIRA SOLBERG"]},
         ),
-        Passage(
+        _mail(
             "e1",
             "Training for the whole team is included as well.",
-            "email",
-            "mail",
+            "Mira Solberg",
+            "mira@tessera.example",
             "2027-01-05",
-            author="Mira Solberg",
-            meta={"from": {"name": "Mira Solberg", "email": "mira@tessera.example"}},
         ),
     ]
     reading = read_deal(deal, said)
@@ -261,14 +272,12 @@ def test_a_full_name_with_a_role_in_running_text_is_a_person_on_the_speaker_s_si
         "rep notes",
         "2027-02-01",
     )
-    mail = Passage(
+    mail = _mail(
         "e1",
         "Our plant director Hana Novak wants a weekly update during the rollout.",
-        "email",
-        "Rollout",
+        "Petr Dvorak",
+        "petr@tarnow.example",
         "2027-02-03",
-        author="Petr Dvorak",
-        meta={"from": {"name": "Petr Dvorak", "email": "petr@tarnow.example"}},
     )
     found = _read(deal, note, mail)
     sides = {name: found[name].side for name in ("Elsa Kowal", "Bruno Stein", "Hana Novak")}
@@ -409,14 +418,12 @@ def test_a_sender_with_no_display_name_is_named_by_their_signature() -> None:
 
 def test_someone_from_our_team_is_a_person_on_our_side() -> None:
     deal = _harrow()
-    mail = Passage(
+    mail = _mail(
         "e1",
         "I've asked Tess Ambrose from our onboarding team to set up your reminder texts.",
-        "email",
-        "Next steps",
+        "Jon Eide",
+        "jon@moldwise.example",
         "2027-01-05",
-        author="Jon Eide",
-        meta={"from": {"name": "Jon Eide", "email": "jon@moldwise.example"}},
     )
     found = _read(deal, mail)
     assert found["Tess Ambrose"].side is Side.vendor
@@ -582,16 +589,12 @@ def test_a_surname_in_capitals_is_not_taken_for_post_nominals() -> None:
 def test_a_short_form_of_a_first_name_is_the_full_name_it_stands_for() -> None:
     """ "Dan" and "Con" on a call are the Daniel Rourke and Cornelius Ahern of the mails, when
     no one else in the deal could be meant; a name that is no short form stays apart."""
-    mail = Passage(
+    mail = _mail(
         "e1",
         "Thanks all.\n\nDaniel Rourke\nPlant Manager, Harrow Mills",
-        "email",
-        "Re: plan",
-        author="Daniel Rourke",
-        meta={
-            "from": {"name": "Daniel Rourke", "email": "daniel.rourke@harrowmills.example"},
-            "cc": [{"name": "Cornelius Ahern", "email": "con.ahern@harrowmills.example"}],
-        },
+        "Daniel Rourke",
+        "daniel.rourke@harrowmills.example",
+        cc=[{"name": "Cornelius Ahern", "email": "con.ahern@harrowmills.example"}],
     )
     call = Passage(
         "t1",
@@ -627,17 +630,13 @@ def test_recipients_quoted_by_name_alone_are_people_of_the_account() -> None:
 
     cc = _recipients("Jon Eide; Priya Raman; Finance Team")
     assert cc == [{"name": "Jon Eide"}, {"name": "Priya Raman"}, {"name": "Finance Team"}]
-    mail = Passage(
+    mail = _mail(
         "e1",
         "Order form attached.",
-        "email",
-        "RE: order form",
-        author="Jon Eide",
-        meta={
-            "from": {"name": "Jon Eide", "email": "jon@moldwise.example"},
-            "to": [{"name": "IT Team", "email": "it@harrowmills.example"}],
-            "cc": cc,
-        },
+        "Jon Eide",
+        "jon@moldwise.example",
+        to=[{"name": "IT Team", "email": "it@harrowmills.example"}],
+        cc=cc,
     )
     people = _read(_harrow(), mail)
     assert people["Priya Raman"].side is Side.customer
@@ -657,22 +656,8 @@ def test_our_mailboxes_are_ours_once_we_know_our_name_from_the_owner() -> None:
         "chat",
         meta={"speakers": ["Moldwise Assistant", "Sam from Moldwise"]},
     )
-    billing = Passage(
-        "e1",
-        "Your invoice is attached.",
-        "email",
-        "Invoice",
-        author="Moldwise Billing",
-        meta={"from": {"name": "Moldwise Billing", "email": "billing@moldwise.example"}},
-    )
-    support = Passage(
-        "e2",
-        "The sync is fixed now.",
-        "email",
-        "Re: sync",
-        author="Kayla R.",
-        meta={"from": {"name": "Kayla R. (Moldwise Support)", "email": "support@moldwise.example"}},
-    )
+    billing = _mail("e1", "Your invoice is attached.", "Moldwise Billing", "billing@moldwise.example")
+    support = _mail("e2", "The sync is fixed now.", "Kayla R. (Moldwise Support)", "support@moldwise.example")
     found = _read(deal, chat, billing, support)
     assert found["Sam Okoro"].side is Side.vendor
     assert found["Kayla R."].side is Side.vendor
