@@ -55,15 +55,18 @@ _WEEKDAY = re.compile(
 )
 
 
+def _month_number(name: str) -> int | None:
+    low = name.lower().rstrip(".")
+    return _MONTHS.get(low) or _MONTHS.get(_fold(low))
+
+
 def is_date_word(word: str) -> bool:
     """A month's or a weekday's name ("March", "Sept.", "Mon")."""
-    low = word.lower().rstrip(".")
-    return low in _MONTHS or _fold(low) in _MONTHS or bool(_WEEKDAY.match(low))
+    return _month_number(word) is not None or bool(_WEEKDAY.match(word.lower().rstrip(".")))
 
 
 def _month(name: str) -> int:
-    low = name.lower().rstrip(".")
-    return _MONTHS.get(low) or _MONTHS.get(_fold(low)) or _MONTHS[low[:3]]
+    return _month_number(name) or _MONTHS[name.lower().rstrip(".")[:3]]
 
 
 ISO_RE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")

@@ -32,6 +32,8 @@ def _go_lives(s: Sentence) -> list[tuple[str, date]]:
     """Each go-live the sentence dates, and which one it is ("" for the deal's only one). Its
     date is the one said right after "go-live", else right before it: in "kick-off 07.01,
     go-live 15.02" the go-live is on the 15th."""
+    if not _GO_LIVE.search(s.text):
+        return []  # most sentences: no dates read for them
     spans = [(a, b, v) for a, b, v in date_spans(s.text, parse_date(s.date), s.day_first) if v]
     out: list[tuple[str, date]] = []
     for g in _GO_LIVE.finditer(s.text):

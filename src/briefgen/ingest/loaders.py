@@ -255,6 +255,10 @@ _FIELD_NAMES = {
 }
 
 
+# A person's name with no address: two to four capitalised words.
+_BARE_NAME = re.compile(r"^(?:[A-Z][\w'’.-]*\.? ){1,3}[A-Z][\w'’-]+$")
+
+
 def _recipients(value: str | None) -> list[dict[str, str]]:
     """ "Pike, Lorraine <l.pike@…>; Dan <d@…>": Outlook separates people with semicolons, so a
     comma there is inside a name."""
@@ -276,10 +280,6 @@ def _recipients(value: str | None) -> list[dict[str, str]]:
     return [
         {"name": display_name(name or ""), "email": email.lower()} for name, email in pairs if "@" in email
     ]
-
-
-# A person's name with no address: two to four capitalised words.
-_BARE_NAME = re.compile(r"^(?:[A-Z][\w'’.-]*\.? ){1,3}[A-Z][\w'’-]+$")
 
 
 def _header_fields(block: str) -> dict[str, str]:
