@@ -228,3 +228,32 @@ def test_a_change_and_a_criterion_match_by_value_not_by_wording() -> None:
     wrong = score_case(case, brief("6%", "$52,000"), {"s": "q"}, {}, [], Matcher(None))
     assert right.sections["success_criteria"] == (1, 1) and right.sections["changes"] == (1, 1)
     assert wrong.sections["success_criteria"] == (0, 1) and wrong.sections["changes"] == (0, 1)
+
+
+def test_a_stakeholder_is_found_whatever_the_accents() -> None:
+    """Sources spell one person "Ramón" and "Ramon"; the gold may use either."""
+    from briefgen.evals.dataset import Gold, GoldHandoff, GoldStakeholder
+    from briefgen.schema import Role, Side
+
+    case = load_cases(CASES, "dev")[0]
+    case.gold = Gold(
+        stakeholders=[
+            GoldStakeholder(name="Ramon Castellanos", role=Role.economic_buyer, side=Side.customer),
+            GoldStakeholder(name="Ines Barros", role=Role.champion, side=Side.customer),
+        ],
+        handoff=GoldHandoff(level=Severity.low),
+    )
+    ev = [Evidence(source_id="s", quote="q")]
+    people = [
+        Stakeholder(name="Ramón Castellanos", role=Role.economic_buyer, side=Side.customer, evidence=ev),
+        Stakeholder(name="Inês Borges", role=Role.champion, side=Side.customer, evidence=ev),
+    ]
+    brief = Brief(
+        deal_id=case.id,
+        summary="",
+        stakeholders=people,
+        handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+        engine="test",
+    )
+    score = score_case(case, brief, {"s": "q"}, {}, [], Matcher(None))
+    assert score.sections["stakeholders"] == (1, 2)  # Ramón is Ramon; Inês Borges is not Ines Barros

@@ -27,6 +27,7 @@ from ..dates import find_dates, parse_date
 from ..embeddings import Embedder
 from ..findings import SECTIONS
 from ..grounding import is_verbatim, normalise
+from ..people import fold
 from ..render import render
 from ..schema import Brief
 from .dataset import EvalCase
@@ -236,9 +237,10 @@ class CaseScore:
 
 
 def _name_match(gold: str, names: list[str]) -> str | None:
-    g = set(normalise(gold).replace(".", "").split()) - {"dr", "mr", "ms", "mrs"}
+    # Accents folded: "Ramón" in one source and "Ramon" in another are one person.
+    g = set(fold(gold).replace(".", "").split()) - {"dr", "mr", "ms", "mrs"}
     for n in names:
-        t = set(normalise(n).replace(".", "").split()) - {"dr", "mr", "ms", "mrs"}
+        t = set(fold(n).replace(".", "").split()) - {"dr", "mr", "ms", "mrs"}
         if g and t and (g <= t or t <= g) and len(g & t) >= min(2, len(g)):
             return n
     return None
