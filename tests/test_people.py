@@ -662,3 +662,35 @@ def test_our_mailboxes_are_ours_once_we_know_our_name_from_the_owner() -> None:
     assert found["Sam Okoro"].side is Side.vendor
     assert found["Kayla R."].side is Side.vendor
     assert "Moldwise Billing" not in found and "Moldwise Assistant" not in found
+
+
+def test_an_initial_is_spelled_out_by_the_address() -> None:
+    mail = _mail(
+        "m1",
+        "Attached is the signed order form.",
+        "Jon Eide",
+        "jon@moldwise.example",
+        cc=[
+            {"name": "K. Osei", "email": "kwame.osei@harrowmills.example"},
+            {"name": "B. Lund", "email": "tomas.lund@harrowmills.example"},  # not the same given name
+            {"name": "R. Adjei", "email": "radjei@harrowmills.example"},  # the address spells nothing out
+        ],
+    )
+    names = {p.name for p in _people(_harrow(), mail).people.values()}
+    assert "Kwame Osei" in names
+    assert "B. Lund" in names and "R. Adjei" in names
+
+
+def test_a_one_word_trade_in_brackets_names_a_person() -> None:
+    note = Passage(
+        "n1",
+        "- 6 users: Marta, Joe Pryce (bookkeeper), the crews\n"
+        "- pricing tool (later) and Harbour Street (resident) parking\n"
+        "- onboarding booked, Tom Rahimi (estimator) joins for the quoting part",
+        "note",
+        "rep notes",
+    )
+    people = _by_name(_people(_harrow(), note))
+    assert people["Joe Pryce"].title == "bookkeeper"
+    assert people["Tom Rahimi"].title == "estimator"
+    assert "Harbour Street" not in people  # not a first name: a street, whatever the brackets say

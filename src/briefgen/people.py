@@ -165,6 +165,23 @@ def canonical_name(name: str) -> str:
     return display_name(_LABEL_SUFFIX.sub("", name)).strip(" ,'")
 
 
+_INITIALED = re.compile(r"^((?:[A-Z]\.\s*)+)([A-Z][\w'’-]+)$")
+
+
+def _spelled_out(name: str, email: str) -> str:
+    """ "E. Darko" <emmanuel.darko@…> is Emmanuel Darko: the address spells out the initial."""
+    m = _INITIALED.match(name)
+    if m is None:
+        return name
+    parts = re.split(r"[._]", email.split("@")[0])
+    if len(parts) != 2 or fold(parts[1]) != fold(m.group(2)):
+        return name
+    given = parts[0]
+    if len(given) < 2 or not given.isalpha() or given[0].lower() != m.group(1)[0].lower():
+        return name
+    return f"{given.capitalize()} {m.group(2)}"
+
+
 def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]
 
@@ -372,6 +389,8 @@ class People:
         elif org is None and (m := _FROM_ORG.match(" ".join(name.split()))):
             org = m.group(2)
         name = _HONORIFIC.sub("", canonical_name(name))
+        if email:
+            name = _spelled_out(name, email)
         if not name or "@" in name or len(name) > 60 or not name[0].isupper() or _PLACEHOLDER.match(name):
             return None
         if self._our_mailbox(name):
@@ -413,7 +432,10 @@ class People:
                 if listed and listed.start(1) != pm.start(1):
                     continue  # "- Ana Lima - Gerente de Atendimento (head of CX)": her title
                 title, org = _split_title_org(pm.group(2), pm.group(1))
-                if title and _TITLE_WORDS.search(title):
+                trade = title is None and org is not None and _named_by_trade(pm.group(1), org)
+                if trade:
+                    title, org = org, None
+                if title and (trade or _TITLE_WORDS.search(title)):
                     p = self.add(pm.group(1), title=title, org=org, quote=(sid, line.strip()))
                     by = passage.author or (_OUR_REP if passage.kind == "note" else None)
                     if p is not None and by is not None and _MINE.match(title):
@@ -813,6 +835,15 @@ def _signed_name(signature: list[str], email: str) -> tuple[str, int] | None:
             ):
                 return name, i
     return None
+
+
+# One word naming what someone does ("estimator", "bookkeeper", "technician"): an agent noun.
+_AGENT_NOUN = re.compile(r"^[a-z]{4,20}(?:or|er|ist|ian|ant|ent|man|woman)$")
+
+
+def _named_by_trade(name: str, title: str) -> bool:
+    """ "Ben Oduya (estimator)": a first name and a one-word trade, where no title word says so."""
+    return is_given_name(name.split()[0]) and bool(_AGENT_NOUN.match(title.strip()))
 
 
 def _split_title_org(inner: str, name: str = "") -> tuple[str | None, str | None]:
