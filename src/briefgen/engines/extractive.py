@@ -101,6 +101,9 @@ class ExtractiveEngine(Engine):
     def find(self, reading: Reading) -> Findings:
         side_of = reading.side_of
         cutoff = _handed_over(reading)
+        # A price or term a later one replaced is not what was sold: out before the caps, so it
+        # never takes the place of one that still holds.
+        replaced = superseded(reading.usable, reading.likely("terms", TERMS_CONFIDENCE))
 
         def eligible(label: str, s: Sentence) -> bool:
             if label == "goal":
@@ -108,6 +111,8 @@ class ExtractiveEngine(Engine):
                 return (
                     not s.text.endswith("?") and side_of.get(s.speaker or "", Side.unknown) is not Side.vendor
                 )
+            if label in ("commitment", "terms") and s.order in replaced:
+                return False
             if label == "commitment":
                 return _promise(s, side_of)
             if label == "timeline":
@@ -137,8 +142,7 @@ class ExtractiveEngine(Engine):
                 out.items.append(Finding("risks", (s.order,)))
             else:
                 out.items.append(Finding("risks", (prev.order, s.order), text=f"{prev.text} {s.text}"))
-        replaced = superseded(reading.usable, reading.likely("terms", TERMS_CONFIDENCE))
-        promised = {s.order for s in [*by_label["commitment"], *by_label["terms"]]} - replaced
+        promised = {s.order for s in [*by_label["commitment"], *by_label["terms"]]}
         out.items += [Finding("commitments", (o,)) for o in sorted(promised)]
         out.items += [Finding("timeline", (s.order,)) for s in by_label["timeline"]]
         out.items += [Finding("open_questions", (s.order,)) for s in by_label["open_question"]]
