@@ -68,11 +68,9 @@ def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
         None,
     )
     add("long_implementation", long_impl)
-    levels = {p.role for p in customers}
-    enterprise = _first(sentences, cues.ENTERPRISE)
-    if enterprise is not None or (len(customers) >= 4 and len(levels) >= 3):
-        s = enterprise or next((x for x in sentences if customers and customers[0].name in x.text), None)
-        add("enterprise_layers", s)
+    # Said of the organisation, not counted from the brief: how many of the customer's people a
+    # deal names says how thoroughly it was sold, not how many levels sit between buyer and user.
+    add("enterprise_layers", _first(sentences, cues.ENTERPRISE))
     add("contact_leaving", _first(sentences, cues.CHAMPION_LEAVING))
 
     self_serve = _first(sentences, cues.SELF_SERVE)

@@ -1,0 +1,41 @@
+"""Handoff risk from what the deal says, on text written for these tests."""
+
+from __future__ import annotations
+
+from briefgen.handoff_risk import assess
+from briefgen.schema import Brief, Evidence, HandoffRisk, Role, Severity, Side, Stakeholder
+from briefgen.sentences import Sentence
+
+
+def _sentences(*texts: str) -> list[Sentence]:
+    return [Sentence("n1", t, "note", "2027-01-05", None, "", i) for i, t in enumerate(texts)]
+
+
+def _brief(*people: tuple[str, Role]) -> Brief:
+    ev = [Evidence(source_id="n1", quote="quoted")]
+    return Brief(
+        deal_id="d",
+        summary="",
+        stakeholders=[Stakeholder(name=n, role=r, side=Side.customer, evidence=ev) for n, r in people],
+        handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+        engine="test",
+    )
+
+
+def test_many_people_named_are_not_an_enterprise() -> None:
+    """A small firm whose owner, bookkeeper, lead tech and office manager all joined the calls."""
+    brief = _brief(
+        ("Ruth Adeyemi", Role.economic_buyer),
+        ("Gil Moreno", Role.end_user),
+        ("Sara Lind", Role.champion),
+        ("Omar Haddad", Role.technical_lead),
+    )
+    risk = assess(brief, _sentences("Four of us will use it.", "Ruth Adeyemi signs, Sara sets it up."))
+    assert "enterprise_layers" not in {f.factor for f in risk.factors}
+    assert risk.level is Severity.low
+
+
+def test_an_organisation_of_thousands_across_sites_is_layered() -> None:
+    risk = assess(_brief(), _sentences("They have 2,400 employees across 14 sites.", "Sara sets it up."))
+    assert {f.factor for f in risk.factors} == {"enterprise_layers"}
+    assert risk.level is Severity.medium
