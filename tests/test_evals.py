@@ -257,3 +257,39 @@ def test_a_stakeholder_is_found_whatever_the_accents() -> None:
     )
     score = score_case(case, brief, {"s": "q"}, {}, [], Matcher(None))
     assert score.sections["stakeholders"] == (1, 2)  # Ramón is Ramon; Inês Borges is not Ines Barros
+
+
+def test_an_item_states_a_fact_in_any_one_of_its_fields() -> None:
+    """A risk whose description is part of a gold risk is found and useful, whatever generic
+    mitigation the brief prints beside it."""
+    from briefgen.evals.dataset import Gold, GoldHandoff
+
+    case = load_cases(CASES, "dev")[0]
+    gold_risk = (
+        "the HR system has no API and the IT team cannot export from it before March, so accounts "
+        "come from a weekly CSV upload and new joiners may wait days for access"
+    )
+    case.gold = Gold(risks=[gold_risk], handoff=GoldHandoff(level=Severity.low))
+    ev = [Evidence(source_id="s", quote="the IT team cannot export from it before March")]
+    risk = Risk(
+        description="the IT team cannot export from it before March",
+        mitigation="Raise it at the kickoff and give it a named owner on each side, with a date.",
+        evidence=ev,
+    )
+    brief = Brief(
+        deal_id=case.id,
+        summary="",
+        risks=[risk],
+        handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+        engine="test",
+    )
+    score = score_case(
+        case, brief, {"s": "the IT team cannot export from it before March"}, {}, [], Matcher(None)
+    )
+    assert score.sections["risks"] == (1, 1)
+    assert score.precision["risks"] == (1, 1)
+    late = [Evidence(source_id="s", quote="the pilot starts late")]
+    other = brief.model_copy(
+        update={"risks": [risk.model_copy(update={"description": "the pilot starts late", "evidence": late})]}
+    )
+    assert score_case(case, other, {"s": "q"}, {}, [], Matcher(None)).precision["risks"] == (0, 1)

@@ -33,6 +33,7 @@ from ..schema import Brief
 from .dataset import EvalCase
 
 TOKEN_RECALL = 0.4
+MIN_VIEW_CHARS = 15  # a field shorter than this (a date, a name) is matched only within its item
 EMBED_THRESHOLD = 0.74
 STEM = 5
 TEXT_SECTIONS = ("goals", "risks", "commitments", "timeline")
@@ -92,6 +93,13 @@ def _tokens(text: str) -> set[str]:
 
 def _item_text(item: Any) -> str:
     return " ".join(item.texts())
+
+
+def _item_views(item: Any) -> list[str]:
+    """What an item shows, whole and field by field: a risk whose description states a gold
+    fact states it, however generic the mitigation printed beside it (one embedding of both
+    would be diluted by it)."""
+    return [_item_text(item), *dict.fromkeys(t for t in item.texts() if len(t) >= MIN_VIEW_CHARS)]
 
 
 @dataclass
@@ -307,7 +315,7 @@ def score_case(
     sc = CaseScore(case.id, case.split, case.tags, engine=brief.engine)
     for section in TEXT_SECTIONS:
         facts: list[str] = getattr(gold, section)
-        candidates = [_item_text(i) for i in getattr(brief, section)]
+        candidates = [v for i in getattr(brief, section) for v in _item_views(i)]
         hit = [f for f in facts if matcher.match(f, candidates)]
         sc.sections[section] = (len(hit), len(facts))
         sc.misses[section] = [f for f in facts if f not in hit]
@@ -382,7 +390,12 @@ def score_case(
                 for i in items
             ]
         else:
-            useful = matcher.useful([_item_text(i) for i in items], facts)
+            views = [_item_views(i) for i in items]
+            flat = matcher.useful([v for vs in views for v in vs], facts)
+            useful, at = [], 0
+            for vs in views:
+                useful.append(any(flat[at : at + len(vs)]))
+                at += len(vs)
         sc.precision[section] = (sum(useful), len(items))
         sc.noise[section] = [_item_text(i)[:160] for i, good in zip(items, useful, strict=True) if not good]
     complete = sum(1 for c in brief.success_criteria if c.target and re.search(r"\d", c.target) and c.due)
