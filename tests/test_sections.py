@@ -79,10 +79,18 @@ def test_outlook_header_blocks() -> None:
     assert display_name("Lindqvist, Sofia") == "Sofia Lindqvist"
 
 
-def test_neighbours_stay_inside_their_source() -> None:
-    from briefgen.sections import neighbours_in_order
+def test_context_stays_inside_its_source() -> None:
+    """The sentence before, the one after and the source's mean come from the same source only."""
+    from briefgen.sections import features
 
-    assert neighbours_in_order(["a", "a", "b", None, "b"]) == [[1], [0], [], [], []]
+    texts = ["The data import is late.", "Kickoff is on 4 May.", "We won the deal.", "Invoices go to AP."]
+    x = features(texts, ["a", "a", "b", None])
+    own, before, after, whole = x[:, :384], x[:, 390:774], x[:, 774:1158], x[:, 1158:]
+    assert np.allclose(before[1], own[0]) and np.allclose(after[0], own[1])
+    assert np.allclose(before[0], own[0]) and np.allclose(after[1], own[1])  # nothing before or after
+    assert np.allclose(whole[0], (own[0] + own[1]) / 2)
+    assert np.allclose(before[2], own[2]) and np.allclose(whole[2], own[2])  # alone in its source
+    assert np.allclose(whole[3], own[3])  # read alone
 
 
 def test_context_changes_what_a_vague_line_means() -> None:
@@ -94,7 +102,7 @@ def test_context_changes_what_a_vague_line_means() -> None:
         "That's going to be the hard part.",
     ]
     alone = features(texts[1:])
-    together = features(texts, [[1], [0]])
+    together = features(texts, ["mail", "mail"])
     assert alone.shape[1] == together.shape[1]
     assert not np.allclose(alone[0], together[1])
     assert np.allclose(alone[0][:390], together[1][:390])  # its own embedding and shape unchanged

@@ -17,7 +17,7 @@ from .passage import Passage
 from .people import People
 from .safety import find_secrets, is_injection
 from .schema import Deal, Side
-from .sections import classify, neighbours_in_order
+from .sections import classify
 from .sentences import Sentence, split_passage
 from .speakers import resolve_placeholders
 
@@ -65,10 +65,9 @@ class Reading:
     @property
     def sections(self) -> list[dict[str, float]]:
         """Per usable sentence, the probability of each section label, read in context (its
-        neighbours in the same source); computed once, on first use."""
+        source); computed once, on first use."""
         if self._sections is None:
-            near = neighbours_in_order([s.source_id for s in self.usable])
-            self._sections = classify([s.text for s in self.usable], near)
+            self._sections = classify([s.text for s in self.usable], [s.source_id for s in self.usable])
         return self._sections
 
     def likely(self, label: str, floor: float) -> set[int]:

@@ -126,31 +126,30 @@ def warm(texts: list[str], records: VectorRecords, embedder: Embedder | None = N
 
 
 def features(
-    texts: list[str], neighbours: list[list[int]] | None = None, embedder: Embedder | None = None
+    texts: list[str], groups: list[str | None] | None = None, embedder: Embedder | None = None
 ) -> np.ndarray:
-    """Per sentence: its embedding, its shape, and the mean embedding of the sentences around it
-    in the same source (`neighbours[i]` are indices into `texts`; a sentence read alone is its
-    own context). A line like "That's the hard part" is only a risk next to what it refers to."""
-    width = 384 + len(shape_features(""))
+    """Per sentence: its embedding, its shape, and its context in the same source (`groups[i]`
+    names the source, a document; `None` a sentence read alone): the sentence before, the one
+    after, and the source as a whole. A line like "That's the hard part" is only a risk next to
+    what it refers to; a line of an order form reads differently from one of a call."""
+    width = 384 * 4 + len(shape_features(""))
     if not texts:
-        return np.zeros((0, width + 384), dtype=np.float32)
+        return np.zeros((0, width), dtype=np.float32)
     vectors = _CACHE.embed(embedder or default_embedder(), texts).astype(np.float32)
     shapes = np.array([shape_features(t) for t in texts], dtype=np.float32)
-    context = vectors.copy()
-    for i, near in enumerate(neighbours or []):
-        if near:
-            context[i] = vectors[near].mean(axis=0)
-    return np.hstack([vectors, shapes, context])
-
-
-def neighbours_in_order(groups: list[str | None]) -> list[list[int]]:
-    """The sentence before and after each one within the same group (a source, a document);
-    `None` marks a sentence that stands alone."""
-    out: list[list[int]] = []
-    for i, g in enumerate(groups):
-        near = [j for j in (i - 1, i + 1) if g is not None and 0 <= j < len(groups) and groups[j] == g]
-        out.append(near)
-    return out
+    before, after, whole = vectors.copy(), vectors.copy(), vectors.copy()
+    members: dict[str, list[int]] = {}
+    for i, g in enumerate(groups or []):
+        if g is None:
+            continue
+        members.setdefault(g, []).append(i)
+        if i > 0 and groups and groups[i - 1] == g:
+            before[i] = vectors[i - 1]
+        if groups and i + 1 < len(groups) and groups[i + 1] == g:
+            after[i] = vectors[i + 1]
+    for rows in members.values():
+        whole[rows] = vectors[rows].mean(axis=0)
+    return np.hstack([vectors, shapes, before, after, whole])
 
 
 KNN_K = 15
@@ -223,13 +222,13 @@ def model() -> SectionModel:
 
 
 def classify(
-    texts: list[str], neighbours: list[list[int]] | None = None, embedder: Embedder | None = None
+    texts: list[str], groups: list[str | None] | None = None, embedder: Embedder | None = None
 ) -> list[dict[str, float]]:
     """Per sentence, the probability of each label."""
     if not texts:
         return []
     m = model()
-    p = m.proba(features(texts, neighbours, embedder))
+    p = m.proba(features(texts, groups, embedder))
     return [dict(zip(m.labels, row.tolist(), strict=True)) for row in p]
 
 
@@ -262,6 +261,7 @@ def fit(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression by Adam on the full batch. Each sentence counts once, so
     the model keeps the bank's prior: most sentences of a real deal carry no finding."""
+    x = x.astype(np.float64)  # one type throughout: a float32 matrix times float64 weights is slow
     n, d = x.shape
     onehot = np.eye(n_labels)[y]
     w = np.zeros((d, n_labels))
@@ -307,8 +307,8 @@ def bank_hash(rows: list[dict[str, Any]]) -> str:
 
 def train(folder: Path, out: Path = MODEL_PATH, report: bool = True) -> dict[str, Any]:
     rows = load_bank(folder)
-    # Sentences written as documents carry their neighbours; the bank's single lines do not.
-    x = features([r["text"] for r in rows], neighbours_in_order([r.get("doc") for r in rows]))
+    # Sentences written as documents carry their context; the bank's single lines do not.
+    x = features([r["text"] for r in rows], [r.get("doc") for r in rows])
     y = np.array([LABELS.index(r["label"]) for r in rows])
     writers = sorted({r["writer"] for r in rows})
     held: dict[str, float] = {}
