@@ -188,6 +188,29 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
     assert kept("") == []
 
 
+def test_a_dated_step_that_may_be_a_promise_is_also_a_commitment() -> None:
+    """A line read first as a timeline event, a promise a close second, is listed in both; a
+    risk as unsure as that second reading is not added to the risks."""
+    from briefgen.engines.extractive import SECOND_CONFIDENCE, _sections
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d")
+
+    def sections(second: str) -> dict[str, list[str]]:
+        probs = {label: 0.0 for label in LABELS} | {"timeline": 0.55, second: 0.22, "none": 0.2}
+        assert probs[second] < SECOND_CONFIDENCE
+        s = Sentence("n1", "Niamh books the connector tests for the week of 3 May", "note", None, None, "", 0)
+        reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[probs])
+        return {k: [x.text for x in v] for k, v in _sections(reading).items()}
+
+    both = sections("commitment")
+    assert both["timeline"] == both["commitment"] == ["Niamh books the connector tests for the week of 3 May"]
+    assert sections("risk")["risk"] == []
+
+
 def test_a_price_the_customer_named_never_takes_the_place_of_one_we_stated() -> None:
     """The terms section keeps its most certain few sentences; the customer's own talk of
     price, however certain, is left out before that cap, so our one stated price stays."""

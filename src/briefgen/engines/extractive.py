@@ -38,6 +38,10 @@ SECTION_CAPS = {
 }
 OPEN_STEPS = 3  # the latest of the steps still open
 SECOND_CONFIDENCE = 0.3
+# A promise is often also a dated step or a next step ("Niamh books the connector tests for the
+# week of 3 May"): read as one second more readily. Measured on dev: commitments found
+# 57.9 -> 60.7% at a 0.2 floor, their precision 78.3 -> 77.8%.
+SECOND_FOR = {"commitment": 0.2}
 ESSENTIAL = ("goal", "success_criterion")
 ESSENTIAL_CONFIDENCE = 0.2
 # A heading that names a section ("## Risks") lowers the bar for sentences under it.
@@ -77,7 +81,11 @@ def _sections(
                 best[name] = (q, s)
         # A sentence can be two things at once ("cut delays from 36 to 12 hours" is a goal and
         # its measure): a close second reading places it in that section too.
-        if p2 >= SECOND_CONFIDENCE and second != label and second != "none" and eligible(second, s):
+        if (
+            p2 >= SECOND_FOR.get(second, SECOND_CONFIDENCE)
+            and second not in (label, "none")
+            and eligible(second, s)
+        ):
             scored[second].append((p2, s))
     # A CSM needs the customer's goals and measures most: when none is sure enough, the
     # likeliest sentence still counts if the classifier ranks that section first or second.
