@@ -694,3 +694,19 @@ def test_a_one_word_trade_in_brackets_names_a_person() -> None:
     assert people["Joe Pryce"].title == "bookkeeper"
     assert people["Tom Rahimi"].title == "estimator"
     assert "Harbour Street" not in people  # not a first name: a street, whatever the brackets say
+
+
+def test_everyone_writing_in_our_internal_channel_is_ours() -> None:
+    channel = (
+        "Slack export — #deal-harrow-mills (Moldwise internal, private)\n"
+        "[09:02] @jon.eide: proposal went to Harrow today, 40 seats\n"
+        "[09:05] @mira.santos: I'll take the SSO questions from their IT\n"
+        "[09:07] @jon.eide: thanks. Dara Quinn on their side signs\n"
+    )
+    shared = channel.replace("Moldwise internal, private", "shared with Harrow Mills").replace(
+        "@mira.santos", "@lee.hart"
+    )
+    ours = _by_name(_people(_harrow(), Passage("c1", channel, "note", "chat")))
+    assert ours["Mira Santos"].side is Side.vendor
+    theirs = _by_name(_people(_harrow(), Passage("c2", shared, "note", "chat")))
+    assert theirs["Lee Hart"].side is not Side.vendor

@@ -132,6 +132,7 @@ _BRINGS = re.compile(
     rf"|\b(?:I have|I've got|we have)\s+(?P<with>{_NAME}) (?:with me|with us|here with me)\b"
 )
 _OUR_REP = ""  # who wrote a note that no one signs: our own rep
+_INTERNAL = re.compile(r"\binternal\b", re.I)
 _HONORIFIC = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
 # A person's name in a table cell: two to four capitalised words, nothing else.
 _TABLE_NAME = re.compile(
@@ -454,11 +455,16 @@ class People:
         if passage.kind == "email":
             self._scan_email(passage)
         if passage.kind == "note" and is_chat(text):
+            # "#deal-acme (Fieldloop internal, private)": a channel of our own, so all who
+            # write in it are ours.
+            internal = bool(_INTERNAL.search(text.lstrip().split("\n", 1)[0]))
             for author, message in chat_authors(text):
                 first = _first_sentence(message)
                 p = self.add(author, quote=(sid, first) if quotable(first) else None)
                 if p:
                     p.spoke_in.add(sid)
+                    if internal:
+                        p.called_ours_by.add(_OUR_REP)
         if passage.kind == "transcript":
             for speaker in passage.meta.get("speakers", []):
                 said = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
