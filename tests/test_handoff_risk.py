@@ -39,3 +39,10 @@ def test_an_organisation_of_thousands_across_sites_is_layered() -> None:
     risk = assess(_brief(), _sentences("They have 2,400 employees across 14 sites.", "Sara sets it up."))
     assert {f.factor for f in risk.factors} == {"enterprise_layers"}
     assert risk.level is Severity.medium
+
+
+def test_a_contract_term_is_not_a_long_implementation() -> None:
+    term = _sentences("36 months at EUR 18,000 a year, implementation fee of EUR 4,000 waived.")
+    assert assess(_brief(), term).factors == []
+    project = _sentences("The implementation runs over four months, site by site.")
+    assert {f.factor for f in assess(_brief(), project).factors} == {"long_implementation"}

@@ -4,6 +4,8 @@ Any of these calls for durable custody; a self-serve, owner-operated customer do
 
 from __future__ import annotations
 
+import re
+
 from . import cues
 from .schema import Brief, Evidence, HandoffFactor, HandoffRisk, Role, Severity, Side
 from .sentences import Sentence
@@ -16,16 +18,28 @@ _FACTORS = {
 }
 
 
-def _first(sentences: list[Sentence], pattern: object, skip_negated: bool = False) -> Sentence | None:
-    import re
-
-    assert isinstance(pattern, re.Pattern)
+def _first(
+    sentences: list[Sentence], pattern: re.Pattern[str], skip_negated: bool = False
+) -> Sentence | None:
     for s in sentences:
         if pattern.search(s.text):
             if skip_negated and cues.NEGATION.search(s.text) and cues.SELF_SERVE.search(s.text):
                 continue
             return s
     return None
+
+
+_CONTRACT_TERM = re.compile(r"^(\d+)\s*months?$", re.I)
+
+
+def _long_implementation(text: str) -> bool:
+    """Says the project takes a while. Twelve months or more is the contract's term ("36 months,
+    $12k implementation fee"), not how long the implementation runs."""
+    for m in cues.LONG_IMPLEMENTATION.finditer(text):
+        term = _CONTRACT_TERM.match(m.group(0))
+        if term is None or int(term.group(1)) < 12:
+            return True
+    return False
 
 
 def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
@@ -61,7 +75,7 @@ def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
         (
             s
             for s in sentences
-            if cues.LONG_IMPLEMENTATION.search(s.text)
+            if _long_implementation(s.text)
             and cues.IMPLEMENTATION_CONTEXT.search(s.text)
             and not cues.SELF_SERVE.search(s.text)
         ),
