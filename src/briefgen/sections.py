@@ -2,7 +2,8 @@
 embeddings, trained on the labelled sentence bank in `evals/sentence_bank/`.
 
 Cue words decide nothing here. A sentence is read as its embedding plus a handful of shape
-features (a question mark, a number, who speaks in it); a multinomial logistic regression maps
+features (a question mark, a number, who speaks in it) and its context (the sentences either
+side of it and its source as a whole); a multinomial logistic regression maps
 that to one of `LABELS`, `none` being the class for greetings, filler and fragments. The weights
 ship with the package (`_data/section_model.npz`) and are rebuilt from the bank with
 `python -m briefgen.sections train`, which also prints the accuracy on writers held out.
