@@ -98,8 +98,12 @@ def _item_text(item: Any) -> str:
 def _item_views(item: Any) -> list[str]:
     """What an item shows, whole and field by field: a risk whose description states a gold
     fact states it, however generic the mitigation printed beside it (one embedding of both
-    would be diluted by it)."""
-    return [_item_text(item), *dict.fromkeys(t for t in item.texts() if len(t) >= MIN_VIEW_CHARS)]
+    would be diluted by it). A sentence shown as its own quote is one view: every view is
+    embedded, and the eval gate pays for each."""
+    shown = list(dict.fromkeys(item.texts()))
+    if len(shown) == 1:
+        return shown
+    return [*(t for t in shown if len(t) >= MIN_VIEW_CHARS), _item_text(item)]
 
 
 @dataclass
