@@ -96,10 +96,10 @@ def _item_text(item: Any) -> str:
 
 
 def _item_views(item: Any) -> list[str]:
-    """What an item shows, whole and field by field: a risk whose description states a gold
-    fact states it, however generic the mitigation printed beside it (one embedding of both
-    would be diluted by it). A sentence shown as its own quote is one view: every view is
-    embedded, and the eval gate pays for each."""
+    """What an item shows, its main text first, then its other fields and the whole: a risk
+    whose description states a gold fact states it, however generic the mitigation printed
+    beside it (one embedding of both would be diluted by it). Only the first is compared by
+    embedding (`Matcher.match`): vectors are what the eval gate pays for."""
     shown = list(dict.fromkeys(item.texts()))
     if len(shown) == 1:
         return shown
@@ -121,8 +121,9 @@ class Matcher:
                 self._vectors[t] = v
         return np.stack([self._vectors[t] for t in texts])
 
-    def match(self, gold: str, candidates: list[str]) -> str | None:
-        """How `gold` matched one of `candidates`, or None."""
+    def match(self, gold: str, candidates: list[str], embedded: set[str] | None = None) -> str | None:
+        """How `gold` matched one of `candidates`, or None. Only those in `embedded` (all when
+        None) are compared by embedding: the words of every view are cheap, vectors are not."""
         if not candidates:
             return None
         g = normalise(gold)
@@ -135,14 +136,15 @@ class Matcher:
             for c in candidates:
                 if len(gt & _tokens(c)) / len(gt) >= TOKEN_RECALL:
                     return "tokens"
-        if self.embedder is not None:
-            vecs = self.embed([gold, *candidates])
+        near = [c for c in candidates if embedded is None or c in embedded]
+        if self.embedder is not None and near:
+            vecs = self.embed([gold, *near])
             sims = vecs[1:] @ vecs[0]
             if float(np.max(sims)) >= EMBED_THRESHOLD:
                 return "embedding"
         return None
 
-    def useful(self, items: list[str], facts: list[str]) -> list[bool]:
+    def useful(self, items: list[str], facts: list[str], embedded: set[str] | None = None) -> list[bool]:
         """Per brief item: does any gold fact or acceptable line match it? The same tests as
         `match`, with the embeddings of all items and facts computed once."""
         out = [False] * len(items)
@@ -158,7 +160,7 @@ class Matcher:
                 or (gt and len(gt & toks) / len(gt) >= TOKEN_RECALL)
                 for g, gt in zip(fact_norm, fact_tokens, strict=True)
             )
-        rest = [i for i, ok in enumerate(out) if not ok]
+        rest = [i for i, ok in enumerate(out) if not ok and (embedded is None or items[i] in embedded)]
         if rest and self.embedder is not None:
             vecs = self.embed([*facts, *(items[i] for i in rest)])
             sims = vecs[len(facts) :] @ vecs[: len(facts)].T
@@ -319,8 +321,10 @@ def score_case(
     sc = CaseScore(case.id, case.split, case.tags, engine=brief.engine)
     for section in TEXT_SECTIONS:
         facts: list[str] = getattr(gold, section)
-        candidates = [v for i in getattr(brief, section) for v in _item_views(i)]
-        hit = [f for f in facts if matcher.match(f, candidates)]
+        views = [_item_views(i) for i in getattr(brief, section)]
+        candidates = [v for vs in views for v in vs]
+        main = {vs[0] for vs in views if vs}
+        hit = [f for f in facts if matcher.match(f, candidates, main)]
         sc.sections[section] = (len(hit), len(facts))
         sc.misses[section] = [f for f in facts if f not in hit]
     crit_hits, crit_miss = 0, []
@@ -395,7 +399,7 @@ def score_case(
             ]
         else:
             views = [_item_views(i) for i in items]
-            flat = matcher.useful([v for vs in views for v in vs], facts)
+            flat = matcher.useful([v for vs in views for v in vs], facts, {vs[0] for vs in views if vs})
             useful, at = [], 0
             for vs in views:
                 useful.append(any(flat[at : at + len(vs)]))
