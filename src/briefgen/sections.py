@@ -140,13 +140,14 @@ def features(
     shapes = np.array([shape_features(t) for t in texts], dtype=np.float32)
     before, after, whole = vectors.copy(), vectors.copy(), vectors.copy()
     members: dict[str, list[int]] = {}
-    for i, g in enumerate(groups or []):
+    source = groups or []
+    for i, g in enumerate(source):
         if g is None:
             continue
         members.setdefault(g, []).append(i)
-        if i > 0 and groups and groups[i - 1] == g:
+        if i > 0 and source[i - 1] == g:
             before[i] = vectors[i - 1]
-        if groups and i + 1 < len(groups) and groups[i + 1] == g:
+        if i + 1 < len(source) and source[i + 1] == g:
             after[i] = vectors[i + 1]
     for rows in members.values():
         whole[rows] = vectors[rows].mean(axis=0)

@@ -101,8 +101,8 @@ def _item_views(item: Any) -> list[str]:
     beside it (one embedding of both would be diluted by it). Only the first is compared by
     embedding (`Matcher.match`): vectors are what the eval gate pays for."""
     shown = list(dict.fromkeys(item.texts()))
-    if len(shown) == 1:
-        return shown
+    if len(shown) <= 1:
+        return shown or [""]
     return [*(t for t in shown if len(t) >= MIN_VIEW_CHARS), _item_text(item)]
 
 
@@ -323,7 +323,7 @@ def score_case(
         facts: list[str] = getattr(gold, section)
         views = [_item_views(i) for i in getattr(brief, section)]
         candidates = [v for vs in views for v in vs]
-        main = {vs[0] for vs in views if vs}
+        main = {vs[0] for vs in views}
         hit = [f for f in facts if matcher.match(f, candidates, main)]
         sc.sections[section] = (len(hit), len(facts))
         sc.misses[section] = [f for f in facts if f not in hit]
@@ -399,7 +399,7 @@ def score_case(
             ]
         else:
             views = [_item_views(i) for i in items]
-            flat = matcher.useful([v for vs in views for v in vs], facts, {vs[0] for vs in views if vs})
+            flat = matcher.useful([v for vs in views for v in vs], facts, {vs[0] for vs in views})
             useful, at = [], 0
             for vs in views:
                 useful.append(any(flat[at : at + len(vs)]))
