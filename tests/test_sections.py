@@ -310,3 +310,66 @@ def test_the_timeline_keeps_events_ahead_of_the_handover() -> None:
     found = ExtractiveEngine().find(reading)
     timeline = [texts[f.ids[0]] for f in found.items if f.section == "timeline"]
     assert timeline == events
+
+
+def _promises(texts: list[str], probs: list[dict[str, float]], filler: int = 0) -> list[str]:
+    """The commitments the extractive engine lists for these rep-note sentences, in a deal of
+    `filler` more sentences that carry no finding."""
+    from briefgen.engines.extractive import ExtractiveEngine
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d")
+    fill = [f"Call {i} of the evaluation." for i in range(filler)]
+    sentences = [Sentence("n1", t, "note", None, None, "", i) for i, t in enumerate([*texts, *fill])]
+    none = {label: 0.0 for label in LABELS} | {"none": 1.0}
+    reading = Reading(
+        deal, [], sentences, sentences, [], [], People(deal), _sections=[*probs, *[none] * filler]
+    )
+    found = ExtractiveEngine().find(reading)
+    return [sentences[f.ids[0]].text for f in found.items if f.section == "commitments"]
+
+
+def test_a_promise_said_again_in_other_words_is_listed_once() -> None:
+    """A recap restates the call's promise and the order form restates the recap's price: each
+    is listed once, the more certain reading kept, and a different promise is not taken for one."""
+    texts = [
+        "We will migrate your five years of service history at no charge.",
+        "We'll migrate the five years of service history at no charge.",
+        "Two on-site training days for your planners are included.",
+        "Your price is held at $18,400 a year for 24 months.",
+        "Price: $18,400 a year, held for 24 months.",
+    ]
+    commitment = [0.9, 0.8, 0.7, 0.6]
+    probs = [{label: 0.0 for label in LABELS} | {"commitment": p, "none": 1 - p} for p in commitment]
+    probs.append({label: 0.0 for label in LABELS} | {"terms": 0.95, "none": 0.05})
+    assert _promises(texts, probs) == [texts[0], texts[2], texts[3]]
+
+
+def test_a_bigger_deal_keeps_more_promises() -> None:
+    """Fourteen different promises the classifier is equally sure of: a short deal lists the
+    section's usual number, one ten times its length up to twice that."""
+    from briefgen.engines.extractive import REFERENCE_SENTENCES, SECTION_CAPS
+
+    texts = [
+        "We will migrate five years of service history at no charge.",
+        "Two on-site training days for your planners are included.",
+        "Single sign-on with your identity provider comes at no extra cost.",
+        "Your data stays in our Frankfurt region.",
+        "A named onboarding manager stays with you until the third site is live.",
+        "We waive the setup fee if you sign this quarter.",
+        "The Polish interface ships before your go-live.",
+        "We will build the payroll export to your bureau.",
+        "Support is in French during business hours.",
+        "We will join your monthly steering committee.",
+        "Up to twenty extra seats can be added at the same rate.",
+        "A 99.9% uptime SLA with service credits applies.",
+        "We deliver the label printer integration by March.",
+        "Our engineer sits in on your first month-end close.",
+    ]
+    probs = [{label: 0.0 for label in LABELS} | {"commitment": 0.8, "none": 0.2} for _ in texts]
+    base = SECTION_CAPS["commitment"]
+    assert len(_promises(texts, probs)) == base
+    assert len(_promises(texts, probs, filler=REFERENCE_SENTENCES * 3)) == 2 * base

@@ -12,12 +12,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .dates import numeric_day_first
 from .passage import Passage
 from .people import People
 from .safety import find_secrets, is_injection
 from .schema import Deal, Side
-from .sections import classify
+from .sections import classify, vectors
 from .sentences import Sentence, split_passage
 from .speakers import resolve_placeholders
 
@@ -54,6 +56,7 @@ class Reading:
     side_of: dict[str, Side] = field(default_factory=dict)  # full and first names
     by_passage: list[list[Sentence]] = field(default_factory=list)  # each passage's sentences
     _sections: list[dict[str, float]] | None = field(default=None, repr=False)
+    _vectors: np.ndarray | None = field(default=None, repr=False)
 
     def sentence(self, order: int) -> Sentence | None:
         return self.sentences[order] if 0 <= order < len(self.sentences) else None
@@ -69,6 +72,14 @@ class Reading:
         if self._sections is None:
             self._sections = classify([s.text for s in self.usable], [s.source_id for s in self.usable])
         return self._sections
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Per usable sentence, its embedding (unit length): what it says, to tell a sentence
+        from one that says it again in other words."""
+        if self._vectors is None:
+            self._vectors = vectors([s.text for s in self.usable])
+        return self._vectors
 
     def likely(self, label: str, floor: float) -> set[int]:
         """Numbers of the usable sentences at least `floor` likely to be `label`."""

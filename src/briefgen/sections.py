@@ -126,6 +126,13 @@ def warm(texts: list[str], records: VectorRecords, embedder: Embedder | None = N
     return len(missing)
 
 
+def vectors(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+    """The sentences' own embeddings (unit length), as the classifier reads them."""
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    return _CACHE.embed(embedder or default_embedder(), texts).astype(np.float32)
+
+
 def features(
     texts: list[str], groups: list[str | None] | None = None, embedder: Embedder | None = None
 ) -> np.ndarray:
@@ -136,9 +143,9 @@ def features(
     width = 384 * 4 + len(shape_features(""))
     if not texts:
         return np.zeros((0, width), dtype=np.float32)
-    vectors = _CACHE.embed(embedder or default_embedder(), texts).astype(np.float32)
+    own = vectors(texts, embedder)
     shapes = np.array([shape_features(t) for t in texts], dtype=np.float32)
-    before, after, whole = vectors.copy(), vectors.copy(), vectors.copy()
+    before, after, whole = own.copy(), own.copy(), own.copy()
     members: dict[str, list[int]] = {}
     source = groups or []
     for i, g in enumerate(source):
@@ -146,12 +153,12 @@ def features(
             continue
         members.setdefault(g, []).append(i)
         if i > 0 and source[i - 1] == g:
-            before[i] = vectors[i - 1]
+            before[i] = own[i - 1]
         if i + 1 < len(source) and source[i + 1] == g:
-            after[i] = vectors[i + 1]
+            after[i] = own[i + 1]
     for rows in members.values():
-        whole[rows] = vectors[rows].mean(axis=0)
-    return np.hstack([vectors, shapes, before, after, whole])
+        whole[rows] = own[rows].mean(axis=0)
+    return np.hstack([own, shapes, before, after, whole])
 
 
 KNN_K = 15

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
+
 from ..findings import Finding, Findings
 from ..headings import heading_section
 from ..item_fields import criterion_fields, milestone_fields
@@ -36,12 +38,26 @@ SECTION_CAPS = {
     "next_step": 8,  # before those said ahead of the close are left out; OPEN_STEPS after
     "open_question": 3,
 }
+# The caps above are for a deal of REFERENCE_SENTENCES; a bigger one gets proportionally more
+# promises, terms and dates, up to twice as many. Gold facts grow with a deal (correlation 0.8
+# with its sentences on dev): an eight-month rollout makes more promises than a two-seat sale.
+# Measured on dev: commitments found 62.1 -> 67.1%, timeline 63.8 -> 66.3%, overall precision
+# 73.5 -> 72.6%. Goals, measures and risks did not gain from growing.
+REFERENCE_SENTENCES = 120
+GROWS_WITH_DEAL = ("commitment", "terms", "timeline")
 OPEN_STEPS = 3  # the latest of the steps still open
 SECOND_CONFIDENCE = 0.3
 # A promise is often also a dated step or a next step ("Niamh books the connector tests for the
 # week of 3 May"): read as one second more readily. Measured on dev: commitments found
 # 57.9 -> 60.7% at a 0.2 floor, their precision 78.3 -> 77.8%.
 SECOND_FOR = {"commitment": 0.2}
+# A recap, an order form and a confirmation mail restate the same terms in other words: a
+# sentence this close in meaning to one its section already holds adds nothing but length; the
+# more certain of the two stays. Measured on dev: commitments found 60.7 -> 62.1%, timeline
+# 62.8 -> 63.8%, precision 73.7 -> 73.5%.
+REPEAT_SIMILARITY = 0.8
+# Sections printed as one: terms are listed with the commitments.
+SHOWN_WITH = {"terms": ("commitment",)}
 ESSENTIAL = ("goal", "success_criterion")
 ESSENTIAL_CONFIDENCE = 0.2
 # A heading that names a section ("## Risks") lowers the bar for sentences under it.
@@ -93,11 +109,30 @@ def _sections(
         likeliest = best[label]
         if not scored[label] and likeliest is not None and likeliest[0] >= ESSENTIAL_CONFIDENCE:
             scored[label].append(likeliest)
+    row = {s.order: i for i, s in enumerate(reading.usable)}
+    vectors = reading.vectors
     out: dict[str, list[Sentence]] = {}
     for label, found in scored.items():
-        kept = sorted(found, key=lambda t: -t[0])[: SECTION_CAPS.get(label, len(found))]
-        out[label] = sorted((s for _, s in kept), key=lambda s: s.order)  # in the order they were said
+        cap = _cap(label, len(reading.usable)) if label in SECTION_CAPS else len(found)
+        kept: list[Sentence] = []
+        shown = [s for other in SHOWN_WITH.get(label, ()) for s in out.get(other, [])]
+        for _, s in sorted(found, key=lambda t: -t[0]):
+            if len(kept) >= cap:
+                break
+            said = [row[k.order] for k in [*kept, *shown]]
+            if said and float(np.max(vectors[said] @ vectors[row[s.order]])) >= REPEAT_SIMILARITY:
+                continue
+            kept.append(s)
+        out[label] = sorted(kept, key=lambda s: s.order)  # in the order they were said
     return out
+
+
+def _cap(label: str, sentences: int) -> int:
+    """How many items `label` may keep in a deal of this many sentences."""
+    base = SECTION_CAPS[label]
+    if label not in GROWS_WITH_DEAL:
+        return base
+    return min(max(base, round(base * sentences / REFERENCE_SENTENCES)), base * 2)
 
 
 class ExtractiveEngine(Engine):
