@@ -46,3 +46,12 @@ def test_a_contract_term_is_not_a_long_implementation() -> None:
     assert assess(_brief(), term).factors == []
     project = _sentences("The implementation runs over four months, site by site.")
     assert {f.factor for f in assess(_brief(), project).factors} == {"long_implementation"}
+
+
+def test_a_small_firm_counted_in_people_or_sites_is_not_layered() -> None:
+    """A practice of 180 people, 140 seats and two offices is run by people who know its users;
+    one of 650 or with five plants has levels between them."""
+    for small in ("Around 180 staff in the practice.", "Quote is for 140 seats.", "We run 2 offices."):
+        assert assess(_brief(), _sentences(small)).factors == [], small
+    for large in ("Roughly 650 employees on three shifts.", "They run 5 plants in two countries."):
+        assert {f.factor for f in assess(_brief(), _sentences(large)).factors} == {"enterprise_layers"}, large

@@ -42,6 +42,26 @@ def _long_implementation(text: str) -> bool:
     return False
 
 
+# The usual line between a small business and a larger one is 500 people (the US Small Business
+# Administration's size standard); below it a buyer commonly knows the people who will use the
+# product. One site or two is one organisation run as one, whatever its head-count.
+LAYERED_HEADCOUNT = 500
+LAYERED_SITES = 3
+_HEADCOUNT = re.compile(r"(employees|staff|people|users|seats)$", re.I)
+
+
+def _layered(text: str) -> bool:
+    """Says the customer is an organisation with several levels between buyer and users."""
+    for m in cues.ENTERPRISE.finditer(text):
+        number = re.match(r"[\d,]+", m.group(0))
+        if number is None:
+            return True
+        n = int(number.group(0).replace(",", ""))
+        if n >= (LAYERED_HEADCOUNT if _HEADCOUNT.search(m.group(0)) else LAYERED_SITES):
+            return True
+    return False
+
+
 def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
     factors: list[HandoffFactor] = []
 
@@ -84,7 +104,7 @@ def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
     add("long_implementation", long_impl)
     # Said of the organisation, not counted from the brief: how many of the customer's people a
     # deal names says how thoroughly it was sold, not how many levels sit between buyer and user.
-    add("enterprise_layers", _first(sentences, cues.ENTERPRISE))
+    add("enterprise_layers", next((s for s in sentences if _layered(s.text)), None))
     add("contact_leaving", _first(sentences, cues.CHAMPION_LEAVING))
 
     self_serve = _first(sentences, cues.SELF_SERVE)
