@@ -55,3 +55,27 @@ def test_a_small_firm_counted_in_people_or_sites_is_not_layered() -> None:
         assert assess(_brief(), _sentences(small)).factors == [], small
     for large in ("Roughly 650 employees on three shifts.", "They run 5 plants in two countries."):
         assert {f.factor for f in assess(_brief(), _sentences(large)).factors} == {"enterprise_layers"}, large
+
+
+def _people(*people: tuple[str, Side]) -> Brief:
+    brief = _brief()
+    ev = [Evidence(source_id="n1", quote="quoted")]
+    brief.stakeholders = [Stakeholder(name=n, role=Role.other, side=side, evidence=ev) for n, side in people]
+    return brief
+
+
+def test_our_own_handover_is_not_the_sponsor_handing_down() -> None:
+    """The account executive passing the deal to our onboarding lead is our handover; the
+    customer's director passing the project to her ops lead is theirs; a question is neither."""
+    brief = _people(
+        ("Tomas Berg", Side.vendor),
+        ("Ines Carvalho", Side.vendor),
+        ("Grace Okafor", Side.customer),
+        ("Pablo Reyes", Side.customer),
+    )
+    ours = _sentences("Tomas hands over to Ines, who runs onboarding day to day from Monday.")
+    assert assess(brief, ours).factors == []
+    asked = _sentences("Who will be the day-to-day contact on your side?")
+    assert assess(brief, asked).factors == []
+    theirs = _sentences("Grace hands day-to-day ownership to Pablo once we sign.")
+    assert {f.factor for f in assess(brief, theirs).factors} == {"sponsor_hand_down"}

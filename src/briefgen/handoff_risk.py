@@ -62,6 +62,17 @@ def _layered(text: str) -> bool:
     return False
 
 
+def _among_ourselves(text: str, brief: Brief) -> bool:
+    """Names only people of our own side: the account executive handing the deal to the CSM is
+    our handover, not the customer's sponsor handing theirs down."""
+    named = [
+        p
+        for p in brief.stakeholders
+        if re.search(rf"\b{re.escape(p.name.split()[0])}\b", text) or p.name in text
+    ]
+    return bool(named) and all(p.side is Side.vendor for p in named)
+
+
 def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
     factors: list[HandoffFactor] = []
 
@@ -80,7 +91,14 @@ def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
     sponsors = [p for p in customers if p.role in (Role.executive_sponsor, Role.economic_buyer)]
     owners = [p for p in customers if p.role is Role.project_owner]
     hand_down = next(
-        (s for s in sentences if cues.HAND_DOWN.search(s.text) and not cues.CHAMPION_LEAVING.search(s.text)),
+        (
+            s
+            for s in sentences
+            if cues.HAND_DOWN.search(s.text)
+            and not cues.CHAMPION_LEAVING.search(s.text)
+            and not s.text.rstrip().endswith("?")
+            and not _among_ourselves(s.text, brief)
+        ),
         None,
     )
     if hand_down is not None:
