@@ -79,3 +79,17 @@ def test_our_own_handover_is_not_the_sponsor_handing_down() -> None:
     assert assess(brief, asked).factors == []
     theirs = _sentences("Grace hands day-to-day ownership to Pablo once we sign.")
     assert {f.factor for f in assess(brief, theirs).factors} == {"sponsor_hand_down"}
+
+
+def test_a_plan_tier_or_a_leave_is_not_the_customer_s_size_or_project() -> None:
+    """ "Enterprise" naming our plan or their software says nothing of their organisation, and six
+    months of parental leave is how long a person is away, not how long the project runs."""
+    for text in (
+        "SSO is normally an Enterprise-tier feature; we include it.",
+        "IT registers a new enterprise app in the tenant before the pilot.",
+        "Heads up for the project: I'm off on parental leave from April, for about 6 months.",
+    ):
+        factors = {f.factor for f in assess(_brief(), _sentences(text)).factors}
+        assert factors <= {"contact_leaving"}, text
+    big = _sentences("They are a large enterprise, with a board and regional directors.")
+    assert {f.factor for f in assess(_brief(), big).factors} == {"enterprise_layers"}

@@ -70,7 +70,9 @@ ENTERPRISE = _re(
     r"\b(?:\d{1,3}(?:,\d{3})+|\d{3,})\s+(?:employees|staff|people|users|seats)\b|\b\d+\s+(?:regional|"
     r"regions|distribution centers|sites|countries|business units|clinics|offices|plants|stores|"
     r"hospitals|schools|branches|warehouses)\b|"
-    r"\benterprise\b|\bregional managers\b|\bthe board\b|\bboard wants\b"
+    # "an enterprise", not a plan tier or software ("Enterprise-tier feature", "enterprise app")
+    r"\b(?:an|large|big|global) enterprise\b(?!-)|\benterprise (?:customer|account|client|organi[sz]ation|company|group)\b|"
+    r"\bregional managers\b|\bthe board\b|\bboard wants\b"
 )
 SELF_SERVE = _re(
     r"\b(?:self-serve|self serve|set it up (?:herself|himself|themselves|myself|ourselves)|"

@@ -115,6 +115,8 @@ def assess(brief: Brief, sentences: list[Sentence]) -> HandoffRisk:
             for s in sentences
             if _long_implementation(s.text)
             and cues.IMPLEMENTATION_CONTEXT.search(s.text)
+            # "on parental leave for about six months": how long a person is away
+            and not cues.CHAMPION_LEAVING.search(s.text)
             and not cues.SELF_SERVE.search(s.text)
         ),
         None,
