@@ -436,3 +436,23 @@ def test_answers_written_inline_into_a_quoted_message_are_the_repliers(tmp_path:
     assert "on-site training are included" in answers.text
     olu = next(d for d in docs if d.author == "Olu Bakare")
     assert "[IF]" not in olu.text and "Who trains the planners?" in olu.text
+
+
+def test_an_html_alternative_labelled_plain_text_is_read_once_without_tags(tmp_path: Path) -> None:
+    """Some mailers send the HTML alternative as text/plain: the body is read once, as text,
+    not a second time wrapped in its tags."""
+    raw = (
+        "From: Lena Moss <lena@vendor.example>\nTo: Amir Sadeghi <amir@client.example>\n"
+        "Date: Tue, 02 Mar 2027 09:00:00 +0000\nSubject: Terms\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/alternative; boundary="alt"\n\n'
+        '--alt\nContent-Type: text/plain; charset="utf-8"\n\n'
+        "Amir,\n\nTerm: 24 months, the price held for year 2.\n\nLena\n"
+        '--alt\nContent-Type: text/plain; charset="utf-8"\n\n'
+        "<html><head><style>p.MsoNormal {margin:0}</style></head><body>\n"
+        '<p class="MsoNormal">Amir,</p>\n<p class="MsoNormal">Term: 24 months, the price held for year 2.</p>\n'
+        '<p class="MsoNormal">Lena</p></body></html>\n'
+        "--alt--\n"
+    )
+    [doc] = load_file(write(tmp_path, "terms.eml", raw), LIMIT)
+    assert doc.text.count("Term: 24 months") == 1
+    assert "<p" not in doc.text and "MsoNormal" not in doc.text

@@ -172,6 +172,9 @@ def _part_text(part: Message) -> str:
         return ""
 
 
+_MARKUP = re.compile(r"^\s*(?:<!doctype html|<html\b|<head\b|<body\b)|<body\b[^>]*>", re.I)
+
+
 def _body_of(msg: Message) -> tuple[str, str]:
     """The plain-text body, or the HTML one converted when there is no plain part."""
     plain: list[str] = []
@@ -185,10 +188,13 @@ def _body_of(msg: Message) -> tuple[str, str]:
         if part.get_content_disposition() == "attachment":
             continue
         ctype = part.get_content_type()
-        if ctype == "text/plain":
-            plain.append(_part_text(part))
-        elif ctype == "text/html":
-            markup.append(_part_text(part))
+        text = _part_text(part) if ctype in ("text/plain", "text/html") else ""
+        # Some mailers label the HTML alternative text/plain: read as plain it would add every
+        # line again, wrapped in tags.
+        if ctype == "text/html" or _MARKUP.search(text[:2000]):
+            markup.append(text)
+        elif ctype == "text/plain":
+            plain.append(text)
     if any(p.strip() for p in plain):
         return normalise_newlines("\n\n".join(plain)), "text/plain"
     if markup:
