@@ -373,3 +373,14 @@ def test_a_bigger_deal_keeps_more_promises() -> None:
     base = SECTION_CAPS["commitment"]
     assert len(_promises(texts, probs)) == base
     assert len(_promises(texts, probs, filler=REFERENCE_SENTENCES * 3)) == 2 * base
+
+
+def test_the_largest_deal_s_promises_and_dates_fit_the_brief() -> None:
+    """The brief keeps at most MAX_ITEMS per section, in the order they were said: caps that
+    grew past it would cut the latest promises, the final terms, whatever their certainty."""
+    from briefgen.assemble import MAX_ITEMS
+    from briefgen.engines.extractive import _cap
+
+    huge = 100_000
+    assert _cap("commitment", huge) + _cap("terms", huge) <= MAX_ITEMS
+    assert _cap("timeline", huge) <= MAX_ITEMS
