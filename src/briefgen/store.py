@@ -45,3 +45,7 @@ class Store:
 
     def close(self) -> None:
         self.records.close()
+        with self._open_lock:
+            if self._vectors is not None:
+                self._vectors.close()
+                self._vectors = None

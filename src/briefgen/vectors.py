@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from . import _offline  # noqa: F401  (chromadb reads telemetry settings at import)
+from . import (
+    _offline,  # noqa: F401  (chromadb reads telemetry settings at import)
+    store_lock,
+)
 from .embeddings import Embedder
 from .errors import StoreError
 
@@ -58,6 +61,7 @@ class VectorStore:
         from chromadb.config import Settings as ChromaSettings
 
         self.embedder = embedder
+        self._lock: Path | None = None
         settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if chroma_url:
@@ -70,6 +74,7 @@ class VectorStore:
                 )
             else:
                 home.mkdir(parents=True, exist_ok=True)
+                self._lock = store_lock.acquire(home / "chroma")
                 self.client = chromadb.PersistentClient(path=str(home / "chroma"), settings=settings)
             self.collection = self.client.get_or_create_collection(
                 name=f"{COLLECTION}_{embedder.name.lower().replace('-', '_')}",
@@ -77,10 +82,18 @@ class VectorStore:
                 metadata={"hnsw:space": "cosine"},
             )
         except StoreError:
+            self.close()
             raise
         except Exception as exc:
+            self.close()
             where = chroma_url or str(home / "chroma")
             raise StoreError(f"cannot open the vector store at {where}: {exc}") from exc
+
+    def close(self) -> None:
+        """Let another process open the embedded store (a server's index needs nothing)."""
+        if self._lock is not None:
+            store_lock.release(self._lock)
+            self._lock = None
 
     def add(self, chunks: list[Chunk]) -> None:
         if not chunks:
