@@ -51,6 +51,18 @@ def test_a_price_revision_is_read_from_the_deal_s_own_terms_only() -> None:
     assert revisions([later, same], terms={2, 3}) == []
 
 
+def test_a_former_or_list_amount_is_not_the_price_a_line_states() -> None:
+    """ "Down from", "list is", "instead of" name what the price was or would have been: the
+    revision runs from the first quote to the price now stated, and a later line with the same
+    price beside its list price is no change."""
+    quote = _s(0, "Annual price: $14,400 for 12 seats.", "2027-01-04")
+    cut = _s(1, "Annual price is now $12,000, down from $14,400.", "2027-01-20")
+    listed = _s(2, "Annual price $12,000 (list is $16,800) for the 12 seats.", "2027-01-27")
+    changes = revisions([quote, cut, listed], terms={0, 1, 2})
+    assert [(c.field, c.previous, c.current) for c in changes] == [("price", "$14,400", "$12,000")]
+    assert revisions([cut, listed], terms={1, 2}) == []
+
+
 def test_each_phase_s_go_live_is_revised_on_its_own() -> None:
     """Go-lives of different phases or sites are not revisions of one another; a go-live's date
     is the one said with it, not a kick-off's in the same line; a table row's later column is

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from datetime import date
 
-from .amounts import find_money, key
+from .amounts import Money, find_money, key
 from .dates import date_spans, is_date_word, parse_date
 from .reading import text_key
 from .schema import Change, Evidence
@@ -68,6 +68,31 @@ def _which(text: str, g: re.Match[str], date_at: int | None) -> str:
     return ""
 
 
+# Said just before an amount, these make it what the price was or would have been ("down from
+# $12,000", "list is £275", "instead of 2.900 EUR"), not what it is.
+_WAS = re.compile(
+    r"(?:\bfrom|\bwas|\bwere|\binstead of|\blist(?: price)?(?: is| was)?|\bnormally|\busually|"
+    r"\brather than|\bnot)[\s:(]*$",
+    re.I,
+)
+
+
+def _stated_price(text: str) -> Money | None:
+    """The price a sentence states: its last amount that is not said as a former or list one
+    ("Price: $6,000 a year, down from $12,000" states $6,000). A line with only a list price
+    ("at list: £66,000") states that, for a later price to replace."""
+    found = find_money(text)
+    at, current = 0, []
+    for money in found:
+        i = text.find(money.phrase, at)
+        if i < 0:
+            continue
+        at = i + len(money.phrase)
+        if not _WAS.search(text[max(0, i - 24) : i]):
+            current.append(money)
+    return current[-1] if current else (found[-1] if found else None)
+
+
 Slots = dict[str, list[tuple[str, str, Sentence]]]  # per fact: (value as shown, as compared, sentence)
 
 
@@ -79,9 +104,9 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
     for s in sentences:
         text = s.text
         if s.order in terms and re.search(r"\b(?:price|pricing|priced|annual|per year|quote)\b", text, re.I):
-            money = find_money(text)
-            if money:
-                slots["price"].append((money[-1].phrase, key(money[-1]), s))
+            price = _stated_price(text)
+            if price is not None:
+                slots["price"].append((price.phrase, key(price), s))
         term = _TERM.search(text)
         if term:
             months = f"{term.group(1)} months"
