@@ -130,6 +130,25 @@ def test_wrapped_mail_lines_are_one_sentence_and_stay_verbatim() -> None:
     assert all(t in body for t in got)
 
 
+def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
+    """ "approx.", "i.e.", "excl." and an initial are full stops inside a sentence: a price
+    cut at them loses its amount, and a quote of half a line reads as a fragment."""
+    from briefgen.passage import Passage
+    from briefgen.sentences import split_passage
+
+    body = (
+        "Licences: CAD 18 per user per month (approx.\n"
+        "240 users), i.e. CAD 51,840 a year excl. GST. Sign-off by Dr. Lena Moss and\n"
+        "J. Whitfield in procurement. Kick-off follows the same week.\n"
+    )
+    got = [s.text for s in split_passage(Passage("s1", body, "email", "t"))]
+    assert got == [
+        "Licences: CAD 18 per user per month (approx.\n240 users), i.e. CAD 51,840 a year excl. GST.",
+        "Sign-off by Dr. Lena Moss and\nJ. Whitfield in procurement.",
+        "Kick-off follows the same week.",
+    ]
+
+
 def test_a_title_line_heads_the_indented_or_bulleted_block_under_it() -> None:
     from briefgen.passage import Passage
     from briefgen.sentences import split_passage

@@ -10,6 +10,14 @@ from .chat import attributed, is_chat
 from .passage import Passage
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(]?[A-Z0-9])")
+# A full stop that ends an abbreviation or an initial, not a sentence: "(approx. 4,100 users",
+# "i.e. EUR 277.440", "excl. VAT", "Dr. Roe", "R. Peeters".
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:mr|mrs|ms|dr|prof|st|vs|approx|appr|ca|incl|excl|e\.g|i\.e|cf|jr|sr|dept|tel|ref|resp|"
+    r"bzw|ggf|inkl|zzgl|evtl|z\.b|d\.h|u\.a|env|p\.ex|aprox|pág|ex)\.$",
+    re.I,
+)
+_INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")
 # "Ana Lima:", "SPEAKER_01:", "Speaker 2:" (a label; resolved later when it says who it is).
 _SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\d{1,6})){0,3})\s*:\s+")
 _HEADER_LINE = re.compile(
@@ -54,6 +62,8 @@ def _continues(line: str, nxt: str) -> bool:
     """Is `nxt` the rest of `line`, broken by a mail client's line wrap?"""
     if not nxt or _BULLET.match(nxt) or _HEADING.match(nxt) or _HEADER_LINE.match(nxt):
         return False
+    if len(line) >= WRAP_MIN and (_ABBREVIATION.search(line) or _INITIAL.search(line)):
+        return True  # "(approx." wrapped before "4,100 users)"
     if line.endswith((".", "!", "?", ":", ";")):
         return False
     if len(line) < WRAP_MIN:
@@ -82,6 +92,19 @@ def _title(line: str, after: list[str]) -> str:
         return ""
     nxt = next((x for x in after if x.strip()), "")
     return m.group(1).strip().lower() if nxt[:1].isspace() or _BULLET.match(nxt.strip()) else ""
+
+
+def _pieces(line: str) -> list[str]:
+    """A line cut into its sentences, never after an abbreviation or an initial."""
+    out, start = [], 0
+    for m in _SPLIT.finditer(line):
+        before = line[start : m.start()]
+        if _ABBREVIATION.search(before) or _INITIAL.search(before):
+            continue
+        out.append(before)
+        start = m.end()
+    out.append(line[start:])
+    return out
 
 
 def split_passage(passage: Passage, order_start: int = 0, day_first: bool = False) -> list[Sentence]:
@@ -118,7 +141,7 @@ def split_passage(passage: Passage, order_start: int = 0, day_first: bool = Fals
                 speaker = sm.group(1)
                 line = line[sm.end() :]
         line = _BULLET.sub("", line)
-        for piece in _SPLIT.split(line):
+        for piece in _pieces(line):
             piece = piece.strip()
             if len(piece) < 12 or len(piece.split()) < 3:
                 continue
