@@ -63,6 +63,20 @@ def test_a_former_or_list_amount_is_not_the_price_a_line_states() -> None:
     assert revisions([cut, listed], terms={1, 2}) == []
 
 
+def test_a_one_off_fee_and_the_recurring_price_are_revised_apart() -> None:
+    """A fee said after the subscription is not a new price for it; a price written "/yr" or
+    named as a proposal is a price, and the later one replaces the first."""
+    from briefgen.revisions import superseded
+
+    v1 = _s(0, "Proposal v1: $48/seat/yr for 60 seats.", "2027-01-04")
+    fee = _s(1, "Implementation: $9,000 one-off, invoiced at kick-off.", "2027-01-11")
+    final = _s(2, "Final: $44/seat/yr for 60 seats, held for 24 months.", "2027-01-25")
+    sentences, terms = [v1, fee, final], {0, 1, 2}
+    changes = revisions(sentences, terms)
+    assert [(c.field, c.previous, c.current) for c in changes] == [("price", "$48", "$44")]
+    assert superseded(sentences, terms) == {0}
+
+
 def test_each_phase_s_go_live_is_revised_on_its_own() -> None:
     """Go-lives of different phases or sites are not revisions of one another; a go-live's date
     is the one said with it, not a kick-off's in the same line; a table row's later column is

@@ -16,6 +16,12 @@ from .sentences import Sentence
 # How sure the classifier must be that a sentence states the deal's terms for its amount to count
 # as the deal's price.
 TERMS_CONFIDENCE = 0.5
+# Words that say an amount is the deal's price rather than a fee or a budget.
+_PRICE_WORDS = re.compile(
+    r"\b(?:price|pricing|priced|annual|annually|per year|a year|per annum|p\.a|quote|proposal|offer)\b|/\s?(?:year|yr)\b",
+    re.I,
+)
+_ONE_OFF = re.compile(r"\b(?:implementation|setup|set-up|onboarding|one-off|one-time|once)\b", re.I)
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
 
 
@@ -103,10 +109,12 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
     slots: Slots = defaultdict(list)
     for s in sentences:
         text = s.text
-        if s.order in terms and re.search(r"\b(?:price|pricing|priced|annual|per year|quote)\b", text, re.I):
+        if s.order in terms and _PRICE_WORDS.search(text):
             price = _stated_price(text)
             if price is not None:
-                slots["price"].append((price.phrase, key(price), s))
+                # A one-off fee and the recurring price are revised on their own.
+                slot = "implementation fee" if _ONE_OFF.search(text) else "price"
+                slots[slot].append((price.phrase, key(price), s))
         term = _TERM.search(text)
         if term:
             months = f"{term.group(1)} months"
@@ -126,7 +134,7 @@ def superseded(sentences: list[Sentence], terms: set[int]) -> set[int]:
     one with another date ("training before go-live, on 1 March") is no revision of it."""
     out: set[int] = set()
     for name, values in _slots(sentences, terms).items():
-        if name not in ("price", "term"):
+        if name not in ("price", "implementation fee", "term"):
             continue
         latest = text_key(values[-1][1])
         out |= {s.order for _, compared, s in values if text_key(compared) != latest}
