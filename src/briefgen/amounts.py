@@ -5,7 +5,7 @@ price are one price and a revised price is told apart from a reformatted one."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "R$": "BRL", "Rp": "IDR"}
@@ -37,6 +37,7 @@ class Money:
     phrase: str  # as written
     currency: str  # ISO code
     value: Decimal
+    start: int = field(default=0, compare=False)  # where the phrase begins in the text read
 
 
 def _number(raw: str) -> Decimal | None:
@@ -61,7 +62,9 @@ def find_money(text: str) -> list[Money]:
             continue
         scale = (m["s1"] or m["s2"] or "").strip().lower().rstrip(".")
         value *= _SCALES.get(scale, Decimal(1))
-        out.append(Money(m.group(0).strip(), _SYMBOLS.get(symbol, symbol.upper()), value))
+        raw = m.group(0)
+        start = m.start() + len(raw) - len(raw.lstrip())
+        out.append(Money(raw.strip(), _SYMBOLS.get(symbol, symbol.upper()), value, start))
     return out
 
 

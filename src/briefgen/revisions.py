@@ -88,14 +88,7 @@ def _stated_price(text: str) -> Money | None:
     ("Price: $6,000 a year, down from $12,000" states $6,000). A line with only a list price
     ("at list: £66,000") states that, for a later price to replace."""
     found = find_money(text)
-    at, current = 0, []
-    for money in found:
-        i = text.find(money.phrase, at)
-        if i < 0:
-            continue
-        at = i + len(money.phrase)
-        if not _WAS.search(text[max(0, i - 24) : i]):
-            current.append(money)
+    current = [m for m in found if not _WAS.search(text[max(0, m.start - 24) : m.start])]
     return current[-1] if current else (found[-1] if found else None)
 
 
