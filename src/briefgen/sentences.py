@@ -18,6 +18,7 @@ _ABBREVIATION = re.compile(
     re.I,
 )
 _INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")
+
 # "Ana Lima:", "SPEAKER_01:", "Speaker 2:" (a label; resolved later when it says who it is).
 _SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\d{1,6})){0,3})\s*:\s+")
 _HEADER_LINE = re.compile(
@@ -58,11 +59,16 @@ def speaker_line(line: str) -> tuple[str, str] | None:
     return (m.group(1), line.strip()[m.end() :]) if m else None
 
 
+def _abbreviated(text: str) -> bool:
+    """Ends on an abbreviation or an initial rather than on the end of a sentence."""
+    return bool(_ABBREVIATION.search(text) or _INITIAL.search(text))
+
+
 def _continues(line: str, nxt: str) -> bool:
     """Is `nxt` the rest of `line`, broken by a mail client's line wrap?"""
     if not nxt or _BULLET.match(nxt) or _HEADING.match(nxt) or _HEADER_LINE.match(nxt):
         return False
-    if len(line) >= WRAP_MIN and (_ABBREVIATION.search(line) or _INITIAL.search(line)):
+    if len(line) >= WRAP_MIN and _abbreviated(line):
         return True  # "(approx." wrapped before "4,100 users)"
     if line.endswith((".", "!", "?", ":", ";")):
         return False
@@ -99,7 +105,7 @@ def _pieces(line: str) -> list[str]:
     out, start = [], 0
     for m in _SPLIT.finditer(line):
         before = line[start : m.start()]
-        if _ABBREVIATION.search(before) or _INITIAL.search(before):
+        if _abbreviated(before):
             continue
         out.append(before)
         start = m.end()
