@@ -389,6 +389,54 @@ def test_an_email_thread_saved_as_text_is_read_as_messages(tmp_path: Path) -> No
     assert "phase one goes live on 5 July" in first.text and "June date" not in first.text
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        (
+            "Lähettäjä: Ville Aho <ville@vendor.example>\nLähetetty: tiistai 9. maaliskuuta 2027 10.15\n"
+            "Vastaanottaja: Eeva Laine <eeva@client.example>\nAihe: tarjous"
+        ),
+        (
+            "-----Messaggio originale-----\nDa: Ville Aho <ville@vendor.example>\n"
+            "Inviato: martedì 9 marzo 2027 10:15\nA: Eeva Laine <eeva@client.example>\nOggetto: offerta"
+        ),
+        (
+            "-----Message d'origine-----\nDe : Ville Aho <ville@vendor.example>\n"
+            "Envoyé : mardi 9 mars 2027 10:15\nÀ : Eeva Laine <eeva@client.example>\nObjet : offre"
+        ),
+        (
+            "Od: Ville Aho <ville@vendor.example>\nWysłano: wtorek, 9 marca 2027 10:15\n"
+            "Do: Eeva Laine <eeva@client.example>\nTemat: oferta"
+        ),
+        (
+            "Fra: Ville Aho <ville@vendor.example>\nSendt: 9. marts 2027 10:15\n"
+            "Til: Eeva Laine <eeva@client.example>\nEmne: tilbud"
+        ),
+        (
+            "De: Ville Aho <ville@vendor.example>\nEnviada em: terça-feira, 9 de março de 2027 10:15\n"
+            "Para: Eeva Laine <eeva@client.example>\nAssunto: proposta"
+        ),
+    ],
+    ids=["finnish", "italian", "french", "polish", "danish", "portuguese"],
+)
+def test_an_outlook_quote_in_another_language_is_the_quoted_senders_message(
+    tmp_path: Path, header: str
+) -> None:
+    """Outlook labels the quoted header in the writer's language: the offer under it is the
+    vendor's message, not words of the customer who replied above it."""
+    raw = (
+        "From: Eeva Laine <eeva@client.example>\nTo: Ville Aho <ville@vendor.example>\n"
+        "Subject: RE: offer\nDate: Fri, 12 Mar 2027 08:00:00 +0200\n\n"
+        f"Ok for us, signed copy attached.\n\nEeva\n\n{header}\n\n"
+        "Eeva,\n\nThe onboarding fee is waived and training is on site.\n\nVille\n"
+    )
+    docs = load_file(write(tmp_path, "reply.eml", raw), LIMIT)
+    reply = next(d for d in docs if d.author == "Eeva Laine")
+    offer = next(d for d in docs if d.author == "Ville Aho")
+    assert "fee is waived" in offer.text and "fee is waived" not in reply.text
+    assert offer.date == "2027-03-09"
+
+
 def test_a_note_that_only_mentions_from_is_still_a_note(tmp_path: Path) -> None:
     [doc] = load_file(write(tmp_path, "n.txt", "From: the call with Olu\n- wants July go-live\n"), LIMIT)
     assert doc.kind == "note"

@@ -3,8 +3,8 @@ message of its own, with its own author and date.
 
 Deal terms often live only in the quoted part ("ok for us" above a quoted order form), so
 dropping quoted text drops the deal. `quotequail` finds the reply and forward headers (Gmail,
-Outlook, Apple Mail and their German, French, Spanish, Italian and Dutch forms); unwrapping is
-repeated for nested quotes. The same text quoted again further down a thread is left to the
+Outlook, Apple Mail and their German, French, Spanish and Dutch forms; Outlook's header block in
+the other languages it is sold in is taught to it here); unwrapping is repeated for nested quotes. The same text quoted again further down a thread is left to the
 sentence-level deduplication every engine applies.
 """
 
@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from email.utils import parseaddr
+from functools import lru_cache
+from typing import Any
 
 from ..dates import parse_date
 
@@ -27,6 +29,62 @@ MAX_LINES = 800
 RUN = 40
 _MARK = "\u2063"
 _HEADER_LIKE = re.compile(r"\*?[-\w ]{1,200}:")
+
+
+# Outlook writes the quoted message's header in the language of the writer's Office: "Lähettäjä:
+# … Lähetetty: … Aihe: …", "Da: … Inviato: … Oggetto: …". quotequail knows a few of these
+# labels; without the others such a block is not a header, and the whole quoted offer reads as
+# the reply's own words, said by the one who replied. Labels by the field they name.
+_OUTLOOK_LABELS = {
+    "from": ("lähettäjä", "fra", "od", "da", "kimden", "feladó", "avsender"),
+    "date": (
+        "envoyé",
+        "enviado",
+        "enviada em",
+        "inviato",
+        "lähetetty",
+        "sendt",
+        "skickat",
+        "wysłano",
+        "wysłane",
+        "odesláno",
+        "gönderildi",
+        "küldve",
+    ),
+    "to": ("vastaanottaja", "til", "do", "a", "komu", "kime", "címzett", "mottaker"),
+    "cc": ("kopio", "dw", "másolatot kap", "kopi", "bilgi"),
+    "subject": ("aihe", "emne", "temat", "assunto", "oggetto", "předmět", "konu", "tárgy"),
+}
+# Outlook's "-----Original Message-----" line in the same languages.
+_ORIGINAL_MESSAGE = (
+    "Message d'origine",
+    "Alkuperäinen viesti",
+    "Oprindelig meddelelse",
+    "Opprinnelig melding",
+    "Ursprungligt meddelande",
+    "Wiadomość oryginalna",
+    "Oryginalna wiadomość",
+    "Messaggio originale",
+    "Mensagem original",
+    "Původní zpráva",
+    "Orijinal İleti",
+    "Eredeti üzenet",
+)
+
+
+@lru_cache(maxsize=1)
+def _quotequail() -> Any:
+    """quotequail, with Outlook's header labels and separators in more languages."""
+    import quotequail
+    from quotequail import _patterns
+
+    for field, labels in _OUTLOOK_LABELS.items():
+        for label in labels:
+            _patterns.HEADER_MAP.setdefault(label, field)
+    forward = _patterns.COMPILED_PATTERN_MAP["forward"]
+    for line in _ORIGINAL_MESSAGE:
+        forward.append(re.compile(rf"^---+ ?{re.escape(line)} ?---+$"))
+    return quotequail
 
 
 def _bounded(text: str, budget: int) -> tuple[str, str]:
@@ -149,8 +207,7 @@ def _header_block(text: str, found: dict[str, str]) -> str:
 
 def unwrap_thread(body: str) -> tuple[str, list[QuotedMessage]]:
     """The sender's own text, and the messages quoted under it, newest first."""
-    import quotequail
-
+    quotequail = _quotequail()
     layers: list[dict[str, str]] = []
     current = body
     budget = MAX_LINES
