@@ -276,7 +276,7 @@ def test_a_price_the_customer_named_never_takes_the_place_of_one_we_stated() -> 
 
 
 def test_a_price_a_later_one_replaced_never_takes_the_place_of_one_that_holds() -> None:
-    """Our prices revised five times, each stated with more certainty than the last term: the
+    """Our prices revised more times than the section keeps, each stated with more certainty than the last term: the
     final price and the payment term are kept, the replaced prices take no place."""
     from briefgen.engines.extractive import SECTION_CAPS, ExtractiveEngine
     from briefgen.people import People
@@ -285,14 +285,13 @@ def test_a_price_a_later_one_replaced_never_takes_the_place_of_one_that_holds() 
     from briefgen.sentences import Sentence
 
     deal = Deal(deal_id="d")
-    prices = [52_000, 49_000, 47_500, 46_000, 44_800]
-    assert len(prices) > SECTION_CAPS["terms"]
+    prices = [52_000 - 1_200 * i for i in range(SECTION_CAPS["terms"] + 1)]
     sentences = [
-        Sentence("n1", f"Price: ${p:,} a year for 60 seats.", "note", f"2027-01-0{i + 1}", None, "", i)
+        Sentence("n1", f"Price: ${p:,} a year for 60 seats.", "note", f"2027-01-{i + 1:02d}", None, "", i)
         for i, p in enumerate(prices)
     ]
     term = Sentence(
-        "n1", "Invoiced annually in advance, net 30.", "note", "2027-01-09", None, "", len(prices)
+        "n1", "Invoiced annually in advance, net 30.", "note", "2027-01-28", None, "", len(prices)
     )
     sentences.append(term)
     probs = [{label: 0.0 for label in LABELS} | {"terms": 0.9, "none": 0.1} for _ in prices]
@@ -300,7 +299,7 @@ def test_a_price_a_later_one_replaced_never_takes_the_place_of_one_that_holds() 
     reading = Reading(deal, [], sentences, sentences, [], [], People(deal), _sections=probs)
     found = ExtractiveEngine().find(reading)
     kept = [sentences[f.ids[0]].text for f in found.items if f.section == "commitments"]
-    assert kept == ["Price: $44,800 a year for 60 seats.", "Invoiced annually in advance, net 30."]
+    assert kept == [f"Price: ${prices[-1]:,} a year for 60 seats.", "Invoiced annually in advance, net 30."]
 
 
 def test_the_timeline_keeps_events_ahead_of_the_handover() -> None:

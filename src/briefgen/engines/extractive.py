@@ -33,7 +33,10 @@ SECTION_CAPS = {
     "success_criterion": 5,
     "risk": 6,
     "commitment": 6,
-    "terms": 4,
+    # A deal's terms are many short lines (price, term, billing start, invoicing, uplift cap,
+    # guarantee), each one the CSM is asked about. Measured on dev, 4 -> 6: commitments found
+    # 68.8 -> 71.3%, their precision 73.8 -> 73.0%.
+    "terms": 6,
     "timeline": 10,  # dated events ahead of the handover only (`_ahead`): the CSM plans by them
     "next_step": 8,  # before those said ahead of the close are left out; OPEN_STEPS after
     "open_question": 3,
