@@ -93,6 +93,9 @@ def _stated_price(text: str) -> Money | None:
 
 
 Slots = dict[str, list[tuple[str, str, Sentence]]]  # per fact: (value as shown, as compared, sentence)
+_FEE = "implementation fee"
+# The facts whose earlier values are no longer what was sold (a go-live date is only moved).
+_REPLACED = ("price", _FEE, "term")
 
 
 def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
@@ -106,7 +109,7 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
             price = _stated_price(text)
             if price is not None:
                 # A one-off fee and the recurring price are revised on their own.
-                slot = "implementation fee" if _ONE_OFF.search(text) else "price"
+                slot = _FEE if _ONE_OFF.search(text) else "price"
                 slots[slot].append((price.phrase, key(price), s))
         term = _TERM.search(text)
         if term:
@@ -127,7 +130,7 @@ def superseded(sentences: list[Sentence], terms: set[int]) -> set[int]:
     one with another date ("training before go-live, on 1 March") is no revision of it."""
     out: set[int] = set()
     for name, values in _slots(sentences, terms).items():
-        if name not in ("price", "implementation fee", "term"):
+        if name not in _REPLACED:
             continue
         latest = text_key(values[-1][1])
         out |= {s.order for _, compared, s in values if text_key(compared) != latest}
