@@ -367,7 +367,7 @@ def test_a_promise_said_again_in_other_words_is_listed_once() -> None:
 
 
 def test_a_bigger_deal_keeps_more_promises() -> None:
-    """Fourteen different promises the classifier is equally sure of: a short deal lists the
+    """Eighteen different promises the classifier is equally sure of: a short deal lists the
     section's usual number, one ten times its length up to twice that."""
     from briefgen.engines.extractive import REFERENCE_SENTENCES, SECTION_CAPS
 
@@ -386,6 +386,10 @@ def test_a_bigger_deal_keeps_more_promises() -> None:
         "A 99.9% uptime SLA with service credits applies.",
         "We deliver the label printer integration by March.",
         "Our engineer sits in on your first month-end close.",
+        "Quarterly business reviews with our VP of customer success are part of the plan.",
+        "Your historic invoices are imported into the archive by our team.",
+        "Mobile app access for the drivers is bundled with every licence.",
+        "The API rate limit is raised to 600 calls a minute for your account.",
     ]
     probs = [{label: 0.0 for label in LABELS} | {"commitment": 0.8, "none": 0.2} for _ in texts]
     base = SECTION_CAPS["commitment"]

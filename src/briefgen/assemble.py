@@ -33,7 +33,7 @@ from .sentences import Sentence
 
 # A guard against an engine that lists everything; the extractive engine's own caps, which
 # grow with a deal's length, stay under it.
-MAX_ITEMS = 24
+MAX_ITEMS = 28
 _INSTRUCTION_LEAD = 2  # words of an injected instruction quoted: enough to find it, too few to repeat it
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
