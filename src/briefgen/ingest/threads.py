@@ -4,8 +4,9 @@ message of its own, with its own author and date.
 Deal terms often live only in the quoted part ("ok for us" above a quoted order form), so
 dropping quoted text drops the deal. `quotequail` finds the reply and forward headers (Gmail,
 Outlook, Apple Mail and their German, French, Spanish and Dutch forms; Outlook's header block in
-the other languages it is sold in is taught to it here); unwrapping is repeated for nested quotes. The same text quoted again further down a thread is left to the
-sentence-level deduplication every engine applies.
+the other languages it is sold in is taught to it here); unwrapping is repeated for nested
+quotes. The same text quoted again further down a thread is left to the sentence-level
+deduplication every engine applies.
 """
 
 from __future__ import annotations
@@ -76,14 +77,17 @@ _ORIGINAL_MESSAGE = (
 def _quotequail() -> Any:
     """quotequail, with Outlook's header labels and separators in more languages."""
     import quotequail
-    from quotequail import _patterns
 
+    try:
+        from quotequail import _patterns
+
+        headers, forward = _patterns.HEADER_MAP, _patterns.COMPILED_PATTERN_MAP["forward"]
+    except (ImportError, AttributeError, KeyError):  # another layout: its own languages only
+        return quotequail
     for field, labels in _OUTLOOK_LABELS.items():
         for label in labels:
-            _patterns.HEADER_MAP.setdefault(label, field)
-    forward = _patterns.COMPILED_PATTERN_MAP["forward"]
-    for line in _ORIGINAL_MESSAGE:
-        forward.append(re.compile(rf"^---+ ?{re.escape(line)} ?---+$"))
+            headers.setdefault(label, field)
+    forward += [re.compile(rf"^---+ ?{re.escape(line)} ?---+$") for line in _ORIGINAL_MESSAGE]
     return quotequail
 
 
