@@ -193,9 +193,11 @@ def apply(
             f = Finding(verdict, f.ids, text=f.text, quotes=f.quotes)
         kept.append(f)
     # Additions has the Draft's section names, so one conversion serves both.
-    draft = Draft.model_validate(
-        {**review.add.model_dump(), "handoff_risk": review.handoff_risk.model_dump()}
-    )
+    additions = review.add.model_dump()
+    for items in additions.values():
+        for item in items:
+            item["ids"] = _expand([str(i) for i in item.get("ids", [])], numbered, reading)
+    draft = Draft.model_validate({**additions, "handoff_risk": review.handoff_risk.model_dump()})
     added = to_findings(draft, reading, engine)
     seen = {(f.section, f.ids) for f in kept}
     people = {fold(str(f.fields.get("name", ""))): f for f in kept if f.section == "stakeholders"}
