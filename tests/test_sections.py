@@ -208,8 +208,9 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
 
 
 def test_a_dated_step_that_may_be_a_promise_is_also_a_commitment() -> None:
-    """A line read first as a timeline event, a promise a close second, is listed in both; a
-    risk as unsure as that second reading is not added to the risks."""
+    """A line read first as a timeline event, a promise a close second, is listed in both, and
+    so is a promise with a dated event a close second; a risk as unsure as that second reading
+    is not added to the risks."""
     from briefgen.engines.extractive import SECOND_CONFIDENCE, _sections
     from briefgen.people import People
     from briefgen.reading import Reading
@@ -218,14 +219,16 @@ def test_a_dated_step_that_may_be_a_promise_is_also_a_commitment() -> None:
 
     deal = Deal(deal_id="d")
 
-    def sections(second: str) -> dict[str, list[str]]:
-        probs = {label: 0.0 for label in LABELS} | {"timeline": 0.55, second: 0.22, "none": 0.2}
+    def sections(second: str, first: str = "timeline") -> dict[str, list[str]]:
+        probs = {label: 0.0 for label in LABELS} | {first: 0.55, second: 0.22, "none": 0.2}
         assert probs[second] < SECOND_CONFIDENCE
         s = Sentence("n1", "Niamh books the connector tests for the week of 3 May", "note", None, None, "", 0)
         reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[probs])
         return {k: [x.text for x in v] for k, v in _sections(reading).items()}
 
     both = sections("commitment")
+    assert both["timeline"] == both["commitment"] == ["Niamh books the connector tests for the week of 3 May"]
+    both = sections("timeline", first="commitment")
     assert both["timeline"] == both["commitment"] == ["Niamh books the connector tests for the week of 3 May"]
     assert sections("risk")["risk"] == []
 
