@@ -207,7 +207,7 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
     assert kept("") == []
 
 
-def test_a_dated_step_that_may_be_a_promise_is_also_a_commitment() -> None:
+def test_a_close_second_reading_as_promise_or_dated_event_lists_a_line_in_both() -> None:
     """A line read first as a timeline event, a promise a close second, is listed in both, and
     so is a promise with a dated event a close second; a risk as unsure as that second reading
     is not added to the risks."""
@@ -218,18 +218,19 @@ def test_a_dated_step_that_may_be_a_promise_is_also_a_commitment() -> None:
     from briefgen.sentences import Sentence
 
     deal = Deal(deal_id="d")
+    line = "Tomasz runs the payroll parallel test with you in the week of 12 April"
 
     def sections(second: str, first: str = "timeline") -> dict[str, list[str]]:
         probs = {label: 0.0 for label in LABELS} | {first: 0.55, second: 0.22, "none": 0.2}
         assert probs[second] < SECOND_CONFIDENCE
-        s = Sentence("n1", "Niamh books the connector tests for the week of 3 May", "note", None, None, "", 0)
+        s = Sentence("n1", line, "note", None, None, "", 0)
         reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[probs])
         return {k: [x.text for x in v] for k, v in _sections(reading).items()}
 
     both = sections("commitment")
-    assert both["timeline"] == both["commitment"] == ["Niamh books the connector tests for the week of 3 May"]
+    assert both["timeline"] == both["commitment"] == [line]
     both = sections("timeline", first="commitment")
-    assert both["timeline"] == both["commitment"] == ["Niamh books the connector tests for the week of 3 May"]
+    assert both["timeline"] == both["commitment"] == [line]
     assert sections("risk")["risk"] == []
 
 
@@ -279,8 +280,9 @@ def test_a_price_the_customer_named_never_takes_the_place_of_one_we_stated() -> 
 
 
 def test_a_price_a_later_one_replaced_never_takes_the_place_of_one_that_holds() -> None:
-    """Our prices revised more times than the section keeps, each stated with more certainty than the last term: the
-    final price and the payment term are kept, the replaced prices take no place."""
+    """Our prices revised more times than the section keeps, each stated with more certainty
+    than the last term: the final price and the payment term are kept, the replaced prices
+    take no place."""
     from briefgen.engines.extractive import SECTION_CAPS, ExtractiveEngine
     from briefgen.people import People
     from briefgen.reading import Reading
