@@ -19,7 +19,7 @@ _AUTHOR = r"[^\s:\[\]][^:\[\]]{0,40}?"
 _STAMPED = re.compile(
     rf"^\[?(?:{_DATE},?\s+)?{_TIME}\]?\s*(?:-\s*)?(?P<author>{_AUTHOR}):\s+(?=\S)",
 )
-# "Rohan Vaz  9:40 AM" or "Cellarbook Bot  APP  9:02 AM" above the message lines
+# "Rohan Vaz  9:40 AM" or "Brewlog Bot  APP  9:02 AM" above the message lines
 _HEADER = re.compile(rf"^(?P<author>[^\s:][^:]{{0,40}}?)\s{{2,}}(?P<app>APP\s+)?{_TIME}\s*$")
 # A line of only a date between messages ("──── Wednesday, February 17th ────")
 _SEPARATOR = re.compile(r"^[\W_]{3,}.*[\W_]{3,}$")

@@ -146,7 +146,7 @@ _PLACEHOLDER = re.compile(
 
 
 # A company's name in a label, not a code ("CL"), a marker ("guest") or a job title.
-# A chat widget's agent: "Noah from Yardloop".
+# A chat widget's agent: "Noah from Tallyforge".
 _FROM_ORG = re.compile(r"^([A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?) (?:from|at|@) ([A-Z][\w&.' -]{1,39})$")
 _ORG_LIKE = re.compile(r"^(?!(?:guest|external|ext\.?|host|organi[sz]er)$)[A-Z][\w&.' -]{3,39}$", re.I)
 _HANDLE = re.compile(r"^@?[a-z]{2,}[._][a-z]{2,}$")
@@ -157,7 +157,7 @@ _LABEL_SUFFIX = re.compile(r"\s*\(([^()\n]{1,40})\)\s*$")
 
 def canonical_name(name: str) -> str:
     """A name as a person would write it: "Okonkwo, Adaeze (CL)" from a meeting's caption
-    labels or an Outlook header is "Adaeze Okonkwo"; a chat widget's "Noah from Yardloop" is
+    labels or an Outlook header is "Adaeze Okonkwo"; a chat widget's "Noah from Tallyforge" is
     "Noah"."""
     name = " ".join(name.replace('"', "").split()).strip(" ,'")
     if _HANDLE.match(name):  # a chat handle "tess.okafor" or "@tess.okafor"
@@ -322,7 +322,7 @@ class People:
         domain = _domain(email)
         if domain:
             # Our own address even before one of our people wrote from it: "support@yardloop…"
-            # when we are Yardloop.
+            # when we are Tallyforge.
             ours = domain in self.vendor_domains or _org_from_domain(domain).lower() in self.vendor_orgs
             return Side.vendor if ours else Side.customer
         if org:
@@ -455,7 +455,7 @@ class People:
         if passage.kind == "email":
             self._scan_email(passage)
         if passage.kind == "note" and is_chat(text):
-            # "#deal-acme (Fieldloop internal, private)": a channel of our own, so all who
+            # "#deal-acme (Gridmark internal, private)": a channel of our own, so all who
             # write in it are ours.
             internal = bool(_INTERNAL.search(text.lstrip().split("\n", 1)[0]))
             for author, message in chat_authors(text):
@@ -529,7 +529,7 @@ class People:
                 self.vendor_domains.add(domain)
                 self.vendor_orgs.add(_org_from_domain(domain).lower())
             if owner.organization:
-                self.vendor_orgs.add(owner.organization.lower())  # "Noah from Yardloop"
+                self.vendor_orgs.add(owner.organization.lower())  # "Noah from Tallyforge"
         for person in self.people.values():
             said = spoken.get(person.name, "")
             if (person.title and VENDOR_TITLES.search(person.title)) or _VENDOR_SPEECH.search(said):
@@ -564,14 +564,14 @@ class People:
         for person in self.people.values():
             if person.side is Side.vendor and person.organization is None and person.email:
                 person.organization = _org_from_domain(_domain(person.email) or "")
-        # Our mailboxes and bots ("Yardloop Billing", "Yardloop Assistant"), seen before we knew
+        # Our mailboxes and bots ("Tallyforge Billing", "Tallyforge Assistant"), seen before we knew
         # our own name, are not people.
         for key, person in list(self.people.items()):
             if self._our_mailbox(person.name):
                 del self.people[key]
 
     def _our_mailbox(self, name: str) -> bool:
-        """ "Yardloop Billing", "Yardloop Assistant": our mailbox or our bot, not a person."""
+        """ "Tallyforge Billing", "Tallyforge Assistant": our mailbox or our bot, not a person."""
         words = fold(name).split()
         return len(words) > 1 and words[0] in self.vendor_orgs
 
@@ -657,7 +657,7 @@ class People:
         )
 
     def _account_domain(self, domain: str) -> bool:
-        """An address of the account itself ("sabiafibra.example" for Sabiá Fibra Telecom)."""
+        """An address of the account itself ("orvellatelecom.example" for Orvella Telecom)."""
         account = re.sub(r"[^a-z0-9]", "", fold(self.deal.account or ""))
         label = re.sub(r"[^a-z0-9]", "", fold(_org_from_domain(domain)))
         return len(label) > 2 and label in account
@@ -689,7 +689,7 @@ class People:
 
     def _listed_with_vendor(self, person: Person) -> bool:
         """A table row of one person, or the parenthesis right after a name, that names our
-        company: "| Jonas Albers | Lumenfold SE |", "Jonas Albers (SE, Lumenfold)"."""
+        company: "| Jonas Albers | Quarrix SE |", "Jonas Albers (SE, Quarrix)"."""
         name = fold(person.name)
         others = [fold(p.name) for p in self.people.values() if p is not person]
         for _, line in person.quotes:

@@ -33,7 +33,7 @@ _NAME_FIRST = re.compile(
 
 def introduced(text: str, people: People, first: bool = False) -> dict[str, str | None]:
     """The names a line introduces its speaker by, each with the job said right after it
-    ("I'm Kiran Malhotra, solutions engineer at Wrenchly")."""
+    ("I'm Kiran Malhotra, solutions engineer at Kettlewise")."""
     names: dict[str, str | None] = {}
     for m in _INTRO.finditer(text):
         said_as_self = m.group(1) or m.group(4)
@@ -53,7 +53,7 @@ def introduced(text: str, people: People, first: bool = False) -> dict[str, str 
 def _job_after(text: str, end: int) -> str | None:
     clause = re.split(r"[.;!?]\s", text[end:].lstrip(" ,.") + " ", maxsplit=1)[0].strip()
     clause = re.sub(r"^(?:and\s+)?(?:I'm|I am)\s+(?:the\s+|an?\s+)?", "", clause)
-    # "I own Elmstead Tree Care", "I run the night shift": what they do, said of them.
+    # "I own Harrowby Landscaping", "I run the night shift": what they do, said of them.
     does = re.match(r"^(?:and\s+)?I\s+(own|run|head|lead|manage)\b", clause, re.I)
     if does:
         return f"{does.group(1).lower()}s{clause[does.end() :].split(',')[0]}"[:80]
