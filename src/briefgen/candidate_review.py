@@ -196,7 +196,7 @@ def apply(
     additions = review.add.model_dump()
     for items in additions.values():
         for item in items:
-            item["ids"] = _expand([str(i) for i in item.get("ids", [])], numbered, reading)
+            item["ids"] = _expand(item["ids"], numbered, reading)
     draft = Draft.model_validate({**additions, "handoff_risk": review.handoff_risk.model_dump()})
     added = to_findings(draft, reading, engine)
     seen = {(f.section, f.ids) for f in kept}
