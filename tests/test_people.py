@@ -710,3 +710,58 @@ def test_everyone_writing_in_our_internal_channel_is_ours() -> None:
     assert ours["Mira Santos"].side is Side.vendor
     theirs = _by_name(_people(_harrow(), Passage("c2", shared, "note", "chat")))
     assert theirs["Lee Hart"].side is not Side.vendor
+
+
+def test_senders_and_chat_authors_known_by_address_handle_or_title_take_their_side() -> None:
+    """An address with no display name, a handle with an initial ("pia.k", "tjensen",
+    "@rosa.l"), a company in the chat label and a "Dr." before a name all find the person,
+    or at least the side, that wrote the line."""
+
+    def mail(sid: str, text: str, name: str, email: str) -> Passage:
+        # As the mail loader writes it: the author is the display name, else the address.
+        meta = {"from": {"name": name, "email": email}}
+        return Passage(sid, text, "email", "mail", "2027-01-04", name or email, meta=meta)
+
+    deal = _harrow()
+    passages = [
+        mail(
+            "e1",
+            "Hi Tove,\n\nThe EU region is confirmed.\n\nPia Kask",
+            "Pia Kask",
+            "pia.kask@moldwise.example",
+        ),
+        mail(
+            "e2",
+            "Pia,\n\nThanks, that settles it for our DPO.\n\nTove",
+            "Tove Jensen",
+            "tove.jensen@harrowmills.example",
+        ),
+        mail(
+            "e3",
+            "Jon,\n\nI take over the rollout from Tove.\n\nRosa",
+            "Rosa Lind",
+            "rosa.lind@harrowmills.example",
+        ),
+        mail("e4", "Your first invoice will be dated 1 February 2027.", "", "billing@moldwise.example"),
+        mail("e5", "We can go live once the SSO test passes.", "", "rosa.lind@harrowmills.example"),
+        Passage(
+            "n1",
+            "[09:58] pia.k: the EU region goes live next week\n"
+            "[10:02] tjensen: fine by us, we need it before the pilot\n"
+            "[10:05] @rosa.l: and SSO at go-live please\n"
+            "[10:07] kai.m (Moldwise): I will book the SSO test for Tuesday",
+            "note",
+            "chat export",
+            "2027-01-09",
+        ),
+    ]
+    reading = read_deal(deal, passages)
+    side = {s.text: reading.side_of.get(s.speaker or "") for s in reading.sentences}
+    assert side["Your first invoice will be dated 1 February 2027."] is Side.vendor
+    assert side["We can go live once the SSO test passes."] is Side.customer
+    assert side["the EU region goes live next week"] is Side.vendor
+    assert side["fine by us, we need it before the pilot"] is Side.customer
+    assert side["and SSO at go-live please"] is Side.customer
+    assert side["I will book the SSO test for Tuesday"] is Side.vendor
+    assert reading.people.find("tjensen") is reading.people.find("Dr. Tove Jensen") is not None
+    assert reading.people.find("rosa.lind@harrowmills.example") is reading.people.find("Rosa Lind")

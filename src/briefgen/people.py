@@ -150,6 +150,10 @@ _PLACEHOLDER = re.compile(
 _FROM_ORG = re.compile(r"^([A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?) (?:from|at|@) ([A-Z][\w&.' -]{1,39})$")
 _ORG_LIKE = re.compile(r"^(?!(?:guest|external|ext\.?|host|organi[sz]er)$)[A-Z][\w&.' -]{3,39}$", re.I)
 _HANDLE = re.compile(r"^@?[a-z]{2,}[._][a-z]{2,}$")
+# A chat handle made of a name and an initial, with or without a separator, and maybe the
+# company in brackets: "dana.o", "@tomw", "dmercer", "felix.b (Fabrikam)".
+_INITIAL_HANDLE = re.compile(r"^@?([a-z]{2,}[._-]?[a-z]|[a-z][._-]?[a-z]{2,})(?:\s*\([^()]*\))?$")
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # What a meeting's caption label adds after a name: "(CL)", "(guest)", or the company, as in
 # "Ana Brandt (Moldwise)".
 _LABEL_SUFFIX = re.compile(r"\s*\(([^()\n]{1,40})\)\s*$")
@@ -339,10 +343,22 @@ class People:
     # --- merging ---------------------------------------------------------------
 
     def find(self, name: str) -> Person | None:
-        name = canonical_name(name)
+        address = _ADDRESS.search(name)
+        if address is not None:
+            # A sender known only by address ("From: jo.reyes@…"): whoever wrote from it, else
+            # the name its local part spells.
+            email = address.group().lower()
+            mailed = [p for p in self.people.values() if p.email and p.email.lower() == email]
+            if mailed:
+                return mailed[0]
+            name = email.split("@")[0]
+        handle = _INITIAL_HANDLE.match(name.strip())
+        name = _HONORIFIC.sub("", canonical_name(name))
         key = fold(name)
         if key in self.people:
             return self.people[key]
+        if handle is not None and (person := self._by_handle(handle.group(1))) is not None:
+            return person
         # A first name alone resolves when it is unambiguous.
         parts = key.split()
         if len(parts) == 1:
@@ -369,6 +385,29 @@ class People:
                 self.people[key] = p
                 return p
         return None
+
+    def _by_handle(self, handle: str) -> Person | None:
+        """The one person a chat handle written with an initial names: "dana.o" or "danao" is
+        Dana O…, "dmercer" or "d.mercer" is D… Mercer."""
+        letters = re.sub(r"[._-]", "", handle)
+        found = []
+        for p in self.people.values():
+            words = fold(p.name).split()
+            if len(words) < 2:
+                continue
+            first, last = words[0], re.sub(r"\W", "", words[-1])
+            if letters in (first + last[0], first[0] + last):
+                found.append(p)
+        return found[0] if len(found) == 1 else None
+
+    def side_of_label(self, label: str) -> Side:
+        """The side of a speaker or sender label no person was found for: an address's domain,
+        the company a chat label names ("sam.k (Fabrikam)"), or our own mailbox or bot."""
+        if (address := _ADDRESS.search(label)) is not None:
+            return self.side_for(address.group(), None, None)
+        if (org := _LABEL_SUFFIX.search(label)) is not None and _ORG_LIKE.match(org.group(1)):
+            return self.side_for(None, org.group(1), None)
+        return Side.vendor if self._our_mailbox(label) else Side.unknown
 
     def add(
         self,

@@ -125,6 +125,7 @@ def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ..
         side_of[person.first] = person.side
     # Each speaker label as written ("OWEN PRICE" on a call, "Owen Price" on his mail).
     for s in sentences:
-        if s.speaker and s.speaker not in side_of and (found := people.find(s.speaker)) is not None:
-            side_of[s.speaker] = found.side
+        if s.speaker and s.speaker not in side_of:
+            found = people.find(s.speaker)
+            side_of[s.speaker] = found.side if found is not None else people.side_of_label(s.speaker)
     return Reading(deal, passages, sentences, usable, flagged, secret_hits, people, side_of, by_passage)
