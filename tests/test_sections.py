@@ -130,6 +130,43 @@ def test_wrapped_mail_lines_are_one_sentence_and_stay_verbatim() -> None:
     assert all(t in body for t in got)
 
 
+def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_item() -> None:
+    """A mail wrapped at a fixed width breaks wherever the next word does not fit: before a
+    date ("… will be dated" / "3 May 2027") or a capitalised word. A list item's hanging indent
+    is the same item. A short line with no full stop is still a line of its own."""
+    from briefgen.engines.base import Passage
+    from briefgen.sentences import split_passage
+
+    body = (
+        "Hi Ruth, the signed form is attached and countersigned on our side. Your invoice\n"
+        "will be dated 3 May 2027 and will quote the PO, payable within 30 days net, and\n"
+        "the onboarding call is booked for the week after with your whole finance team\n"
+        "Monday to Wednesday, mornings only as you asked on the phone last Friday.\n"
+        "\n"
+        "Open points:\n"
+        "1. The SSO test runs in your sandbox before we touch production\n"
+        "   January 12, at the latest.\n"
+        "2. Training\n"
+        "Thanks\n"
+    )
+    got = [s.text for s in split_passage(Passage("s1", body, "email", "t"))]
+    assert (
+        "Your invoice\nwill be dated 3 May 2027 and will quote the PO, payable within 30 days net, and\n"
+        "the onboarding call is booked for the week after with your whole finance team\n"
+        "Monday to Wednesday, mornings only as you asked on the phone last Friday."
+    ) in got
+    assert (
+        "The SSO test runs in your sandbox before we touch production\n   January 12, at the latest." in got
+    )
+    assert all(t in body for t in got)
+    # Not wrapped: a note's short lines stay apart.
+    note = "Budget approved at 40k\nSSO is a must for their IT team\n"
+    assert [s.text for s in split_passage(Passage("n1", note, "note", "n"))] == [
+        "Budget approved at 40k",
+        "SSO is a must for their IT team",
+    ]
+
+
 def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
     """ "approx.", "i.e.", "excl." and an initial are full stops inside a sentence: a price
     cut at them loses its amount, and a quote of half a line reads as a fragment."""

@@ -39,6 +39,12 @@ _OPEN_END = re.compile(
 )
 # Mail clients wrap prose at 66–80 characters; a note's own line is usually shorter.
 WRAP_MIN = 40
+WRAP_MAX = 80
+WRAP_SLACK = 6  # a wrapped line ends this close to its width: the next word did not fit
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 @dataclass(frozen=True)
@@ -64,14 +70,29 @@ def _abbreviated(text: str) -> bool:
     return bool(_ABBREVIATION.search(text) or _INITIAL.search(text))
 
 
-def _continues(line: str, nxt: str) -> bool:
-    """Is `nxt` the rest of `line`, broken by a mail client's line wrap?"""
+def _wrap_width(lines: list[str]) -> int:
+    """The width a mail client wrapped this text at, or 0 when it was not wrapped: several
+    lines end within a few characters of one width and none runs past it."""
+    long = sorted(len(x.rstrip()) for x in lines if len(x.rstrip()) >= WRAP_MIN)
+    if len(long) < 3 or long[-1] > WRAP_MAX:
+        return 0
+    near = [n for n in long if n >= long[-1] - WRAP_SLACK]
+    return long[-1] if len(near) >= 3 else 0
+
+
+def _continues(line: str, nxt: str, width: int = 0, hanging: bool = False) -> bool:
+    """Is `nxt` the rest of `line`, broken by a mail client's line wrap? In text wrapped at
+    `width`, a line that fills it and stops mid-sentence goes on whatever the next line starts
+    with ("… will be dated" / "1 July 2027"); so does a list item's line with the next indented
+    under it (`hanging`)."""
     if not nxt or _BULLET.match(nxt) or _HEADING.match(nxt) or _HEADER_LINE.match(nxt):
         return False
     if len(line) >= WRAP_MIN and _abbreviated(line):
         return True  # "(approx." wrapped before "4,100 users)"
     if line.endswith((".", "!", "?", ":", ";")):
         return False
+    if hanging or (width and len(line) >= width - WRAP_SLACK * 2):
+        return True
     if len(line) < WRAP_MIN:
         # A short line continues only when it stops on a word no clause ends with.
         return nxt[0].islower() and bool(_OPEN_END.search(line)) and not line.endswith(",")
@@ -82,10 +103,21 @@ def _lines(text: str, joinable: bool) -> Iterator[str]:
     """The source's lines, a wrapped paragraph given as one line that keeps its own line
     breaks, so that what is quoted stays verbatim."""
     raw = text.split("\n")
+    width = _wrap_width(raw) if joinable else 0
     i = 0
     while i < len(raw):
         start = i
-        while joinable and i + 1 < len(raw) and _continues(raw[i].strip(), raw[i + 1].strip()):
+        item = _BULLET.match(raw[i])
+        while (
+            joinable
+            and i + 1 < len(raw)
+            and _continues(
+                raw[i].strip(),
+                raw[i + 1].strip(),
+                width,
+                hanging=item is not None and _indent(raw[i + 1]) >= len(item.group()) > _indent(raw[i]),
+            )
+        ):
             i += 1
         yield "\n".join(raw[start : i + 1])
         i += 1
