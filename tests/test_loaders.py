@@ -452,6 +452,24 @@ def test_last_first_caption_names_are_speakers_as_written_first_last(tmp_path: P
     assert doc.meta["speakers"] == ["Daniel Novak", "Patrícia Lima"]
 
 
+def test_caption_labels_with_a_company_after_the_name_keep_each_cue_s_speaker(tmp_path: Path) -> None:
+    """ "Ana Lima (Moldwise): …" in a cue's text, and "Roe, Jane (CL)" in a JSON caption: each
+    turn is its speaker's own line, not one line that the first speaker said."""
+    vtt = (
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nAna Lima (Moldwise): Welcome, everyone.\n\n"
+        "2\n00:00:03.000 --> 00:00:04.000\nOlu Bakare (Harrow Mills): We need SSO on day one.\n"
+    )
+    [doc] = load_file(write(tmp_path, "call.vtt", vtt), LIMIT)
+    assert doc.text.split("\n") == [
+        "Ana Lima (Moldwise): Welcome, everyone.",
+        "Olu Bakare (Harrow Mills): We need SSO on day one.",
+    ]
+    assert doc.meta["speakers"] == ["Ana Lima (Moldwise)", "Olu Bakare (Harrow Mills)"]
+    turns = {"segments": [{"speaker": "Roe, Jane (CL)", "text": "Budget is approved."}]}
+    [doc] = load_file(write(tmp_path, "call.json", json.dumps(turns)), LIMIT)
+    assert doc.text == "Jane Roe (CL): Budget is approved."
+
+
 def test_a_caption_that_names_a_guest_by_address_is_a_named_speaker(tmp_path: Path) -> None:
     vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v joana.reis@helpwell.example>Hi all.</v>\n"
     [doc] = load_file(write(tmp_path, "call.vtt", vtt), LIMIT)

@@ -765,3 +765,18 @@ def test_senders_and_chat_authors_known_by_address_handle_or_title_take_their_si
     assert side["I will book the SSO test for Tuesday"] is Side.vendor
     assert reading.people.find("tjensen") is reading.people.find("Dr. Tove Jensen") is not None
     assert reading.people.find("rosa.lind@harrowmills.example") is reading.people.find("Rosa Lind")
+
+
+def test_a_transcript_speaker_labelled_with_a_company_speaks_for_that_side_and_is_not_quoted() -> None:
+    call = Passage(
+        "t1",
+        "Jon Eide (Moldwise): We will import five years of history for you.\n"
+        "Olu Bakare (Harrow Mills): Our IT team needs SSO on day one.",
+        "transcript",
+        "call",
+        "2027-01-04",
+    )
+    reading = read_deal(_harrow(), [call])
+    said = {s.text: (s.speaker, reading.side_of.get(s.speaker or "")) for s in reading.sentences}
+    assert said["We will import five years of history for you."] == ("Jon Eide (Moldwise)", Side.vendor)
+    assert said["Our IT team needs SSO on day one."] == ("Olu Bakare (Harrow Mills)", Side.customer)

@@ -19,8 +19,11 @@ _ABBREVIATION = re.compile(
 )
 _INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")
 
-# "Ana Lima:", "SPEAKER_01:", "Speaker 2:" (a label; resolved later when it says who it is).
-_SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\d{1,6})){0,3})\s*:\s+")
+# "Ana Lima:", "SPEAKER_01:", "Speaker 2:" (a label; resolved later when it says who it is),
+# and a meeting's caption with the company or a tag after the name, "Ana Lima (Moldwise):".
+_SPEAKER = re.compile(
+    r"^([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\d{1,6})){0,3}(?:\s+\([^()\n:]{1,40}\))?)\s*:\s+"
+)
 _HEADER_LINE = re.compile(
     r"^(?:date|when|time|attendees|participants|present|stakeholders|from|to|cc|subject|location)\s*:",
     re.I,

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..dates import date_in_name, parse_date
 from ..errors import EmptySource, IngestError, UnreadableSource
+from ..sentences import speaker_line
 from .document import SourceDocument
 from .email_clean import clean_body, split_signature
 from .text import decode_bytes, html_to_text, normalise_newlines, require_text
@@ -495,8 +496,6 @@ def load_msg(path: Path, data: bytes) -> list[SourceDocument]:
 _VTT_TIME = re.compile(r"^(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s+-->\s+")
 # Bounded and stopping at "<": linear on "<v <v <v ..." (an unbounded name backtracked).
 _VOICE = re.compile(r"<v(?:\.[^ <>]{1,50})?\s+([^<>]{1,200})>(.*?)(?:</v>|$)", re.S)
-# "Dana Reyes: …", "Speaker 2: …" (a numbered label is a speaker too).
-_SPEAKER_PREFIX = re.compile(r"^([A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|\d{1,3})){0,3})\s*:\s+(.+)$")
 _TAG = re.compile(r"</?[^<>]{1,500}>")  # stops at the next "<": linear on "<<<<"
 
 
@@ -541,8 +540,9 @@ def _turns_to_document(
 
 
 def _split_speaker(line: str) -> tuple[str | None, str]:
-    m = _SPEAKER_PREFIX.match(line)
-    return (m.group(1), m.group(2)) if m else (None, line)
+    """ "Dana Reyes: …", "Speaker 2: …", "Dana Reyes (Moldwise): …": who said the cue."""
+    said = speaker_line(line)
+    return said if said and said[1] else (None, line)
 
 
 def load_vtt(path: Path, data: bytes) -> list[SourceDocument]:

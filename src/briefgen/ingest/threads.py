@@ -146,11 +146,14 @@ _COMPANY_SUFFIXES = frozenset(
 def display_name(raw: str) -> str:
     """ "Last, First" as "First Last"; anything else as written."""
     name = raw.strip().strip('"').strip()
-    if name.count(",") == 1:
-        last, first = (p.strip() for p in name.split(","))
+    # A caption's tag stays after the name: "Roe, Jane (CL)" is "Jane Roe (CL)".
+    tag = re.search(r"\s*\([^()]*\)$", name)
+    bare = name[: tag.start()] if tag else name
+    if bare.count(",") == 1:
+        last, first = (p.strip() for p in bare.split(","))
         company = first.rstrip(".").lower() in _COMPANY_SUFFIXES  # "Acme, Inc."
         if last and first and not company and len(last.split()) <= 2 and len(first.split()) <= 2:
-            return f"{first} {last}"
+            return f"{first} {last}{tag.group() if tag else ''}"
     return name
 
 
