@@ -74,13 +74,14 @@ def _abbreviated(text: str) -> bool:
 
 
 def _wrap_width(lines: list[str]) -> int:
-    """The width a mail client wrapped this text at, or 0 when it was not wrapped: several
-    lines end within a few characters of one width and none runs past it."""
+    """The width a mail client wrapped this text at, or 0 when it was not wrapped: most of its
+    long lines end within a few characters of one width and none runs past it. (A note's lines
+    of about one length by chance are not enough: the rule reads mail only.)"""
     long = sorted(len(x.rstrip()) for x in lines if len(x.rstrip()) >= WRAP_MIN)
     if len(long) < 3 or long[-1] > WRAP_MAX:
         return 0
     near = [n for n in long if n >= long[-1] - WRAP_SLACK]
-    return long[-1] if len(near) >= 3 else 0
+    return long[-1] if len(near) >= 3 and len(near) >= 0.6 * len(long) else 0
 
 
 def _continues(line: str, nxt: str, width: int = 0, hanging: bool = False) -> bool:
@@ -90,6 +91,8 @@ def _continues(line: str, nxt: str, width: int = 0, hanging: bool = False) -> bo
     under it (`hanging`)."""
     if not nxt or _BULLET.match(nxt) or _HEADING.match(nxt) or _HEADER_LINE.match(nxt):
         return False
+    if _HEADER_LINE.match(line):
+        return False  # "Attendees: …" is a line of its own however long
     if len(line) >= WRAP_MIN and _abbreviated(line):
         return True  # "(approx." wrapped before "4,100 users)"
     if line.endswith((".", "!", "?", ":", ";")):
@@ -102,11 +105,11 @@ def _continues(line: str, nxt: str, width: int = 0, hanging: bool = False) -> bo
     return nxt[0].islower() or bool(_OPEN_END.search(line))
 
 
-def _lines(text: str, joinable: bool) -> Iterator[str]:
+def _lines(text: str, joinable: bool, mail: bool = False) -> Iterator[str]:
     """The source's lines, a wrapped paragraph given as one line that keeps its own line
     breaks, so that what is quoted stays verbatim."""
     raw = text.split("\n")
-    width = _wrap_width(raw) if joinable else 0
+    width = _wrap_width(raw) if joinable and mail else 0
     i = 0
     while i < len(raw):
         start = i
@@ -154,7 +157,9 @@ def split_passage(passage: Passage, order_start: int = 0, day_first: bool = Fals
     titled = ""  # a title line's heading, for the indented or bulleted block under it
     order = order_start
     chat = passage.kind == "note" and is_chat(passage.text)
-    lines = list(_lines(passage.text, joinable=passage.kind != "transcript" and not chat))
+    lines = list(
+        _lines(passage.text, joinable=passage.kind != "transcript" and not chat, mail=passage.kind == "email")
+    )
     # Who wrote each line of a chat note, and where their words begin after the label.
     authors = list(attributed(lines)) if chat else [(None, 0)] * len(lines)
     for at, raw_line in enumerate(lines):
