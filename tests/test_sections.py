@@ -159,12 +159,22 @@ def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_ite
         "The SSO test runs in your sandbox before we touch production\n   January 12, at the latest." in got
     )
     assert all(t in body for t in got)
-    # Not wrapped: a note's short lines stay apart.
-    note = "Budget approved at 40k\nSSO is a must for their IT team\n"
-    assert [s.text for s in split_passage(Passage("n1", note, "note", "n"))] == [
+    # Not wrapped: a note's lines stay apart, even three of about one length, and so does a
+    # mail's "Attendees:" line.
+    note = (
+        "Attendees: Ana Roe (VP Ops, Harrow), Olu Bakare (PMO Lead, Harrow)\n"
+        "Ana wants one queue for every exception across the depots\n"
+        "Olu owns the rollout day to day, Ana signs off on each wave\n"
+        "Budget approved at 40k\n"
+    )
+    got = [s.text for s in split_passage(Passage("n1", note, "note", "n"))]
+    assert got == [
+        "Ana wants one queue for every exception across the depots",
+        "Olu owns the rollout day to day, Ana signs off on each wave",
         "Budget approved at 40k",
-        "SSO is a must for their IT team",
     ]
+    got = [s.text for s in split_passage(Passage("e9", note, "email", "n"))]
+    assert "Ana wants one queue for every exception across the depots" in got
 
 
 def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
@@ -269,6 +279,42 @@ def test_a_close_second_reading_as_promise_or_dated_event_lists_a_line_in_both()
     both = sections("timeline", first="commitment")
     assert both["timeline"] == both["commitment"] == [line]
     assert sections("risk")["risk"] == []
+
+
+def test_a_later_fuller_line_takes_a_capped_place_before_an_earlier_fragment() -> None:
+    """More risks than the section keeps, read about as surely: the line said last and stated
+    in full is kept ahead of a short one said first, though the classifier is a little surer
+    of the short one."""
+    from briefgen.engines.extractive import SECTION_CAPS, _sections
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d")
+    early = [
+        "Budget owner unclear.",
+        "IT is slow to reply.",
+        "Legal is backlogged.",
+        "Champion is on leave.",
+        "Two sites resist change.",
+        "Data is messy.",
+        "Audit dates may move.",
+    ]
+    assert len(early) > SECTION_CAPS["risk"]
+    full = (
+        "Their finance director said on the last call that if the ERP upgrade slips past March, "
+        "the rollout to the second plant waits until the autumn."
+    )
+    texts = [*early, full]
+    sentences = [Sentence("n1", text, "note", None, None, "", i) for i, text in enumerate(texts)]
+    probs = [{label: 0.0 for label in LABELS} | {"risk": 0.62, "none": 0.38} for _ in early]
+    probs.append({label: 0.0 for label in LABELS} | {"risk": 0.55, "none": 0.45})
+    reading = Reading(deal, [], sentences, sentences, [], [], People(deal), _sections=probs)
+    kept = [s.text for s in _sections(reading)["risk"]]
+    assert len(kept) == SECTION_CAPS["risk"]
+    assert full in kept
+    assert early[0] not in kept
 
 
 def test_a_price_the_customer_named_never_takes_the_place_of_one_we_stated() -> None:
