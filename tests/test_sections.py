@@ -145,7 +145,8 @@ def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_ite
         "\n"
         "Open points:\n"
         "1. The SSO test runs in your sandbox before we touch production\n"
-        "   January 12, at the latest.\n"
+        "   January 12, at the latest, with your identity team and\n"
+        "   Rosa on the call\n"
         "2. Training\n"
         "Thanks\n"
     )
@@ -156,8 +157,9 @@ def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_ite
         "Monday to Wednesday, mornings only as you asked on the phone last Friday."
     ) in got
     assert (
-        "The SSO test runs in your sandbox before we touch production\n   January 12, at the latest." in got
-    )
+        "The SSO test runs in your sandbox before we touch production\n   January 12, at the latest, "
+        "with your identity team and\n   Rosa on the call"
+    ) in got
     assert all(t in body for t in got)
     # Not wrapped: a note's lines stay apart, even three of about one length, and so does a
     # mail's "Attendees:" line.

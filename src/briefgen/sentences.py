@@ -74,14 +74,14 @@ def _abbreviated(text: str) -> bool:
 
 
 def _wrap_width(lines: list[str]) -> int:
-    """The width a mail client wrapped this text at, or 0 when it was not wrapped: most of its
-    long lines end within a few characters of one width and none runs past it. (A note's lines
-    of about one length by chance are not enough: the rule reads mail only.)"""
+    """The width a mail client wrapped this text at, or 0 when it was not wrapped: at least
+    half of its long lines end within a few characters of one width and none runs past it. (A
+    note's lines of about one length by chance are not enough: the rule reads mail only.)"""
     long = sorted(len(x.rstrip()) for x in lines if len(x.rstrip()) >= WRAP_MIN)
     if len(long) < 3 or long[-1] > WRAP_MAX:
         return 0
     near = [n for n in long if n >= long[-1] - WRAP_SLACK]
-    return long[-1] if len(near) >= 3 and len(near) >= 0.6 * len(long) else 0
+    return long[-1] if len(near) >= 3 and len(near) >= len(long) / 2 else 0
 
 
 def _continues(line: str, nxt: str, width: int = 0, hanging: bool = False) -> bool:
@@ -121,7 +121,7 @@ def _lines(text: str, joinable: bool, mail: bool = False) -> Iterator[str]:
                 raw[i].strip(),
                 raw[i + 1].strip(),
                 width,
-                hanging=item is not None and _indent(raw[i + 1]) >= len(item.group()) > _indent(raw[i]),
+                hanging=item is not None and _indent(raw[i + 1]) >= len(item.group()) > _indent(raw[start]),
             )
         ):
             i += 1
