@@ -153,7 +153,8 @@ _HANDLE = re.compile(r"^@?[a-z]{2,}[._][a-z]{2,}$")
 # A chat handle made of a name and an initial, with or without a separator, and maybe the
 # company in brackets: "dana.o", "@tomw", "dmercer", "felix.b (Fabrikam)".
 _INITIAL_HANDLE = re.compile(r"^@?([a-z]{2,}[._-]?[a-z]|[a-z][._-]?[a-z]{2,})(?:\s*\([^()]*\))?$")
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Bounded, so that a search along a long line without "@" stays linear.
+_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,6}")
 # What a meeting's caption label adds after a name: "(CL)", "(guest)", or the company, as in
 # "Ana Brandt (Moldwise)".
 _LABEL_SUFFIX = re.compile(r"\s*\(([^()\n]{1,40})\)\s*$")
