@@ -541,8 +541,7 @@ def _turns_to_document(
 
 def _split_speaker(line: str) -> tuple[str | None, str]:
     """ "Dana Reyes: …", "Speaker 2: …", "Dana Reyes (Moldwise): …": who said the cue."""
-    said = speaker_line(line)
-    return said if said and said[1] else (None, line)
+    return speaker_line(line) or (None, line)
 
 
 def load_vtt(path: Path, data: bytes) -> list[SourceDocument]:
