@@ -53,9 +53,10 @@ GROWS_WITH_DEAL = ("commitment", "terms", "timeline")
 OPEN_STEPS = 3  # the latest of the steps still open
 SECOND_CONFIDENCE = 0.3
 # A promise is often also a dated step or a next step ("Tomasz runs the payroll parallel test
-# with you in the week of 12 April"): read as one second more readily, and so is the dated event a promise names.
-# Measured on dev at a 0.2 floor: commitments found 57.9 -> 60.7%, their precision 78.3 ->
-# 77.8%; timeline found 65.6 -> 69.7%, its precision 80.3 -> 79.0% (0.15: 70.0%).
+# with you in the week of 12 April"): read as one second more readily, and so is the dated
+# event a promise names. Measured on dev at a 0.2 floor: commitments found 57.9 -> 60.7%,
+# their precision 78.3 -> 77.8%; timeline found 65.6 -> 69.7%, its precision 80.3 -> 79.0%
+# (0.15: 70.0%).
 SECOND_FOR = {"commitment": 0.2, "timeline": 0.2}
 # A recap, an order form and a confirmation mail restate the same terms in other words: a
 # sentence this close in meaning to one its section already holds adds nothing but length; the
