@@ -46,21 +46,27 @@ def test_a_price_revision_is_read_from_the_deal_s_own_terms_only() -> None:
     later = _s(2, "New price for 5 users is 4.860 € per year.", "2026-10-01")
     same = _s(3, "Confirmed: EUR 4,860 per year.", "2026-10-02")
     changes = revisions([first, rival, later, same], terms={0, 2, 3})
-    assert [(c.field, c.previous, c.current) for c in changes] == [("price", "5.832 €", "EUR 4,860")]
+    assert [(c.field, c.previous, c.current) for c in changes] == [
+        ("price", "5.832 €", "EUR 4,860"),
+        ("seats", "6 users", "5 users"),
+    ]
     # a reformatted amount is not a change
     assert revisions([later, same], terms={2, 3}) == []
 
 
 def test_a_former_or_list_amount_is_not_the_price_a_line_states() -> None:
-    """ "Down from", "list is", "instead of" name what the price was or would have been: the
-    revision runs from the first quote to the price now stated, and a later line with the same
-    price beside its list price is no change."""
+    """ "List is" names what the price would have been, "down from" what it was: the revision
+    runs from the first quote to the price now stated, a line that states both a former and a
+    current price is a revision by itself, and a list price beside the same price is none."""
     quote = _s(0, "Annual price: $14,400 for 12 seats.", "2027-01-04")
     cut = _s(1, "Annual price is now $12,000, down from $14,400.", "2027-01-20")
     listed = _s(2, "Annual price $12,000 (list is $16,800) for the 12 seats.", "2027-01-27")
     changes = revisions([quote, cut, listed], terms={0, 1, 2})
     assert [(c.field, c.previous, c.current) for c in changes] == [("price", "$14,400", "$12,000")]
-    assert revisions([cut, listed], terms={1, 2}) == []
+    assert [(c.previous, c.current) for c in revisions([cut, listed], terms={1, 2})] == [
+        ("$14,400", "$12,000")
+    ]
+    assert revisions([listed], terms={2}) == []
 
 
 def test_a_one_off_fee_and_the_recurring_price_are_revised_apart() -> None:
@@ -73,7 +79,7 @@ def test_a_one_off_fee_and_the_recurring_price_are_revised_apart() -> None:
     final = _s(2, "Final: $44/seat/yr for 60 seats, held for 24 months.", "2027-01-25")
     sentences, terms = [v1, fee, final], {0, 1, 2}
     changes = revisions(sentences, terms)
-    assert [(c.field, c.previous, c.current) for c in changes] == [("price", "$48", "$44")]
+    assert [(c.field, c.previous, c.current) for c in changes] == [("price per seat", "$48", "$44")]
     assert superseded(sentences, terms) == {0}
 
 
@@ -92,3 +98,71 @@ def test_each_phase_s_go_live_is_revised_on_its_own() -> None:
     assert [(c.field, c.previous, c.current) for c in changes] == [
         ("go-live date (phase 1)", "2027-03-08", "2027-04-12")
     ]
+
+
+def test_a_unit_price_and_a_total_are_revised_apart() -> None:
+    """ "$49 per user per month" is no revision of "$2,998.80 a year"; a quote line that holds
+    the unit price, the total and a one-off fee side by side gives each its own fact."""
+    quote = _s(
+        0,
+        "$14 per user per month (AUD)   $50,400 / year   Setup & onboarding (one-off)   $6,500",
+        "2027-05-19",
+    )
+    unit = _s(1, "Pro is $49 per user per month on monthly billing, $2,998.80 a year.", "2027-05-20")
+    final = _s(2, "$13 per user per month (AUD)   $34,320 / year", "2027-06-15")
+    waived = _s(3, "Setup & onboarding $6,500 -> WAIVED", "2027-06-15")
+    changes = revisions([quote, final, waived], terms={0, 2})
+    assert {(c.field, c.previous, c.current) for c in changes} == {
+        ("price per user", "$14", "$13"),
+        ("price", "$50,400", "$34,320"),
+        ("implementation fee", "$6,500", "waived"),
+    }
+    assert revisions([unit], terms={1}) == []
+    # a monthly and a yearly total are two prices; of a line's totals the one said with its
+    # period is the price, not the contract's total after it
+    options = _s(4, "Grow NZ$109/mo monthly, OR annual NZ$1,090/yr (2 mo free).", "2027-04-01")
+    later = _s(
+        5, "So the price is 96.000 € per year for both plants, 36 months (total 288.000 €).", "2027-04-02"
+    )
+    first = _s(6, "Your offer had the Q4 discount of 12 %, so 84.480 € per year.", "2027-04-01")
+    assert revisions([options], terms={4}) == []
+    assert [(c.previous, c.current) for c in revisions([first, later], terms={5, 6})] == [
+        ("84.480 €", "96.000 €")
+    ]
+
+
+def test_a_line_can_revise_a_price_by_itself() -> None:
+    """ "was X" and "X → Y" of one kind revise X; an arrow to a total is arithmetic, not a revision,
+    and the line stating the price now is never superseded by its own former value."""
+    from briefgen.revisions import superseded
+
+    arrow = _s(0, "39 €/truck/mo → **36 €/truck/mo**, 36 mo.", "2027-02-09")
+    was = _s(1, "AUD 61,200 per year (was AUD 92,400), 12-month term", "2027-02-10")
+    works_out = _s(2, "$319/clinic/mo, locked for 24 months → $156,948/yr", "2027-02-11")
+    assert [(c.field, c.previous, c.current) for c in revisions([arrow], terms={0})] == [
+        ("price per truck", "39 €", "36 €")
+    ]
+    assert [(c.previous, c.current) for c in revisions([was], terms={1})] == [("AUD 92,400", "AUD 61,200")]
+    assert revisions([works_out], terms={2}) == []
+    assert superseded([arrow, was], terms={0, 1}) == set()
+
+
+def test_seat_counts_are_revised_by_kind() -> None:
+    """Counts of what the deal is sold by (seats, or the unit its prices are per) are revised;
+    headroom and deltas are not counts; a count that names no kind is of the deal's one kind."""
+    first = _s(0, "60 tech seats @ $55/mo ($39,600) + platform $9k/yr", "2027-01-05")
+    recount = _s(1, "74 seats @ $48/mo = $42,624 + platform $9k = $51,624/yr", "2027-01-12")
+    headroom = _s(
+        2, "You can add up to 20 seats at the same price, and 35 more users cost extra.", "2027-01-13"
+    )
+    clinics = [
+        _s(3, "38 clinics @ $319/clinic/mo", "2027-01-14"),
+        _s(4, "95 technician licences x $720 and 8 planner licences", "2027-01-15"),
+        _s(5, "Final: 41 clinics @ $319/clinic/mo", "2027-01-16"),
+    ]
+    changes = revisions([first, recount, headroom], terms={0, 1, 2})
+    assert [(c.field, c.previous, c.current) for c in changes if "seats" in c.field] == [
+        ("seats (tech)", "60 tech seats", "74 seats")
+    ]
+    changes = revisions(clinics, terms={3, 4, 5})
+    assert [(c.field, c.previous, c.current) for c in changes] == [("clinics", "38 clinics", "41 clinics")]

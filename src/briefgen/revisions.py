@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from .amounts import Money, find_money, key
 from .dates import date_spans, is_date_word, parse_date
@@ -21,7 +23,7 @@ _PRICE_WORDS = re.compile(
     r"\b(?:price|pricing|priced|annual|annually|per year|a year|per annum|p\.a|quote|proposal|offer)\b|/\s?(?:year|yr)\b",
     re.I,
 )
-_ONE_OFF = re.compile(r"\b(?:implementation|setup|set-up|onboarding|one-off|one-time|once)\b", re.I)
+_ONE_OFF = re.compile(r"\b(?:implementation|setup|set-up|onboarding|one-off|one-time)\b", re.I)
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
 
 
@@ -74,28 +76,147 @@ def _which(text: str, g: re.Match[str], date_at: int | None) -> str:
     return ""
 
 
-# Said just before an amount, these make it what the price was or would have been ("down from
-# $12,000", "list is £275", "instead of 2.900 EUR"), not what it is.
-_WAS = re.compile(
-    r"(?:\bfrom|\bwas|\bwere|\binstead of|\blist(?: price)?(?: is| was)?|\bnormally|\busually|"
-    r"\brather than|\bnot)[\s:(]*$",
-    re.I,
+# Said just before an amount, these make it what the price would have been ("list is £275",
+# "instead of" a rival's), not what it is.
+_LIST = re.compile(
+    r"(?:\blist(?: price)?(?: is| was)?|\bnormally|\busually|\brather than|\bnot)[\s:(]*$", re.I
 )
+# ... and these what it was before this line revised it ("was AUD 92,400", "down from $14,400").
+_WAS = re.compile(r"(?:\bfrom|\bwas|\bwere|\binstead of)[\s:(]*$", re.I)
+# "39 €/truck/mo → 36 €/truck/mo": an arrow between two amounts of one kind revises the first.
+_ARROW = re.compile(r"(?:→|->|=>|⇒)[\s*_]*$")
+# An amount said per unit ("£245 per clinic", "$319/clinic/mo", "$39/ea") is a unit price; its
+# unit is the first word after it that is not a period. A unit price and a total are revised
+# apart: "$41.65 per user" is no revision of "$2,998.80 a year".
+_PER = re.compile(
+    r"\s?(?:/\s?|per\s+|pro\s+|each\b|ea\b)(?:(?:named|active|concurrent)\s+)?(?P<unit>[a-z][a-z-]*)?", re.I
+)
+_PERIOD = re.compile(r"^(?:month|mo|mth|year|yr|annum|week|wk|day|hour|hr|quarter|qtr|p|a)s?$", re.I)
+_WAIVED = re.compile(
+    r"\bwaiv(?:e|ed|es|ing)\b|\bno (?:implementation|setup|set-up|onboarding) (?:fee|charge)", re.I
+)
+# A count of what the deal is sold by ("220 users", "95 technician licences", "41 clinics"):
+# seats in any deal, and whatever unit the deal's own prices are per.
+_SEAT_UNITS = ("user", "seat", "licence", "license")
+_PLAIN = {"named", "active", "concurrent", "paid", "full", "total"}  # say nothing of which seats
+_NOT_A_KIND = {"per", "more", "extra", "additional", "other", "new", "free", "of", "x", "and", "or"}
+_HEADROOM = re.compile(r"(?:\bup to|\badd|\banother|\bmax(?:imum)?|\bplus)\s*$", re.I)
 
 
-def _stated_price(text: str) -> Money | None:
-    """The price a sentence states: its last amount that is not said as a former or list one
-    ("Price: $6,000 a year, down from $12,000" states $6,000). A line with only a list price
-    ("at list: £66,000") states that, for a later price to replace."""
-    found = find_money(text)
-    current = [m for m in found if not _WAS.search(text[max(0, m.start - 24) : m.start])]
-    return current[-1] if current else (found[-1] if found else None)
+@dataclass(frozen=True)
+class Value:
+    """One statement of a fact's value: as shown, as compared, and where. `inline` marks a former
+    value read from the same line as the current one ("$12,000, down from $14,400"): the line
+    itself states what holds now, so it is never superseded by it."""
+
+    shown: str
+    compared: str
+    sentence: Sentence
+    inline: bool = False
 
 
-Slots = dict[str, list[tuple[str, str, Sentence]]]  # per fact: (value as shown, as compared, sentence)
+Slots = dict[str, list[Value]]  # per fact, its values in the order stated
 _FEE = "implementation fee"
 # The facts whose earlier values are no longer what was sold (a go-live date is only moved).
 _REPLACED = ("price", _FEE, "term")
+
+
+def _unit(text: str, money: Money) -> str:
+    """The unit `money` is a price per, "" for a total. A period ("/yr", "per month") is skipped:
+    "$14 per month per user" is per user, "$50,400 / year" a total."""
+    at = money.start + len(money.phrase)
+    for _ in range(3):
+        m = _PER.match(text, at)
+        if not m:
+            return ""
+        unit = (m["unit"] or "each").lower()
+        if not _PERIOD.match(unit):
+            return unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
+        at = m.end()
+    return ""
+
+
+def _end(money: Money) -> int:
+    return money.start + len(money.phrase)
+
+
+# Not a count's unit ("12-month term"): a period said of the amount itself.
+_MONTHLY = re.compile(r"(?<![\d-])\b(?:month|mo|mth|monthly|pm)\b", re.I)
+_YEARLY = re.compile(r"(?<![\d-])\b(?:year|yr|annum|annual|annually|p\.?a)\b", re.I)
+
+
+def _period(after: str) -> str:
+    """ "month" or "year" when the words right after an amount say it recurs so, else ""."""
+    window = re.split(r"[,;()]", after[:20], maxsplit=1)[0]  # "(total 288.000 €), annual invoicing"
+    month, year = _MONTHLY.search(window), _YEARLY.search(window)
+    if month and (not year or month.start() < year.start()):
+        return "month"
+    return "year" if year else ""
+
+
+def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
+    """The amounts a line states as a price or fee: (slot, amount, former, said with its period).
+    A list or a rival's
+    price is no value. "was X", "X → Y" and a table row's earlier column make X a former value
+    of Y's slot; "from X to Y" gives Y the slot of X."""
+    found = [m for m in find_money(text) if not _LIST.search(text[max(0, m.start - 24) : m.start])]
+    slots: list[str] = []
+    former: list[bool] = []
+    dated: list[bool] = []
+    for i, m in enumerate(found):
+        # A one-off fee is named between the amount before and this one, or right after it.
+        since = text[_end(found[i - 1]) if i else 0 : m.start]
+        until = text[_end(m) : found[i + 1].start if i + 1 < len(found) else len(text)].lstrip(" (,-–")
+        unit, period = _unit(text, m), _period(text[_end(m) : _end(m) + len(until) + 5])
+        fee = _ONE_OFF.search(since) or _ONE_OFF.match(until)
+        # A monthly total is no revision of a yearly one ("$109/mo, or $1,090/yr").
+        slots.append(
+            _FEE
+            if fee
+            else f"price per {unit}"
+            if unit
+            else "monthly price"
+            if period == "month"
+            else "price"
+        )
+        dated.append(bool(period))
+        former.append(bool(_WAS.search(text[max(0, m.start - 24) : m.start])))
+    # "the $13 rate ... stays at $13/user": a bare amount equal to a unit price beside it is that.
+    per_unit = {m.value: s for m, s in zip(found, slots, strict=True) if s.startswith("price per ")}
+    slots = [per_unit.get(m.value, s) if s == "price" else s for m, s in zip(found, slots, strict=True)]
+    table = text.count("|") >= 2
+    for i in range(len(found) - 1):
+        a, b = found[i], found[i + 1]
+        between = text[_end(a) : b.start]
+        # A revision moves a price by a discount, not by a multiple: "$720 | $68,400" in a row is
+        # a unit price and its total, "$319/clinic/mo → $156,948/yr" works one out.
+        near = a.currency == b.currency and b.value and Decimal("0.5") <= a.value / b.value <= 2
+        if near and ((table and "|" in between) or (len(between) <= 25 and _ARROW.search(between))):
+            slots[i + 1] = slots[i]
+            former[i] = True
+        elif former[i] and re.search(r"\bto\s*$", between):
+            slots[i + 1] = slots[i]
+    return list(zip(slots, found, former, dated, strict=True))
+
+
+def _seats(text: str, units: set[str]) -> list[tuple[str, str, int]]:
+    """The counts a line sells ("95 technician licences"): (slot, as shown, count), the first of
+    each kind. Headroom ("up to 5 users", "add 20 seats") and deltas ("35 more users") are not."""
+    names = "|".join(sorted({*_SEAT_UNITS, *units}, key=len, reverse=True))
+    out: dict[str, tuple[str, str, int]] = {}
+    for m in re.finditer(
+        rf"(?<![\d.,$€£¥₹])(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,6}})\s+(?:(?P<kind>[a-z][a-z-]*)\s+)?(?P<unit>{names})s?\b",
+        text,
+        re.I,
+    ):
+        kind = (m["kind"] or "").lower()
+        if kind in _NOT_A_KIND or _HEADROOM.search(text[max(0, m.start() - 12) : m.start()]):
+            continue
+        unit = m["unit"].lower().replace("license", "licence")
+        noun = "seats" if unit in _SEAT_UNITS else f"{unit}s"
+        slot = f"{noun} ({kind})" if kind and kind not in _PLAIN and not kind.isdigit() else noun
+        out.setdefault(slot, (slot, m.group(0), int(m["n"].replace(",", ""))))
+    return list(out.values())
 
 
 def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
@@ -103,25 +224,49 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
     `terms`: the sentences that state the deal's own commercial terms (by the section
     classifier), so that a competitor's quote or a budget figure is not read as our price."""
     slots: Slots = defaultdict(list)
+    stated = [s for s in sentences if s.order in terms]
+    units = {u for s in stated for m in find_money(s.text) if (u := _unit(s.text, m)) and u != "each"}
     for s in sentences:
         text = s.text
-        if s.order in terms and _PRICE_WORDS.search(text):
-            price = _stated_price(text)
-            if price is not None:
-                # A one-off fee and the recurring price are revised on their own.
-                slot = _FEE if _ONE_OFF.search(text) else "price"
-                slots[slot].append((price.phrase, key(price), s))
+        if s.order in terms:
+            priced = _prices(text)
+            if priced and (_PRICE_WORDS.search(text) or any(p[0].startswith("price per") for p in priced)):
+                current: dict[str, Money] = {}
+                # A line's price is the last one said with its period: "96.000 € per year (total
+                # 288.000 €)", "$55/mo ($39,600) + platform $9k/yr = $48,600/yr".
+                for slot, money, former, _ in sorted(priced, key=lambda p: p[3]):
+                    if former:
+                        slots[slot].append(Value(money.phrase, key(money), s, inline=True))
+                    else:
+                        current[slot] = money
+                for slot, money in current.items():
+                    slots[slot].append(Value(money.phrase, key(money), s))
+            for slot, shown, count in _seats(text, units):
+                slots[slot].append(Value(shown, str(count), s))
+        if _WAIVED.search(text) and _ONE_OFF.search(text) and (s.order in terms or find_money(text)):
+            slots[_FEE].append(Value("waived", "waived", s))
         term = _TERM.search(text)
         if term:
             months = f"{term.group(1)} months"
-            slots["term"].append((months, months, s))
+            slots["term"].append(Value(months, months, s))
         if not re.search(r"\b(?:first|the rest)\b", text, re.I):
             for which, day in _go_lives(s):
                 name = f"go-live date ({which})" if which else "go-live date"
-                slots[name].append((day.isoformat(), day.isoformat(), s))
+                slots[name].append(Value(day.isoformat(), day.isoformat(), s))
+    _merge_plain_seats(slots)
     return {
-        name: sorted(values, key=lambda v: (v[2].date or "", v[2].order)) for name, values in slots.items()
+        name: sorted(values, key=lambda v: (v.sentence.date or "", v.sentence.order))
+        for name, values in slots.items()
     }
+
+
+def _merge_plain_seats(slots: Slots) -> None:
+    """ "60 tech seats" then "74 seats": when a deal sells one kind of a unit, a count that does not
+    name its kind is of that kind."""
+    for plain in [n for n in slots if n == "seats" or (n.endswith("s") and " " not in n and n != "price")]:
+        kinds = [n for n in slots if n.startswith(f"{plain} (")]
+        if len(kinds) == 1:
+            slots[kinds[0]] += slots.pop(plain)
 
 
 def superseded(sentences: list[Sentence], terms: set[int]) -> set[int]:
@@ -130,10 +275,10 @@ def superseded(sentences: list[Sentence], terms: set[int]) -> set[int]:
     one with another date ("training before go-live, on 1 March") is no revision of it."""
     out: set[int] = set()
     for name, values in _slots(sentences, terms).items():
-        if name not in _REPLACED:
+        if name not in _REPLACED and not name.startswith("price per "):
             continue
-        latest = text_key(values[-1][1])
-        out |= {s.order for _, compared, s in values if text_key(compared) != latest}
+        latest = text_key(values[-1].compared)
+        out |= {v.sentence.order for v in values if not v.inline and text_key(v.compared) != latest}
     return out
 
 
@@ -141,17 +286,16 @@ def revisions(sentences: list[Sentence], terms: set[int]) -> list[Change]:
     """The facts whose latest value differs from the first, old and new with their sentences."""
     changes: list[Change] = []
     for field_name, ordered in _slots(sentences, terms).items():
-        first_value, first_key, first = ordered[0]
-        last_value, last_key, last = ordered[-1]
-        if text_key(first_key) != text_key(last_key):
+        first, last = ordered[0], ordered[-1]
+        if text_key(first.compared) != text_key(last.compared):
             changes.append(
                 Change(
                     field=field_name,
-                    previous=first_value,
-                    current=last_value,
+                    previous=first.shown,
+                    current=last.shown,
                     evidence=[
-                        Evidence(source_id=first.source_id, quote=first.text),
-                        Evidence(source_id=last.source_id, quote=last.text),
+                        Evidence(source_id=first.sentence.source_id, quote=first.sentence.text),
+                        Evidence(source_id=last.sentence.source_id, quote=last.sentence.text),
                     ],
                 )
             )
