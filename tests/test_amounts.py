@@ -144,7 +144,7 @@ def test_a_line_can_revise_a_price_by_itself() -> None:
     ]
     assert [(c.previous, c.current) for c in revisions([was], terms={1})] == [("AUD 92,400", "AUD 61,200")]
     assert revisions([works_out], terms={2}) == []
-    assert superseded([arrow, was], terms={0, 1}) == set()
+    assert superseded([arrow], terms={0}) == superseded([was], terms={1}) == set()
 
 
 def test_seat_counts_are_revised_by_kind() -> None:
@@ -166,3 +166,18 @@ def test_seat_counts_are_revised_by_kind() -> None:
     ]
     changes = revisions(clinics, terms={3, 4, 5})
     assert [(c.field, c.previous, c.current) for c in changes] == [("clinics", "38 clinics", "41 clinics")]
+
+
+def test_a_contract_term_is_read_as_the_terms_state_it() -> None:
+    """ "Term: 24 months", "3 yr term", "three years at $36,000": a year or more on a line of the
+    terms that speaks of the contract or its price. A tenure or an option weighed is no term."""
+    first = _s(0, "Term: 24 months", "2026-11-03")
+    option = _s(1, "We'd consider three years instead of two if that makes a difference.", "2026-11-10")
+    tenure = _s(2, "31 yrs at INV.", "2026-11-11")
+    signed = _s(3, "Signed order form attached, three years at $36,000.", "2026-11-24")
+    changes = revisions([first, option, tenure, signed], terms={0, 1, 2, 3})
+    assert [(c.field, c.previous, c.current) for c in changes if c.field == "term"] == [
+        ("term", "24 months", "3 years")
+    ]
+    # the same length in other words is no change
+    assert revisions([_s(0, "a 36-month term", "2026-11-01"), signed], terms={0, 3}) == []

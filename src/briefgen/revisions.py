@@ -25,6 +25,33 @@ _PRICE_WORDS = re.compile(
 )
 _ONE_OFF = re.compile(r"\b(?:implementation|setup|set-up|onboarding|one-off|one-time)\b", re.I)
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
+# A contract's length as its terms state it ("Term: 24 months", "3 yr term", "a 24-month
+# commitment", "three years at $36,000"): a duration of a year or more on a line of the deal's
+# terms that speaks of the contract or its price. Shorter ones are lead times and windows.
+_DURATION = re.compile(
+    r"\b(\d{1,2}|one|two|three|four|five)[- ]?(months?|mos?|mths?|years?|yrs?)\b(?![-‐]?\s?(?:old|ago))", re.I
+)
+_CONTRACT = re.compile(r"\b(?:term|contract|commit(?:ment|ted)?|agreement|subscription|locked|fixed)\b", re.I)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _term(text: str, stated: bool) -> tuple[str, str] | None:
+    """The contract term a line states, as shown and in months; `stated`: a line of the terms."""
+    old = _TERM.search(text)
+    if old:
+        return f"{old.group(1)} months", old.group(1)
+    if not stated or not (_CONTRACT.search(text) or find_money(text)):
+        return None
+    for m in _DURATION.finditer(text):
+        if text[max(0, m.start() - 1) : m.start()] == "-":
+            continue  # "twenty-four month": a number this pattern reads only in part
+        word = m.group(1).lower()
+        n = int(word) if word.isdigit() else _NUMBER_WORDS[word]
+        years = m.group(2).lower().startswith("y")
+        months = n * 12 if years else n
+        if months >= 12:
+            return (f"{n} year{'s' * (n > 1)}" if years else f"{n} months"), str(months)
+    return None
 
 
 _GO_LIVE = re.compile(r"\bgo[- ]?live\b", re.I)
@@ -245,10 +272,9 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
                 slots[slot].append(Value(shown, str(count), s))
         if _WAIVED.search(text) and _ONE_OFF.search(text) and (s.order in terms or find_money(text)):
             slots[_FEE].append(Value("waived", "waived", s))
-        term = _TERM.search(text)
+        term = _term(text, s.order in terms)
         if term:
-            months = f"{term.group(1)} months"
-            slots["term"].append(Value(months, months, s))
+            slots["term"].append(Value(term[0], term[1], s))
         if not re.search(r"\b(?:first|the rest)\b", text, re.I):
             for which, day in _go_lives(s):
                 name = f"go-live date ({which})" if which else "go-live date"
