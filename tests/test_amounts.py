@@ -181,3 +181,15 @@ def test_a_contract_term_is_read_as_the_terms_state_it() -> None:
     ]
     # the same length in other words is no change
     assert revisions([_s(0, "a 36-month term", "2026-11-01"), signed], terms={0, 3}) == []
+
+
+def test_a_kick_off_a_pilot_and_a_trial_are_moved_like_a_go_live() -> None:
+    """Each is dated by the date said after it; a date before it is another event's ("signature
+    on 19 March, kick-off end of March"), which only a go-live is not."""
+    planned = _s(0, "We could aim for signature on 19 March, kick-off on 22 March 2027.", "2027-02-01")
+    moved = _s(1, "Kick-off moved to 29 March 2027, pilot starts 4 May 2027.", "2027-02-10")
+    other = _s(2, "The report is ready by 4 June, before the pilot.", "2027-02-11")
+    changes = revisions([planned, moved, other], terms=set())
+    assert [(c.field, c.previous, c.current) for c in changes] == [
+        ("kick-off date", "2027-03-22", "2027-03-29")
+    ]

@@ -1,5 +1,6 @@
-"""Facts a later source revised (a price, a term, a go-live date): the first and the latest
-value, each with the sentence that states it. Read from the deal, whatever engine wrote the rest."""
+"""Facts a later source revised (a price, a seat count, a term, a go-live or kick-off date): the
+first and the latest value, each with the sentence that states it. Read from the deal, whatever
+engine wrote the rest."""
 
 from __future__ import annotations
 
@@ -54,7 +55,9 @@ def _term(text: str, stated: bool) -> tuple[str, str] | None:
     return None
 
 
-_GO_LIVE = re.compile(r"\bgo[- ]?live\b", re.I)
+# The dated milestones a deal moves: a go-live, a kick-off, a pilot, a trial's end, a cut-over.
+_MILESTONE = re.compile(r"\b(?:(go[- ]?live)|(kick[- ]?off)|(pilot)|(trial)|(cut[- ]?over))\b", re.I)
+_MILESTONE_NAMES = ("go-live", "kick-off", "pilot", "trial", "cut-over")
 # Which go-live, when a deal has several: "Phase 1", "P2", "Wave 3".
 _STAGE = re.compile(r"\b(phase|wave|stage|p|w)\s?(\d{1,2})\b", re.I)
 _CAPITALISED = re.compile(r"^[A-Z][\w'’-]+$")
@@ -63,24 +66,27 @@ _CAPITALISED = re.compile(r"^[A-Z][\w'’-]+$")
 NEAR_AFTER, NEAR_BEFORE = 40, 15
 
 
-def _go_lives(s: Sentence) -> list[tuple[str, date]]:
-    """Each go-live the sentence dates, and which one it is ("" for the deal's only one). Its
-    date is the one said right after "go-live", else right before it: in "kick-off 07.01,
-    go-live 15.02" the go-live is on the 15th."""
-    if not _GO_LIVE.search(s.text):
+def _milestones(s: Sentence) -> list[tuple[str, str, date]]:
+    """Each milestone the sentence dates: what it is, which one ("" for the deal's only one), and
+    its date. The date is the one said right after the milestone, else right before it: in
+    "kick-off 07.01, go-live 15.02" the go-live is on the 15th."""
+    if not _MILESTONE.search(s.text):
         return []  # most sentences: no dates read for them
     spans = [(a, b, v) for a, b, v in date_spans(s.text, parse_date(s.date), s.day_first) if v]
-    out: list[tuple[str, date]] = []
-    for g in _GO_LIVE.finditer(s.text):
+    out: list[tuple[str, str, date]] = []
+    for g in _MILESTONE.finditer(s.text):
+        kind = _MILESTONE_NAMES[g.lastindex - 1 if g.lastindex else 0]
         after = [d for d in spans if 0 <= d[0] - g.end() <= NEAR_AFTER]
-        before = [d for d in spans if 0 <= g.start() - d[1] <= NEAR_BEFORE]
+        # Only a go-live is dated by a date said before it ("13 Sep Darwin go-live"); before the
+        # others it is as often another event's ("signature on 19 March, kick-off end of March").
+        before = [d for d in spans if 0 <= g.start() - d[1] <= NEAR_BEFORE] if kind == "go-live" else []
         if not (after or before):
             continue
         day = (after[0] if after else before[-1])[2]
         if after and s.text.count("|") >= 2:
             # A table row: a later column revises an earlier one ("| P1 go-live | 7 Jun | 5 Jul |").
             day = [d for d in spans if d[0] > g.end()][-1][2]
-        out.append((_which(s.text, g, after[0][0] if after else None), day))
+        out.append((kind, _which(s.text, g, after[0][0] if after else None), day))
     return out
 
 
@@ -276,8 +282,8 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
         if term:
             slots["term"].append(Value(term[0], term[1], s))
         if not re.search(r"\b(?:first|the rest)\b", text, re.I):
-            for which, day in _go_lives(s):
-                name = f"go-live date ({which})" if which else "go-live date"
+            for kind, which, day in _milestones(s):
+                name = f"{kind} date ({which})" if which else f"{kind} date"
                 slots[name].append(Value(day.isoformat(), day.isoformat(), s))
     _merge_plain_seats(slots)
     return {
