@@ -496,3 +496,32 @@ def test_the_largest_deal_s_promises_and_dates_fit_the_brief() -> None:
     huge = 100_000
     assert _cap("commitment", huge) + _cap("terms", huge) <= MAX_ITEMS
     assert _cap("timeline", huge) <= MAX_ITEMS
+
+
+def test_a_measure_said_in_two_places_is_one_criterion_with_both_halves() -> None:
+    """Where a measure stands and where it must get to, said apart, make one criterion with its
+    baseline from one sentence and its target from the other, led by the fuller of the two (a
+    target and a date); another measure stays its own."""
+    from briefgen.engines.extractive import ExtractiveEngine
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d")
+    texts = [
+        "Month-end close is 9 days today.",
+        "We should meet again after the audit.",
+        "Month-end close down to 5 days by the Q4 2027 close.",
+        "Touchless invoice rate of 65% by 30 September 2027.",
+    ]
+    sentences = [Sentence("n1", t, "note", "2027-01-05", None, "", i) for i, t in enumerate(texts)]
+    measure = {label: 0.0 for label in LABELS} | {"success_criterion": 0.8, "none": 0.2}
+    none = {label: 0.0 for label in LABELS} | {"none": 1.0}
+    reading = Reading(
+        deal, [], sentences, sentences, [], [], People(deal), _sections=[measure, none, measure, measure]
+    )
+    found = ExtractiveEngine().find(reading)
+    criteria = {f.ids: f.fields for f in found.items if f.section == "success_criteria"}
+    assert set(criteria) == {(2, 0), (3,)}
+    assert (criteria[(2, 0)]["baseline"], criteria[(2, 0)]["target"]) == ("9 days", "5 days")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -195,13 +196,14 @@ class ExtractiveEngine(Engine):
         out = Findings(engine=self.name)
         out.items += people_findings(reading)
         criteria = [(s, criterion_fields(s, side_of)) for s in by_label["success_criterion"]]
+        measured = _measures(criteria, reading)
         goals = [Finding("goals", (s.order,)) for s in by_label["goal"]]
         if not goals:
             # A target the customer set is the outcome they bought for: when nothing else
             # states a goal, their own measures do.
             goals = [Finding("goals", (s.order,)) for s, f in criteria if f["stated_by_customer"]][:3]
         out.items += goals
-        out.items += [Finding("success_criteria", (s.order,), fields=f) for s, f in criteria]
+        out.items += [Finding("success_criteria", ids, fields=f) for ids, f in measured]
         texts = {p.source_id: p.text for p in reading.passages}
         by_order = {s.order: s for s in reading.sentences}
         for s in by_label["risk"]:
@@ -219,6 +221,67 @@ class ExtractiveEngine(Engine):
             for s in _still_open(by_label["next_step"], reading)[-OPEN_STEPS:]
         ]
         return out
+
+
+# A measure is often said in two places: where it stands ("9% of log entries are missing") and,
+# elsewhere, where it must get to ("under 2% by the September audit"). Two such sentences at least
+# this close in meaning are one criterion: one item with both quotes, its baseline from one and
+# its target from the other.
+# Measured on dev at 0.5: criteria with a target and a due date 16.1 -> 18.8%, criteria found
+# 41.7 -> 42.6%, their precision 70.4 -> 69.1% (two useful halves are now one item). A
+# sentence the classifier gives less than HALF_FLOOR of being a measure is no half of one.
+HALF_SIMILARITY = 0.5
+HALF_FLOOR = 0.1
+_HALVES = ("target", "baseline")
+
+
+def _filled(fields: dict[str, Any]) -> int:
+    return sum(1 for k in (*_HALVES, "due") if fields.get(k))
+
+
+def _measures(
+    criteria: list[tuple[Sentence, dict[str, Any]]], reading: Reading
+) -> list[tuple[tuple[int, ...], dict[str, Any]]]:
+    """The criteria as items: each with the sentence that states its missing target or baseline,
+    another criterion first (the two become one item) or else any sentence of the deal."""
+    row = {x.order: i for i, x in enumerate(reading.usable)}
+    mine = {s.order: f for s, f in criteria}
+    merged_away: set[int] = set()
+    out: list[tuple[tuple[int, ...], dict[str, Any]]] = []
+    for s, fields in criteria:
+        if s.order in merged_away:
+            continue
+        wants = [k for k in _HALVES if not fields.get(k)]
+        if not wants:
+            out.append(((s.order,), fields))
+            continue
+        sims = reading.vectors @ reading.vectors[row[s.order]]
+        best: tuple[bool, float, Sentence, dict[str, Any]] | None = None
+        for i, other in enumerate(reading.usable):
+            if other.order == s.order or other.order in merged_away or sims[i] < HALF_SIMILARITY:
+                continue
+            if not re.search(r"\d", other.text) or reading.sections[i]["success_criterion"] < HALF_FLOOR:
+                continue
+            theirs = mine.get(other.order) or criterion_fields(other, reading.side_of)
+            candidate = (other.order in mine, float(sims[i]), other, theirs)
+            if any(theirs.get(k) for k in wants) and (best is None or candidate[:2] > best[:2]):
+                best = candidate
+        if best is None:
+            out.append(((s.order,), fields))
+            continue
+        _, _, other, theirs = best
+        lead, lead_fields, half, half_fields = s, fields, other, theirs
+        if other.order in mine:
+            merged_away.add(other.order)
+            out = [(ids, f) for ids, f in out if other.order not in ids]
+            if _filled(theirs) > _filled(fields):  # the fuller statement leads the item
+                lead, lead_fields, half, half_fields = other, theirs, s, fields
+        both = dict(lead_fields)
+        for k in (*_HALVES, "due"):
+            if not both.get(k) and half_fields.get(k):
+                both[k] = half_fields[k]
+        out.append(((lead.order, half.order), both))
+    return out
 
 
 def people_findings(reading: Reading) -> list[Finding]:
