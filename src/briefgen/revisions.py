@@ -189,9 +189,8 @@ def _period(after: str) -> str:
 
 def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
     """The amounts a line states as a price or fee: (slot, amount, former, said with its period).
-    A list or a rival's
-    price is no value. "was X", "X → Y" and a table row's earlier column make X a former value
-    of Y's slot; "from X to Y" gives Y the slot of X."""
+    A list or a rival's price is no value. "was X", "X → Y" and a table row's earlier column make
+    X a former value of Y's slot; "from X to Y" gives Y the slot of X."""
     found = [m for m in find_money(text) if not _LIST.search(text[max(0, m.start - 24) : m.start])]
     slots: list[str] = []
     former: list[bool] = []
@@ -257,6 +256,7 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
     `terms`: the sentences that state the deal's own commercial terms (by the section
     classifier), so that a competitor's quote or a budget figure is not read as our price."""
     slots: Slots = defaultdict(list)
+    counted: set[str] = set()
     stated = [s for s in sentences if s.order in terms]
     units = {u for s in stated for m in find_money(s.text) if (u := _unit(s.text, m)) and u != "each"}
     for s in sentences:
@@ -276,6 +276,7 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
                     slots[slot].append(Value(money.phrase, key(money), s))
             for slot, shown, count in _seats(text, units):
                 slots[slot].append(Value(shown, str(count), s))
+                counted.add(slot)
         if _WAIVED.search(text) and _ONE_OFF.search(text) and (s.order in terms or find_money(text)):
             slots[_FEE].append(Value("waived", "waived", s))
         term = _term(text, s.order in terms)
@@ -285,18 +286,18 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
             for kind, which, day in _milestones(s):
                 name = f"{kind} date ({which})" if which else f"{kind} date"
                 slots[name].append(Value(day.isoformat(), day.isoformat(), s))
-    _merge_plain_seats(slots)
+    _merge_plain_seats(slots, counted)
     return {
         name: sorted(values, key=lambda v: (v.sentence.date or "", v.sentence.order))
         for name, values in slots.items()
     }
 
 
-def _merge_plain_seats(slots: Slots) -> None:
+def _merge_plain_seats(slots: Slots, counted: set[str]) -> None:
     """ "60 tech seats" then "74 seats": when a deal sells one kind of a unit, a count that does not
-    name its kind is of that kind."""
-    for plain in [n for n in slots if n == "seats" or (n.endswith("s") and " " not in n and n != "price")]:
-        kinds = [n for n in slots if n.startswith(f"{plain} (")]
+    name its kind is of that kind. `counted`: the slots of counts."""
+    for plain in [n for n in counted if "(" not in n]:
+        kinds = [n for n in counted if n.startswith(f"{plain} (")]
         if len(kinds) == 1:
             slots[kinds[0]] += slots.pop(plain)
 
