@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -80,6 +81,11 @@ class Reading:
         if self._vectors is None:
             self._vectors = vectors([s.text for s in self.usable])
         return self._vectors
+
+    @cached_property
+    def rows(self) -> dict[int, int]:
+        """Each usable sentence's row in `sections` and `vectors`, by its number."""
+        return {s.order: i for i, s in enumerate(self.usable)}
 
     def likely(self, label: str, floor: float) -> set[int]:
         """Numbers of the usable sentences at least `floor` likely to be `label`."""

@@ -154,10 +154,19 @@ _FEE = "implementation fee"
 _REPLACED = ("price", _FEE, "term")
 
 
+def _end(money: Money) -> int:
+    return money.start + len(money.phrase)
+
+
+def _before(text: str, money: Money) -> str:
+    """The words just before an amount, where "list is" or "was" says what it is."""
+    return text[max(0, money.start - 24) : money.start]
+
+
 def _unit(text: str, money: Money) -> str:
     """The unit `money` is a price per, "" for a total. A period ("/yr", "per month") is skipped:
     "$14 per month per user" is per user, "$50,400 / year" a total."""
-    at = money.start + len(money.phrase)
+    at = _end(money)
     for _ in range(3):
         m = _PER.match(text, at)
         if not m:
@@ -167,10 +176,6 @@ def _unit(text: str, money: Money) -> str:
             return unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
         at = m.end()
     return ""
-
-
-def _end(money: Money) -> int:
-    return money.start + len(money.phrase)
 
 
 # Not a count's unit ("12-month term"): a period said of the amount itself.
@@ -191,16 +196,16 @@ def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
     """The amounts a line states as a price or fee: (slot, amount, former, said with its period).
     A list or a rival's price is no value. "was X", "X → Y" and a table row's earlier column make
     X a former value of Y's slot; "from X to Y" gives Y the slot of X."""
-    found = [m for m in find_money(text) if not _LIST.search(text[max(0, m.start - 24) : m.start])]
+    found = [m for m in find_money(text) if not _LIST.search(_before(text, m))]
     slots: list[str] = []
     former: list[bool] = []
     dated: list[bool] = []
     for i, m in enumerate(found):
         # A one-off fee is named between the amount before and this one, or right after it.
         since = text[_end(found[i - 1]) if i else 0 : m.start]
-        until = text[_end(m) : found[i + 1].start if i + 1 < len(found) else len(text)].lstrip(" (,-–")
-        unit, period = _unit(text, m), _period(text[_end(m) : _end(m) + len(until) + 5])
-        fee = _ONE_OFF.search(since) or _ONE_OFF.match(until)
+        after = text[_end(m) : found[i + 1].start if i + 1 < len(found) else len(text)]
+        unit, period = _unit(text, m), _period(after)
+        fee = _ONE_OFF.search(since) or _ONE_OFF.match(after.lstrip(" (,-–"))
         # A monthly total is no revision of a yearly one ("$109/mo, or $1,090/yr").
         slots.append(
             _FEE
@@ -212,7 +217,7 @@ def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
             else "price"
         )
         dated.append(bool(period))
-        former.append(bool(_WAS.search(text[max(0, m.start - 24) : m.start])))
+        former.append(bool(_WAS.search(_before(text, m))))
     # "the $13 rate ... stays at $13/user": a bare amount equal to a unit price beside it is that.
     per_unit = {m.value: s for m, s in zip(found, slots, strict=True) if s.startswith("price per ")}
     slots = [per_unit.get(m.value, s) if s == "price" else s for m, s in zip(found, slots, strict=True)]

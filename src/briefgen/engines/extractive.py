@@ -129,7 +129,7 @@ def _sections(
         likeliest = best[label]
         if not scored[label] and likeliest is not None and likeliest[0] >= ESSENTIAL_CONFIDENCE:
             scored[label].append(likeliest)
-    row = {s.order: i for i, s in enumerate(reading.usable)}
+    row = reading.rows
     vectors = reading.vectors
 
     def rank(found: tuple[float, Sentence]) -> float:
@@ -244,7 +244,6 @@ def _measures(
 ) -> list[tuple[tuple[int, ...], dict[str, Any]]]:
     """The criteria as items: each with the sentence that states its missing target or baseline,
     another criterion first (the two become one item) or else any sentence of the deal."""
-    row = {x.order: i for i, x in enumerate(reading.usable)}
     mine = {s.order: f for s, f in criteria}
     merged_away: set[int] = set()
     joined: set[int] = set()  # sentences already one half of an item: never a half again
@@ -256,7 +255,7 @@ def _measures(
         if not wants:
             out.append(((s.order,), fields))
             continue
-        sims = reading.vectors @ reading.vectors[row[s.order]]
+        sims = reading.vectors @ reading.vectors[reading.rows[s.order]]
         best: tuple[bool, float, Sentence, dict[str, Any]] | None = None
         for i, other in enumerate(reading.usable):
             if other.order == s.order or other.order in merged_away | joined or sims[i] < HALF_SIMILARITY:
