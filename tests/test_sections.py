@@ -46,6 +46,30 @@ def test_fit_separates_simple_classes() -> None:
     assert set(LABELS) >= {"goal", "none", "risk"}
 
 
+def test_word_features_count_words_and_pairs_the_bank_shares() -> None:
+    """A word or pair only a few sentences use is no column; each sentence's row has one length
+    however many words it has; numbers are one word and letters need not be ASCII."""
+    from briefgen.sections import WORD_WEIGHT, vocabulary, word_features, words
+
+    assert words("Nobody has been named, 3 weeks.") >= {"nobody", "has been", "0", "0 weeks"}
+    assert "don't" in words("We don't have an API") and "müller" in words("Frau Müller signs")
+    texts = ["only one admin", "only one admin today", "only the admin", "one admin left"]
+    vocab = vocabulary(texts, min_sentences=3)
+    assert vocab == ("admin", "one", "one admin", "only")
+    x = word_features(["Only ONE admin", "the weather"], vocab)
+    assert np.allclose(np.linalg.norm(x[0]), WORD_WEIGHT) and not x[1].any()
+    assert x[0, vocab.index("one admin")] > 0
+
+
+def test_shipped_model_reads_its_own_vocabulary() -> None:
+    """The weights have one row per feature: the sentence's, then one per word of its vocabulary."""
+    from briefgen.sections import features
+
+    m = SectionModel.load(MODEL_PATH)
+    assert len(m.vocab) > 1000
+    assert m.weights.shape[0] == features(["a line"]).shape[1] + len(m.vocab)
+
+
 def test_quoted_replies_become_messages_in_several_languages() -> None:
     body = (
         "Einverstanden, bitte Vertrag schicken.\n\n"
