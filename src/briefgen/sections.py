@@ -218,7 +218,7 @@ class SectionModel:
     bank_hash: str = ""
     bank_vectors: np.ndarray | None = None  # (sentences, 384), float16
     bank_labels: np.ndarray | None = None  # (sentences,)
-    vocab: tuple[str, ...] = ()  # the word features' columns, after `features`'
+    vocab: tuple[str, ...] = ()  # one weight row each, after the rows of `features`
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         linear = _softmax(np.asarray(x @ self.weights + self.bias))
@@ -372,7 +372,7 @@ def train(folder: Path, out: Path = MODEL_PATH, report: bool = True) -> dict[str
     for writer in writers:
         test = np.array([r["writer"] == writer for r in rows])
         # The held-out writer's words are no part of the vocabulary either.
-        vocab = vocabulary([t for t, out in zip(texts, test, strict=True) if not out])
+        vocab = vocabulary([t for t, held_out in zip(texts, test, strict=True) if not held_out])
         xw = np.hstack([x, word_features(texts, vocab)])
         w, b = fit(xw[~test], y[~test], len(LABELS))
         part = SectionModel(w, b, LABELS, "", x[~test, :384], y[~test], vocab)
