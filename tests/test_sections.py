@@ -70,6 +70,45 @@ def test_shipped_model_reads_its_own_vocabulary() -> None:
     assert m.weights.shape[0] == features(["a line"]).shape[1] + len(m.vocab)
 
 
+def test_training_writes_a_model_that_reads_its_words(tmp_path: Path) -> None:
+    """`train` on a small bank of two writers: the saved model's vocabulary is the bank's words
+    used often enough, its weights have a row for each, and it classifies with them."""
+    import json
+
+    from briefgen.sections import features, train
+
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    lines = {
+        "writer-x": [
+            ("Only one person there knows the old system.", "risk"),
+            ("Nobody there has time for the migration.", "risk"),
+            ("Only the night shift has no training yet.", "risk"),
+            ("We will run two training days on site.", "commitment"),
+            ("We will send the import template this week.", "commitment"),
+            ("We will waive the setup fee.", "commitment"),
+        ],
+        "writer-y": [
+            ("Only their finance lead can approve it and nobody else.", "risk"),
+            ("Nobody has been named to own the rollout.", "risk"),
+            ("Only two admins know the payroll side and nobody documents it.", "risk"),
+            ("It works only on the office wifi; nobody has tried it offline.", "risk"),
+            ("We will host the data in the EU region.", "commitment"),
+            ("We will give them a sandbox for testing.", "commitment"),
+        ],
+    }
+    for writer, rows in lines.items():
+        (bank / f"{writer}.jsonl").write_text(
+            "".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in rows), encoding="utf-8"
+        )
+    out = tmp_path / "model.npz"
+    result = train(bank, out=out, report=False)
+    assert set(result["held_out_writer_accuracy"]) == {"writer-x", "writer-y"}
+    m = SectionModel.load(out)
+    assert {"we will", "only", "nobody"} <= set(m.vocab) and "sandbox" not in m.vocab
+    assert m.weights.shape[0] == features(["a line"]).shape[1] + len(m.vocab)
+
+
 def test_quoted_replies_become_messages_in_several_languages() -> None:
     body = (
         "Einverstanden, bitte Vertrag schicken.\n\n"
