@@ -72,7 +72,7 @@ def test_shipped_model_reads_its_own_vocabulary() -> None:
 
 def test_training_writes_a_model_that_reads_its_words(tmp_path: Path) -> None:
     """`train` on a small bank of two writers: the saved model's vocabulary is the bank's words
-    used often enough, its weights have a row for each, and it classifies with them."""
+    used often enough, and its weights have a row for each."""
     import json
 
     from briefgen.sections import features, train

@@ -17,7 +17,7 @@ import json
 import re
 import sys
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -184,10 +184,7 @@ def words(text: str) -> set[str]:
 
 
 def vocabulary(texts: list[str], min_sentences: int = WORD_MIN_SENTENCES) -> tuple[str, ...]:
-    seen: dict[str, int] = {}
-    for t in texts:
-        for w in words(t):
-            seen[w] = seen.get(w, 0) + 1
+    seen = Counter(w for t in texts for w in words(t))
     return tuple(sorted(w for w, n in seen.items() if n >= min_sentences))
 
 

@@ -256,9 +256,10 @@ def _measures(
             out.append(((s.order,), fields))
             continue
         sims = reading.vectors @ reading.vectors[reading.rows[s.order]]
+        taken = merged_away | joined
         best: tuple[bool, float, Sentence, dict[str, Any]] | None = None
         for i, other in enumerate(reading.usable):
-            if other.order == s.order or other.order in merged_away | joined or sims[i] < HALF_SIMILARITY:
+            if other.order == s.order or other.order in taken or sims[i] < HALF_SIMILARITY:
                 continue
             if not re.search(r"\d", other.text) or reading.sections[i]["success_criterion"] < HALF_FLOOR:
                 continue
