@@ -35,6 +35,16 @@ def test_chat_lines_name_their_author_and_keep_the_label_out_of_the_words() -> N
     assert "[10:02] ola.haugen: I handle the invoices."[stamped.text_start :] == "I handle the invoices."
     whatsapp = read_line("12/03/2027, 09:14 - Kit Moss: pallets are back")
     assert whatsapp is not None and whatsapp.author == "Kit Moss"
+    # an in-app chat that writes the day out: the stamp is when it was said, not a date it names
+    spelled = "[9 Apr 2027 13:31] Lucy: ok reuploaded, 247 rows now"
+    lucy = read_line(spelled)
+    assert (
+        lucy is not None
+        and lucy.author == "Lucy"
+        and spelled[lucy.text_start :] == "ok reuploaded, 247 rows now"
+    )
+    us = read_line("[Apr 9, 2027 1:36 PM] Sam A.: booked")
+    assert us is not None and us.author == "Sam A."
     header = read_line("Nadia Brook  9:12 AM")
     assert header is not None and header.header and header.author == "Nadia Brook"
     bot = read_line("Workbench Bot  APP  9:00 AM")
@@ -55,6 +65,18 @@ def test_a_chat_note_has_speakers_and_people_on_their_sides() -> None:
     assert names.get("Nadia Brook") is Side.vendor
     assert "Workbench Bot" not in names
     assert reading.side_of["nadia.brook"] is Side.vendor
+
+
+def test_a_chat_author_with_an_initial_for_a_surname_is_the_one_person_it_fits() -> None:
+    deal = Deal(deal_id="d", account="Kowhai Pallets", owner="Sam Aldous")
+    people = People(deal)
+    people.add("Sam Aldous", email="sam@vendor.example")
+    people.add("Lucy Ng")
+    found = people.find("Sam A.")
+    assert found is not None and found.name == "Sam Aldous"
+    assert people.find("Sam B.") is None
+    people.add("Sam Avery")
+    assert people.find("Sam A.") is None  # two fit: neither is named
 
 
 def test_names_as_labels_and_headers_write_them() -> None:

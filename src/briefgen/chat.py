@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _TIME = r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?"
-_DATE = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
+# 12/03/2027, 2027-03-12, 9 Apr 2027, Apr 9, 2027
+_DATE = r"(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
 _AUTHOR = r"[^\s:\[\]][^:\[\]]{0,40}?"
-# "[08:47] tess.okafor: text", "[12/03/2027, 09:14:05] Dan: text", "12/03/27, 09:14 - Dan: text"
+# "[08:47] tess.okafor: text", "[12/03/2027, 09:14:05] Dan: text", "12/03/27, 09:14 - Dan: text",
+# "[9 Apr 2027 13:31] Lucy: text"
 _STAMPED = re.compile(
     rf"^\[?(?:{_DATE},?\s+)?{_TIME}\]?\s*(?:-\s*)?(?P<author>{_AUTHOR}):\s+(?=\S)",
 )

@@ -373,6 +373,18 @@ class People:
                 ]
             if len(matches) == 1:
                 return matches[0]
+        elif len(parts) == 2 and len(parts[1].rstrip(".")) == 1:
+            # "Sam A." in a chat is the Sam Aldous of the mails, when he is the only one.
+            initial = parts[1][0]
+            matches = [
+                p
+                for p in self.people.values()
+                if len(words := fold(p.name).split()) > 1
+                and words[-1].startswith(initial)
+                and (words[0] == parts[0] or same_first_name(parts[0], words[0]))
+            ]
+            if len(matches) == 1:
+                return matches[0]
         else:
             shorts = [p for p in self.people.values() if len(p.name.split()) == 1]
             named = [p for p in shorts if fold(p.name) == parts[0]] or [
