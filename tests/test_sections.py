@@ -298,32 +298,32 @@ def test_headings_name_sections_by_meaning() -> None:
 
 
 def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
-    """Under "Action items" a terse line the classifier reads as a next step, but below that
-    section's floor, is kept; the same line under no heading is not."""
-    from briefgen.engines.extractive import FLOORS, MIN_CONFIDENCE, _sections
+    """Under "Commitments we made" a terse line the classifier reads as a commitment, but below
+    its usual confidence, is kept; the same line under no heading is not."""
+    from briefgen.engines.extractive import MIN_CONFIDENCE, _sections
     from briefgen.people import People
     from briefgen.reading import Reading
     from briefgen.schema import Deal
     from briefgen.sentences import Sentence
 
     deal = Deal(deal_id="d")
-    unsure = {label: 0.0 for label in LABELS} | {"next_step": 0.24, "none": 0.2, "people": 0.18}
-    assert unsure["next_step"] < FLOORS.get("next_step", MIN_CONFIDENCE)
+    unsure = {label: 0.0 for label in LABELS} | {"commitment": 0.22, "none": 0.2, "next_step": 0.18}
+    assert unsure["commitment"] < MIN_CONFIDENCE
 
     def kept(heading: str) -> list[str]:
         s = Sentence("n1", "biweekly check-in thru rollout", "note", "2027-01-05", None, heading, 0)
         reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[dict(unsure)])
-        return [x.text for x in _sections(reading)["next_step"]]
+        return [x.text for x in _sections(reading)["commitment"]]
 
-    assert kept("action items") == ["biweekly check-in thru rollout"]
+    assert kept("commitments we made") == ["biweekly check-in thru rollout"]
     assert kept("") == []
 
 
-def test_a_line_is_a_candidate_for_every_section_it_reaches_the_floor_of() -> None:
-    """A line read first as a dated event is listed as a promise too when the classifier gives
-    that the promise floor, and as a risk at a far lower reading (a hard date is often a risk
-    said plainly); a next-step reading as high as the promise one is below its own floor."""
-    from briefgen.engines.extractive import FLOORS, MIN_CONFIDENCE, _sections
+def test_a_close_second_reading_as_promise_or_dated_event_lists_a_line_in_both() -> None:
+    """A line read first as a timeline event, a promise a close second, is listed in both, and
+    so is a promise with a dated event a close second; a risk as unsure as that second reading
+    is not added to the risks."""
+    from briefgen.engines.extractive import SECOND_CONFIDENCE, _sections
     from briefgen.people import People
     from briefgen.reading import Reading
     from briefgen.schema import Deal
@@ -332,19 +332,18 @@ def test_a_line_is_a_candidate_for_every_section_it_reaches_the_floor_of() -> No
     deal = Deal(deal_id="d")
     line = "Tomasz runs the payroll parallel test with you in the week of 12 April"
 
-    def sections(**readings: float) -> dict[str, list[str]]:
-        probs = {label: 0.0 for label in LABELS} | {"timeline": 0.5, "none": 0.1} | readings
+    def sections(second: str, first: str = "timeline") -> dict[str, list[str]]:
+        probs = {label: 0.0 for label in LABELS} | {first: 0.55, second: 0.22, "none": 0.2}
+        assert probs[second] < SECOND_CONFIDENCE
         s = Sentence("n1", line, "note", None, None, "", 0)
         reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[probs])
         return {k: [x.text for x in v] for k, v in _sections(reading).items()}
 
-    assert FLOORS["commitment"] <= 0.22 < MIN_CONFIDENCE
-    listed = sections(commitment=0.22)
-    assert listed["timeline"] == listed["commitment"] == [line]
-    assert sections(commitment=0.15)["commitment"] == []
-    assert sections(risk=0.08)["risk"] == [line]
-    assert sections(risk=0.02)["risk"] == []
-    assert sections(next_step=0.22)["next_step"] == []
+    both = sections("commitment")
+    assert both["timeline"] == both["commitment"] == [line]
+    both = sections("timeline", first="commitment")
+    assert both["timeline"] == both["commitment"] == [line]
+    assert sections("risk")["risk"] == []
 
 
 def test_a_later_fuller_line_takes_a_capped_place_before_an_earlier_fragment() -> None:
