@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from briefgen.errors import ConfigError
 from briefgen.ingest.threads import display_name, unwrap_thread
 from briefgen.sections import LABELS, MODEL_PATH, SectionModel, bank_hash, classify, fit, load_bank
 
@@ -107,6 +108,11 @@ def test_training_writes_a_model_that_reads_its_words(tmp_path: Path) -> None:
     m = SectionModel.load(out)
     assert {"we will", "only", "nobody"} <= set(m.vocab) and "sandbox" not in m.vocab
     assert m.weights.shape[0] == features(["a line"]).shape[1] + len(m.vocab)
+    # Measuring some writers only: the others are not held out, a writer not in the bank is named.
+    only = train(bank, out=out, report=False, held_out=("writer-y",))
+    assert set(only["held_out_writer_accuracy"]) == {"writer-y"}
+    with pytest.raises(ConfigError, match="writer-z"):
+        train(bank, out=out, report=False, held_out=("writer-z",))
 
 
 def test_quoted_replies_become_messages_in_several_languages() -> None:
