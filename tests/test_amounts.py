@@ -23,6 +23,8 @@ from briefgen.sentences import Sentence
         ("R$ 35,00 per employee", "BRL", "35"),
         ("Rp 1.150.000 per outlet", "IDR", "1150000"),
         ("₹66 lakh at list", "INR", "6600000"),
+        ("that's 2500 euros a year", "EUR", "2500"),
+        ("300 Dollars per site", "USD", "300"),
     ],
 )
 def test_amounts(text: str, currency: str, value: str) -> None:
@@ -193,3 +195,36 @@ def test_a_kick_off_a_pilot_and_a_trial_are_moved_like_a_go_live() -> None:
     assert [(c.field, c.previous, c.current) for c in changes] == [
         ("kick-off date", "2027-03-22", "2027-03-29")
     ]
+
+
+def test_numbers_said_in_words_are_revised_like_digits() -> None:
+    """A call says the first count and price in words, the order form the final ones in digits:
+    a revision all the same. The quotes keep the words; a weight in pounds is no price."""
+    call = _s(
+        0,
+        "So for thirty-eight clinics we'd be at three hundred and thirty-nine dollars per clinic a month.",
+        "2026-11-17",
+    )
+    order = _s(1, "41 clinics at $319 per clinic per month, 24-month term.", "2026-12-21")
+    changes = {c.field: c for c in revisions([call, order], terms={0, 1})}
+    assert (changes["price per clinic"].previous, changes["price per clinic"].current) == (
+        "339 dollars",
+        "$319",
+    )
+    assert (changes["clinics"].previous, changes["clinics"].current) == ("38 clinics", "41 clinics")
+    assert changes["clinics"].evidence[0].quote == call.text
+    assert find_money("we ship about 400 pounds of honey a week") == []
+
+
+def test_numerals_reads_number_words_but_keeps_zero_and_words_that_are_not_numbers() -> None:
+    from briefgen.numerals import numerals
+
+    assert (
+        numerals("cut handovers from forty minutes to under fifteen")
+        == "cut handovers from 40 minutes to under 15"
+    )
+    assert numerals("a hundred and twenty distributors, sixty percent of them abroad") == (
+        "a 120 distributors, 60% of them abroad"
+    )
+    assert numerals("zero double-bookings, a one-off fee") == "zero double-bookings, a one-off fee"
+    assert numerals("under two errors a week") == "under 2 errors a week"

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "R$": "BRL", "Rp": "IDR"}
+# Said rather than written ("two thousand euros" on a call, as digits once `numerals` read it):
+# only after the amount, and only names no other sense of the word has ("pounds" weighs honey).
+_NAMES = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD"}
 _CODES = r"USD|EUR|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|JPY|INR|BRL|MXN|ZAR|IDR"
 _CURRENCY = rf"(?:R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
 # Digits with thousands separators (",", ".", "'", thin or plain space) and a decimal part.
@@ -18,7 +21,7 @@ _NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:[,.'’  ]\d{3}){1,5}(?:[.,]\d{1,2})?|\d{1,1
 _SCALE = r"(?:\s?(?:[kK]\b|[mM]\b|million\b|mio\.?|Mio\.?|bn\b|billion\b|lakh\b|crore\b))?"
 MONEY_RE = re.compile(
     rf"(?P<pre>{_CURRENCY})\s?(?P<n1>{_NUMBER})(?P<s1>{_SCALE})"
-    rf"|(?P<n2>{_NUMBER})(?P<s2>{_SCALE})\s?(?P<post>{_CURRENCY})"
+    rf"|(?P<n2>{_NUMBER})(?P<s2>{_SCALE})\s?(?P<post>{_CURRENCY}|\b(?i:euros?|dollars?)\b)"
 )
 _SCALES = {
     "k": Decimal(1_000),
@@ -64,7 +67,8 @@ def find_money(text: str) -> list[Money]:
         value *= _SCALES.get(scale, Decimal(1))
         raw = m.group(0)
         start = m.start() + len(raw) - len(raw.lstrip())
-        out.append(Money(raw.strip(), _SYMBOLS.get(symbol, symbol.upper()), value, start))
+        currency = _SYMBOLS.get(symbol) or _NAMES.get(symbol.lower()) or symbol.upper()
+        out.append(Money(raw.strip(), currency, value, start))
     return out
 
 

@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 from . import cues
-from .dates import BY_DATE_RE, find_dates, parse_date, spoken_numbers
+from .dates import BY_DATE_RE, find_dates, parse_date
+from .numerals import numerals
 from .schema import RiskCategory, Severity, Side
 from .sentences import Sentence
 
@@ -35,7 +36,7 @@ _DUE_END = re.compile(
 
 def criterion_fields(s: Sentence, side_of: dict[str, Side]) -> dict[str, Any]:
     """Metric, baseline, target and due date of a measure, and whether the customer set it."""
-    text = spoken_numbers(s.text)
+    text = numerals(s.text)
     baseline = target = None
     m = _FROM_TO.search(text)
     if m:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from .amounts import Money, find_money, key
 from .dates import date_spans, is_date_word, parse_date
+from .numerals import numerals
 from .reading import text_key
 from .schema import Change, Evidence
 from .sentences import Sentence
@@ -262,10 +263,10 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
     classifier), so that a competitor's quote or a budget figure is not read as our price."""
     slots: Slots = defaultdict(list)
     counted: set[str] = set()
-    stated = [s for s in sentences if s.order in terms]
-    units = {u for s in stated for m in find_money(s.text) if (u := _unit(s.text, m)) and u != "each"}
+    stated = [numerals(s.text) for s in sentences if s.order in terms]
+    units = {u for t in stated for m in find_money(t) if (u := _unit(t, m)) and u != "each"}
     for s in sentences:
-        text = s.text
+        text = numerals(s.text)  # "thirty-eight clinics" on the call, "41 clinics" on the order form
         if s.order in terms:
             priced = _prices(text)
             if priced and (_PRICE_WORDS.search(text) or any(p[0].startswith("price per") for p in priced)):
@@ -287,7 +288,7 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
         term = _term(text, s.order in terms)
         if term:
             slots["term"].append(Value(term[0], term[1], s))
-        if not re.search(r"\b(?:first|the rest)\b", text, re.I):
+        if not re.search(r"\b(?:first|the rest)\b", s.text, re.I):
             for kind, which, day in _milestones(s):
                 name = f"{kind} date ({which})" if which else f"{kind} date"
                 slots[name].append(Value(day.isoformat(), day.isoformat(), s))
