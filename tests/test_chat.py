@@ -67,6 +67,31 @@ def test_a_chat_note_has_speakers_and_people_on_their_sides() -> None:
     assert reading.side_of["nadia.brook"] is Side.vendor
 
 
+def test_each_message_is_dated_by_the_day_line_or_stamp_above_it() -> None:
+    """An export runs over weeks under one file date: a day line between messages, with or
+    without its year, or a stamp that writes the day, dates the messages below it; a plan's
+    "new go-live Tue 1 June" then has its year and its place in the deal's order."""
+    export = (
+        "Slack export, #deal-fenwick\n\n"
+        "=== 2027-02-15 ===\n"
+        "[09:41] @ben.okoro: proposal out, go-live target Tue 4 May, 45 named users\n"
+        "[10:02] @lena.f: looks fine, the night shift training is in there\n\n"
+        "──── Wednesday, February 24th ────\n"
+        "[11:30] @ben.okoro: spoke to Morag, new go-live Tue 1 June, she is fine with it\n"
+        "[12 Mar 2027 09:14] Dan: signed copy is in the folder, thanks all\n"
+    )
+    note = Passage("n1", export, "note", "slack export", "2027-01-20")
+    dated = {s.text[:20]: s.date for s in read_deal(Deal(deal_id="d"), [note]).sentences}
+    assert dated["proposal out, go-liv"] == dated["looks fine, the nigh"] == "2027-02-15"
+    assert dated["spoke to Morag, new "] == "2027-02-24"
+    assert dated["signed copy is in th"] == "2027-03-12"
+    from briefgen.revisions import revisions
+
+    sentences = read_deal(Deal(deal_id="d"), [note]).sentences
+    [moved] = [c for c in revisions(sentences, set()) if c.field == "go-live date"]
+    assert (moved.previous, moved.current) == ("2027-05-04", "2027-06-01")
+
+
 def test_a_chat_author_with_an_initial_for_a_surname_is_the_one_person_it_fits() -> None:
     deal = Deal(deal_id="d", account="Kowhai Pallets", owner="Sam Aldous")
     people = People(deal)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
+
+from .dates import find_dates
 
 _TIME = r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?"
 # 12/03/2027, 2027-03-12, 9 Apr 2027, Apr 9, 2027
@@ -76,6 +79,24 @@ def attributed(lines: Iterable[str]) -> Iterator[tuple[str | None, int] | None]:
             yield None, 0
         else:
             yield current, 0
+
+
+def days(lines: Iterable[str], ref: date | None = None, day_first: bool = False) -> Iterator[str | None]:
+    """The day each line of a chat note was written (ISO), as the export says it: a date line
+    between messages ("=== 2027-02-15 ===", "──── Wednesday, February 17th ────") dates the
+    messages below it, and a stamp with a date ("[12/03/2027, 09:14] Dan:") its own line and
+    those below. None until the note names a day; `ref` (the note's own date) gives a day
+    written without its year one."""
+    current: str | None = None
+    for raw in lines:
+        line = raw.strip()
+        stamped = _STAMPED.match(line) if line else None
+        said = line if line and _SEPARATOR.match(line) else line[: stamped.end()] if stamped else ""
+        if said:
+            day = next((value for _, value in find_dates(said, ref, day_first) if value), None)
+            if day is not None:
+                current = day.isoformat()
+        yield current
 
 
 def authors(text: str) -> list[tuple[str, str]]:

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .chat import attributed, is_chat
+from .chat import attributed, days, is_chat
+from .dates import parse_date
 from .passage import Passage
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(]?[A-Z0-9])")
@@ -162,6 +163,8 @@ def split_passage(passage: Passage, order_start: int = 0, day_first: bool = Fals
     )
     # Who wrote each line of a chat note, and where their words begin after the label.
     authors = list(attributed(lines)) if chat else [(None, 0)] * len(lines)
+    # The day each message was written: a chat export runs over weeks under one file date.
+    written = list(days(lines, parse_date(passage.date), day_first)) if chat else [None] * len(lines)
     for at, raw_line in enumerate(lines):
         line = raw_line.strip()
         said = authors[at]
@@ -196,7 +199,7 @@ def split_passage(passage: Passage, order_start: int = 0, day_first: bool = Fals
                     passage.source_id,
                     piece,
                     passage.kind,
-                    passage.date,
+                    written[at] or passage.date,
                     speaker,
                     titled or heading,
                     order,
