@@ -25,6 +25,8 @@ from briefgen.sentences import Sentence
         ("₹66 lakh at list", "INR", "6600000"),
         ("that's 2500 euros a year", "EUR", "2500"),
         ("300 Dollars per site", "USD", "300"),
+        ("SGD 19.68 per user per month", "SGD", "19.68"),
+        ("AED 4,500 a month", "AED", "4500"),
     ],
 )
 def test_amounts(text: str, currency: str, value: str) -> None:
@@ -228,3 +230,17 @@ def test_numerals_reads_number_words_but_keeps_zero_and_words_that_are_not_numbe
     )
     assert numerals("zero double-bookings, a one-off fee") == "zero double-bookings, a one-off fee"
     assert numerals("under two errors a week") == "under 2 errors a week"
+
+
+def test_a_price_for_later_years_is_not_a_revision_of_this_year_s() -> None:
+    """ "Renews at $1,490" and a "Year 2" row say what the customer pays later: the first year's
+    price stays what was sold, and the later price is a fact of its own. A list price set against
+    a unit price ("instead of SGD 24.00") is that unit price's former value."""
+    offer = _s(0, "Annual on Growth is $1,490 (basically 2 months free).", "2027-02-20")
+    final = _s(1, "$1,290 for the first year, paid upfront; it renews at $1,490 a year.", "2027-03-05")
+    changes = [(c.field, c.previous, c.current) for c in revisions([offer, final], terms={0, 1})]
+    assert changes == [("price", "$1,490", "$1,290")]
+    year1 = _s(0, "Year 1: SGD 19.68 per user per month instead of SGD 24.00", "2027-03-02")
+    year2 = _s(1, "Year 2   155 users x SGD 24.00 list, less 10% = SGD 21.60/user/month", "2027-03-02")
+    changes = [(c.field, c.previous, c.current) for c in revisions([year1, year2], terms={0, 1})]
+    assert changes == [("price per user", "SGD 24.00", "SGD 19.68")]

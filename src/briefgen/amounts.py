@@ -12,7 +12,10 @@ _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "R
 # Said rather than written ("two thousand euros" on a call, as digits once `numerals` read it):
 # only after the amount, and only names no other sense of the word has ("pounds" weighs honey).
 _NAMES = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD"}
-_CODES = r"USD|EUR|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|JPY|INR|BRL|MXN|ZAR|IDR"
+_CODES = (
+    r"USD|EUR|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|HUF|RON|JPY|INR|BRL|MXN|ZAR|IDR|SGD|HKD|MYR|THB|"
+    r"KRW|CNY|RMB|TWD|AED|SAR|ILS|TRY|CLP|COP|ARS|NGN|KES|EGP"
+)
 _CURRENCY = rf"(?:R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
 # Digits with thousands separators (",", ".", "'", thin or plain space) and a decimal part.
 # Bounded, and started only where a run of digits starts, so that a long run of digits is read

@@ -115,6 +115,17 @@ def _which(text: str, g: re.Match[str], date_at: int | None) -> str:
 _LIST = re.compile(
     r"(?:\blist(?: price)?(?: is| was)?|\bnormally|\busually|\brather than|\bnot)[\s:(]*$", re.I
 )
+# A price for the years after the first ("renews at $1,490", "$21.60 from year 2") is what the
+# customer pays later, not a revision of what they pay now: its own fact.
+_LATER = r"\brenew(?:s|al|ing)?\b|\bafter (?:the first year|year (?:one|1))\b|\b(?:from |in )?year (?:two|2)\b|\bsecond year\b|\bthereafter\b"
+_RENEWAL = re.compile(_LATER, re.I)
+# ... said before the amount, or right after it and its unit ("$21.60 per user from year 2")
+_RENEWAL_AFTER = re.compile(
+    rf"^[\s(,/–-]*(?:(?:per|/|a|an|each)\s*[a-z]+[\s,)]*)*(?:at |on )?(?:{_LATER})", re.I
+)
+_RENEWAL_PRICE = "renewal price"
+# A row or a line that is about a later year as a whole ("Year 2   155 users x SGD 24.00 list ...").
+_YEAR_ROW = re.compile(r"^\W*(?:year|yr)\s?(?:2|3|two|three)\b", re.I)
 # ... and these what it was before this line revised it ("was AUD 92,400", "down from $14,400").
 _WAS = re.compile(r"(?:\bfrom|\bwas|\bwere|\binstead of)[\s:(]*$", re.I)
 # "39 €/truck/mo → 36 €/truck/mo": an arrow between two amounts of one kind revises the first.
@@ -207,10 +218,13 @@ def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
         after = text[_end(m) : found[i + 1].start if i + 1 < len(found) else len(text)]
         unit, period = _unit(text, m), _period(after)
         fee = _ONE_OFF.search(since) or _ONE_OFF.match(after.lstrip(" (,-–"))
+        later = _YEAR_ROW.match(text) or _RENEWAL.search(since[-40:]) or _RENEWAL_AFTER.match(after)
         # A monthly total is no revision of a yearly one ("$109/mo, or $1,090/yr").
         slots.append(
             _FEE
             if fee
+            else _RENEWAL_PRICE
+            if later
             else f"price per {unit}"
             if unit
             else "monthly price"
@@ -222,6 +236,18 @@ def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
     # "the $13 rate ... stays at $13/user": a bare amount equal to a unit price beside it is that.
     per_unit = {m.value: s for m, s in zip(found, slots, strict=True) if s.startswith("price per ")}
     slots = [per_unit.get(m.value, s) if s == "price" else s for m, s in zip(found, slots, strict=True)]
+    # "SGD 19.68 per user instead of SGD 24.00": a former amount said without its unit is the
+    # former value of the amount it is set against, when the two are of one kind.
+    for i, m in enumerate(found):
+        if former[i] and slots[i] == "price" and i:
+            a = found[i - 1]
+            if (
+                not former[i - 1]
+                and a.currency == m.currency
+                and m.value
+                and Decimal("0.5") <= a.value / m.value <= 2
+            ):
+                slots[i] = slots[i - 1]
     table = text.count("|") >= 2
     for i in range(len(found) - 1):
         a, b = found[i], found[i + 1]

@@ -152,7 +152,11 @@ def _pieces(line: str) -> list[str]:
     return out
 
 
-def split_passage(passage: Passage, order_start: int = 0, day_first: bool = False) -> list[Sentence]:
+def split_passage(
+    passage: Passage, order_start: int = 0, day_first: bool = False, undated: str | None = None
+) -> list[Sentence]:
+    """The passage's sentences, numbered from `order_start`. `undated`: the date a chat export
+    without one of its own reads a day line's month and day in."""
     out: list[Sentence] = []
     heading = ""
     titled = ""  # a title line's heading, for the indented or bulleted block under it
@@ -164,7 +168,8 @@ def split_passage(passage: Passage, order_start: int = 0, day_first: bool = Fals
     # Who wrote each line of a chat note, and where their words begin after the label.
     authors = list(attributed(lines)) if chat else [(None, 0)] * len(lines)
     # The day each message was written: a chat export runs over weeks under one file date.
-    written = list(days(lines, parse_date(passage.date), day_first)) if chat else [None] * len(lines)
+    ref = parse_date(passage.date or undated)
+    written = list(days(lines, ref, day_first)) if chat else [None] * len(lines)
     for at, raw_line in enumerate(lines):
         line = raw_line.strip()
         said = authors[at]
