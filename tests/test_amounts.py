@@ -244,3 +244,16 @@ def test_a_price_for_later_years_is_not_a_revision_of_this_year_s() -> None:
     year2 = _s(1, "Year 2   155 users x SGD 24.00 list, less 10% = SGD 21.60/user/month", "2027-03-02")
     changes = [(c.field, c.previous, c.current) for c in revisions([year1, year2], terms={0, 1})]
     assert changes == [("price per user", "SGD 24.00", "SGD 19.68")]
+
+
+def test_a_count_revised_on_its_own_line_is_a_change() -> None:
+    """ "60 users, not 45" and "4 users (was 3)" state the old count and the new: a change even
+    when no earlier line said the old one; a percentage beside a count is no former count."""
+    line = _s(0, "So in total we need 60 users, not 45.", "2026-11-19")
+    assert [(c.field, c.previous, c.current) for c in revisions([line], terms={0})] == [
+        ("seats", "45 users", "60 users")
+    ]
+    was = _s(0, "4 users (was 3): Tess, Dan and the two weekend staff", "2027-03-05")
+    assert [(c.previous, c.current) for c in revisions([was], terms={0})] == [("3 users", "4 users")]
+    share = _s(0, "60 users, not 45% of them on site", "2026-11-19")
+    assert revisions([share], terms={0}) == []

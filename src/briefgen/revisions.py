@@ -263,11 +263,34 @@ def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
     return list(zip(slots, found, former, dated, strict=True))
 
 
+# A count's former value said beside it: "4 users (was 3)", "60 users, not 45", "from 45 to 60
+# users", "60 users, up from 45".
+_COUNT_WAS_AFTER = re.compile(
+    r"^\s*[(,;]?\s*(?:was|were|not|instead of|up from|down from)\s+(\d{1,3}(?:,\d{3})+|\d{1,6})\b(?![.,]?\d)(?!\s*%)",
+    re.I,
+)
+_COUNT_WAS_BEFORE = re.compile(r"\bfrom\s+(\d{1,3}(?:,\d{3})+|\d{1,6})\s+to\s+$", re.I)
+
+
+def _former_counts(text: str, start: int, end: int) -> list[int]:
+    """The former values a count at text[start:end] is set against on its own line."""
+    out = [
+        int(m.group(1).replace(",", ""))
+        for m in [_COUNT_WAS_BEFORE.search(text[max(0, start - 24) : start])]
+        if m
+    ]
+    after = _COUNT_WAS_AFTER.match(text[end : end + 30])
+    if after:
+        out.append(int(after.group(1).replace(",", "")))
+    return out
+
+
 def _seats(text: str, units: set[str]) -> list[tuple[str, str, int]]:
     """The counts a line sells ("95 technician licences"): (slot, as shown, count), the first of
-    each kind. Headroom ("up to 5 users", "add 20 seats") and deltas ("35 more users") are not."""
+    each kind, each after its former values on the same line. Headroom
+    ("up to 5 users", "add 20 seats") and deltas ("35 more users") are not."""
     names = "|".join(sorted({*_SEAT_UNITS, *units}, key=len, reverse=True))
-    out: dict[str, tuple[str, str, int]] = {}
+    out: dict[str, list[tuple[str, str, int]]] = {}
     for m in re.finditer(
         rf"(?<![\d.,$€£¥₹])(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,6}})\s+(?:(?P<kind>[a-z][a-z-]*)\s+)?(?P<unit>{names})s?\b",
         text,
@@ -279,8 +302,13 @@ def _seats(text: str, units: set[str]) -> list[tuple[str, str, int]]:
         unit = m["unit"].lower().replace("license", "licence")
         noun = "seats" if unit in _SEAT_UNITS else f"{unit}s"
         slot = f"{noun} ({kind})" if kind and kind not in _PLAIN and not kind.isdigit() else noun
-        out.setdefault(slot, (slot, m.group(0), int(m["n"].replace(",", ""))))
-    return list(out.values())
+        if slot not in out:
+            out[slot] = [
+                (slot, f"{n} {m['unit']}{'' if n == 1 else 's'}", n)
+                for n in _former_counts(text, m.start(), m.end())
+            ]
+            out[slot].append((slot, m.group(0), int(m["n"].replace(",", ""))))
+    return [v for values in out.values() for v in values]
 
 
 def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
@@ -306,8 +334,11 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
                         current[slot] = money
                 for slot, money in current.items():
                     slots[slot].append(Value(money.phrase, key(money), s))
-            for slot, shown, count in _seats(text, units):
-                slots[slot].append(Value(shown, str(count), s))
+            seats = _seats(text, units)
+            for i, (slot, shown, count) in enumerate(seats):
+                # a value before another of its slot on this line is that one's former value
+                former = any(later[0] == slot for later in seats[i + 1 :])
+                slots[slot].append(Value(shown, str(count), s, inline=former))
                 counted.add(slot)
         if _WAIVED.search(text) and _ONE_OFF.search(text) and (s.order in terms or find_money(text)):
             slots[_FEE].append(Value("waived", "waived", s))
