@@ -27,6 +27,9 @@ from briefgen.sentences import Sentence
         ("300 Dollars per site", "USD", "300"),
         ("SGD 19.68 per user per month", "SGD", "19.68"),
         ("AED 4,500 a month", "AED", "4500"),
+        ("CAD $990 / month for all 14 staff users", "CAD", "990"),
+        ("NZ$1,090 + GST per year", "NZD", "1090"),
+        ("CA$21,500 for year 1", "CAD", "21500"),
     ],
 )
 def test_amounts(text: str, currency: str, value: str) -> None:
@@ -38,6 +41,9 @@ def test_amounts(text: str, currency: str, value: str) -> None:
 def test_two_spellings_of_one_amount_share_a_key() -> None:
     assert key(find_money("12.500 €")[0]) == key(find_money("EUR 12,500")[0]) == "EUR 12500"
     assert key(find_money("$2.4k")[0]) == key(find_money("$2,400")[0])
+    # a deal that writes its dollar once with its country and after that without
+    assert key(find_money("NZ$1,090")[0]) == key(find_money("$1,090")[0])
+    assert key(find_money("CHF 1,090")[0]) != key(find_money("$1,090")[0])
 
 
 def _s(order: int, text: str, date: str) -> Sentence:
@@ -257,3 +263,14 @@ def test_a_count_revised_on_its_own_line_is_a_change() -> None:
     assert [(c.previous, c.current) for c in revisions([was], terms={0})] == [("3 users", "4 users")]
     share = _s(0, "60 users, not 45% of them on site", "2026-11-19")
     assert revisions([share], terms={0}) == []
+
+
+def test_a_former_price_written_with_its_currency_code_is_the_former_price() -> None:
+    """ "CAD $990 / month (instead of CAD $1,150 / month)": the line states $990; $1,150 is what
+    it replaced, not the price that holds."""
+    line = _s(
+        0,
+        "CAD $990 / month for all 14 staff users (instead of CAD $1,150 / month on the 12-month quote), fixed for 24 months",
+        "2026-11-10",
+    )
+    assert [(c.previous, c.current) for c in revisions([line], terms={0})] == [("CAD $1,150", "CAD $990")]

@@ -16,7 +16,21 @@ _CODES = (
     r"USD|EUR|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|HUF|RON|JPY|INR|BRL|MXN|ZAR|IDR|SGD|HKD|MYR|THB|"
     r"KRW|CNY|RMB|TWD|AED|SAR|ILS|TRY|CLP|COP|ARS|NGN|KES|EGP"
 )
-_CURRENCY = rf"(?:R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
+# A dollar that says whose ("NZ$1,090", "CA$21,500", "S$40"), or a code written before a symbol
+# ("CAD $990", "AUD $1,200"): one currency, not a code and then a US dollar amount.
+_DOLLARS = {
+    "NZ": "NZD",
+    "US": "USD",
+    "CA": "CAD",
+    "C": "CAD",
+    "AU": "AUD",
+    "A": "AUD",
+    "HK": "HKD",
+    "S": "SGD",
+    "MX": "MXN",
+}
+_DOLLAR_CODES = {"USD", *_DOLLARS.values()}
+_CURRENCY = rf"(?:\b(?:{_CODES})\s?[$€£¥]|\b(?:NZ|US|CA|AU|HK|MX|[ACS])\$|R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
 # Digits with thousands separators (",", ".", "'", thin or plain space) and a decimal part.
 # Bounded, and started only where a run of digits starts, so that a long run of digits is read
 # in linear time (tests/security/test_regex_time.py).
@@ -59,6 +73,15 @@ def _number(raw: str) -> Decimal | None:
         return None
 
 
+def _currency(symbol: str) -> str:
+    """ "CAD $" -> CAD, "NZ$" -> NZD, "SGD" -> SGD."""
+    code = re.match(r"[A-Za-z]+", symbol)
+    if code is None:
+        return symbol.upper()
+    letters = code.group(0).upper()
+    return _DOLLARS.get(letters, letters) if symbol.rstrip().endswith("$") and len(letters) < 3 else letters
+
+
 def find_money(text: str) -> list[Money]:
     out = []
     for m in MONEY_RE.finditer(text):
@@ -70,11 +93,13 @@ def find_money(text: str) -> list[Money]:
         value *= _SCALES.get(scale, Decimal(1))
         raw = m.group(0)
         start = m.start() + len(raw) - len(raw.lstrip())
-        currency = _SYMBOLS.get(symbol) or _NAMES.get(symbol.lower()) or symbol.upper()
+        currency = _SYMBOLS.get(symbol) or _NAMES.get(symbol.lower()) or _currency(symbol)
         out.append(Money(raw.strip(), currency, value, start))
     return out
 
 
 def key(money: Money) -> str:
-    """One spelling for equal amounts: "EUR 12500"."""
-    return f"{money.currency} {money.value.normalize():f}"
+    """One spelling for equal amounts: "EUR 12500". Every dollar is one: a deal that writes
+    "NZ$1,090" once and "$1,090" after means the same amount."""
+    currency = "$" if money.currency in _DOLLAR_CODES else money.currency
+    return f"{currency} {money.value.normalize():f}"

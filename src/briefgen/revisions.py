@@ -121,7 +121,7 @@ _LATER = r"\brenew(?:s|al|ing)?\b|\bafter (?:the first year|year (?:one|1))\b|\b
 _RENEWAL = re.compile(_LATER, re.I)
 # ... said before the amount, or right after it and its unit ("$21.60 per user from year 2")
 _RENEWAL_AFTER = re.compile(
-    rf"^[\s(,/–-]*(?:(?:per|/|a|an|each)\s*[a-z]+[\s,)]*)*(?:at |on )?(?:{_LATER})", re.I
+    rf"^[\s(,–-]*+(?:(?:per|/|a|an|each)\s*+[a-z]++[\s,)]++)*+(?:at |on )?(?:{_LATER})", re.I
 )
 _RENEWAL_PRICE = "renewal price"
 # A row or a line that is about a later year as a whole ("Year 2   155 users x SGD 24.00 list ...").
