@@ -293,3 +293,32 @@ def test_an_item_states_a_fact_in_any_one_of_its_fields() -> None:
         update={"risks": [risk.model_copy(update={"description": "the pilot starts late", "evidence": late})]}
     )
     assert score_case(case, other, {"s": "q"}, {}, [], Matcher(None)).precision["risks"] == (0, 1)
+
+
+def test_an_amount_said_in_words_or_a_day_without_its_year_is_supported() -> None:
+    """The brief may state "210000 dollars" read from "two hundred and ten thousand dollars", and
+    "2027-05-04" read from a dateless chat's "Tue 4 May" in the deal's year; neither is made up.
+    An amount or a day no source says is."""
+    from briefgen.evals.metrics import unsupported_entities
+    from briefgen.schema import Change
+
+    ev = [Evidence(source_id="chat", quote="q")]
+    brief = Brief(
+        deal_id="d",
+        summary="",
+        handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+        engine="test",
+        changes=[
+            Change(field="price", previous="210000 dollars", current="$190,000", evidence=ev),
+            Change(field="go-live date", previous="2027-05-04", current="2027-06-01", evidence=ev),
+        ],
+    )
+    sources = {
+        "call": "We were at two hundred and ten thousand dollars; the order form says $190,000.",
+        "chat": "[11:30] ben: new go-live Tue 1 June, not Tue 4 May",
+    }
+    dates = {"call": "2027-02-24", "chat": None}
+    assert unsupported_entities(brief, sources, dates) == []
+    brief.changes[0].previous = "$250,000"
+    brief.changes[1].previous = "2027-05-11"
+    assert unsupported_entities(brief, sources, dates) == ["amount: $250,000", "date: 2027-05-11"]

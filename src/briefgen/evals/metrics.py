@@ -27,6 +27,7 @@ from ..dates import find_dates, parse_date
 from ..embeddings import Embedder
 from ..findings import SECTIONS
 from ..grounding import is_verbatim, normalise
+from ..numerals import numerals
 from ..people import fold
 from ..render import render
 from ..schema import Brief
@@ -276,15 +277,21 @@ def unsupported_entities(
     crm = " ".join(f"{k}: {v}" for k, v in brief.deal.items())
     corpus_norm = normalise(corpus + "\n" + crm)
     known_dates: set[str] = set()
+    # A source without a date (a chat export) reads "Tue 4 May" in the deal's year, as the
+    # reading does: the latest date of any source, or the close date.
+    latest = max((d for d in source_dates.values() if d), default=None) or brief.deal.get("close_date")
     for sid, text in sources.items():
+        ref = parse_date(source_dates.get(sid) or (latest if isinstance(latest, str) else None))
         # Either order of a numeric date: the deal's order is the reading's to decide.
         for day_first in (False, True):
-            for _, d in find_dates(text, parse_date(source_dates.get(sid)), day_first):
+            for _, d in find_dates(text, ref, day_first):
                 if d:
                     known_dates.add(d.isoformat())
     known_dates |= set(_ISO.findall(corpus + crm))
     # Amounts compared by value, so "12.500 €" in a source supports "EUR 12,500" in the brief.
     amounts = {m.value for m in find_money(corpus + "\n" + crm)}
+    # ... and an amount said in words ("two hundred and ten thousand dollars") supports its digits
+    amounts |= {m.value for m in find_money(numerals(corpus))}
     amounts |= {Decimal(d) for d in (_digits(str(brief.deal.get("amount", ""))),) if d}
     amounts |= {Decimal(_digits(m)) for m in re.findall(r"\d[\d,]{2,}", corpus)}
     out: list[str] = []
