@@ -30,7 +30,8 @@ _DOLLARS = {
     "MX": "MXN",
 }
 _DOLLAR_CODES = {"USD", *_DOLLARS.values()}
-_CURRENCY = rf"(?:\b(?:{_CODES})\s?[$€£¥]|\b(?:NZ|US|CA|AU|HK|MX|[ACS])\$|R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
+_COUNTRY_DOLLARS = "|".join(sorted(_DOLLARS, key=len, reverse=True))
+_CURRENCY = rf"(?:\b(?:{_CODES})\s?[$€£¥]|\b(?:{_COUNTRY_DOLLARS})\$|R\$|Rp\b|[$€£¥₹]|\b(?:{_CODES})\b)"
 # Digits with thousands separators (",", ".", "'", thin or plain space) and a decimal part.
 # Bounded, and started only where a run of digits starts, so that a long run of digits is read
 # in linear time (tests/security/test_regex_time.py).
@@ -38,7 +39,7 @@ _NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:[,.'’  ]\d{3}){1,5}(?:[.,]\d{1,2})?|\d{1,1
 _SCALE = r"(?:\s?(?:[kK]\b|[mM]\b|million\b|mio\.?|Mio\.?|bn\b|billion\b|lakh\b|crore\b))?"
 MONEY_RE = re.compile(
     rf"(?P<pre>{_CURRENCY})\s?(?P<n1>{_NUMBER})(?P<s1>{_SCALE})"
-    rf"|(?P<n2>{_NUMBER})(?P<s2>{_SCALE})\s?(?P<post>{_CURRENCY}|\b(?i:euros?|dollars?)\b)"
+    rf"|(?P<n2>{_NUMBER})(?P<s2>{_SCALE})\s?(?P<post>{_CURRENCY}|\b(?i:{'|'.join(_NAMES)})\b)"
 )
 _SCALES = {
     "k": Decimal(1_000),

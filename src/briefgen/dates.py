@@ -282,6 +282,13 @@ def parse_date(value: str | None) -> date | None:
     return None
 
 
+def undated_reference(source_dates: list[str | None], close_date: object = None) -> date | None:
+    """The date a source without one of its own (a chat export) reads "Tue 4 May" in: the
+    latest date any of the deal's sources has, else its close date."""
+    latest = max((d for d in source_dates if d), default=None)
+    return parse_date(latest or (close_date if isinstance(close_date, str) else None))
+
+
 def date_in_name(name: str) -> date | None:
     m = ISO_RE.search(name)
     return _safe(int(m[1]), int(m[2]), int(m[3])) if m else None

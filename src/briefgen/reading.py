@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .dates import numeric_day_first
+from .dates import numeric_day_first, undated_reference
 from .passage import Passage
 from .people import People
 from .safety import find_secrets, is_injection
@@ -100,11 +100,9 @@ def read_deal(deal: Deal, evidence: list[Passage], vendor_domains: tuple[str, ..
     sentences: list[Sentence] = []
     by_passage: list[list[Sentence]] = []
     day_first = numeric_day_first([p.text for p in passages])
-    # A source without a date of its own (a chat export) reads "Wednesday, February 24th" in
-    # the deal's year: the latest date any of its sources has.
-    latest = max((p.date for p in passages if p.date), default=None) or deal.close_date
+    undated = undated_reference([p.date for p in passages], deal.close_date)
     for p in passages:
-        named = resolve_placeholders(p, split_passage(p, len(sentences), day_first, latest), people)
+        named = resolve_placeholders(p, split_passage(p, len(sentences), day_first, undated), people)
         by_passage.append(named)
         sentences.extend(named)
     flagged: list[Sentence] = []

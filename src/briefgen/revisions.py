@@ -204,6 +204,13 @@ def _period(after: str) -> str:
     return "year" if year else ""
 
 
+def _of_one_kind(a: Money, b: Money) -> bool:
+    """Could one amount be the other revised? A revision moves a price by a discount, not by a
+    multiple: "$720 | $68,400" in a row is a unit price and its total, "$319/clinic/mo →
+    $156,948/yr" works one out."""
+    return a.currency == b.currency and bool(b.value) and Decimal("0.5") <= a.value / b.value <= 2
+
+
 def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
     """The amounts a line states as a price or fee: (slot, amount, former, said with its period).
     A list or a rival's price is no value. "was X", "X → Y" and a table row's earlier column make
@@ -238,24 +245,16 @@ def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
     slots = [per_unit.get(m.value, s) if s == "price" else s for m, s in zip(found, slots, strict=True)]
     # "SGD 19.68 per user instead of SGD 24.00": a former amount said without its unit is the
     # former value of the amount it is set against, when the two are of one kind.
-    for i, m in enumerate(found):
-        if former[i] and slots[i] == "price" and i:
-            a = found[i - 1]
-            if (
-                not former[i - 1]
-                and a.currency == m.currency
-                and m.value
-                and Decimal("0.5") <= a.value / m.value <= 2
-            ):
-                slots[i] = slots[i - 1]
+    for i in range(1, len(found)):
+        if former[i] and slots[i] == "price" and not former[i - 1] and _of_one_kind(found[i - 1], found[i]):
+            slots[i] = slots[i - 1]
     table = text.count("|") >= 2
     for i in range(len(found) - 1):
         a, b = found[i], found[i + 1]
         between = text[_end(a) : b.start]
-        # A revision moves a price by a discount, not by a multiple: "$720 | $68,400" in a row is
-        # a unit price and its total, "$319/clinic/mo → $156,948/yr" works one out.
-        near = a.currency == b.currency and b.value and Decimal("0.5") <= a.value / b.value <= 2
-        if near and ((table and "|" in between) or (len(between) <= 25 and _ARROW.search(between))):
+        if _of_one_kind(a, b) and (
+            (table and "|" in between) or (len(between) <= 25 and _ARROW.search(between))
+        ):
             slots[i + 1] = slots[i]
             former[i] = True
         elif former[i] and re.search(r"\bto\s*$", between):
@@ -274,15 +273,11 @@ _COUNT_WAS_BEFORE = re.compile(r"\bfrom\s+(\d{1,3}(?:,\d{3})+|\d{1,6})\s+to\s+$"
 
 def _former_counts(text: str, start: int, end: int) -> list[int]:
     """The former values a count at text[start:end] is set against on its own line."""
-    out = [
-        int(m.group(1).replace(",", ""))
-        for m in [_COUNT_WAS_BEFORE.search(text[max(0, start - 24) : start])]
-        if m
-    ]
-    after = _COUNT_WAS_AFTER.match(text[end : end + 30])
-    if after:
-        out.append(int(after.group(1).replace(",", "")))
-    return out
+    found = (
+        _COUNT_WAS_BEFORE.search(text[max(0, start - 24) : start]),
+        _COUNT_WAS_AFTER.match(text[end : end + 30]),
+    )
+    return [int(m.group(1).replace(",", "")) for m in found if m]
 
 
 def _seats(text: str, units: set[str]) -> list[tuple[str, str, int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from .chat import attributed, days, is_chat
 from .dates import parse_date
@@ -153,10 +154,10 @@ def _pieces(line: str) -> list[str]:
 
 
 def split_passage(
-    passage: Passage, order_start: int = 0, day_first: bool = False, undated: str | None = None
+    passage: Passage, order_start: int = 0, day_first: bool = False, undated: date | None = None
 ) -> list[Sentence]:
     """The passage's sentences, numbered from `order_start`. `undated`: the date a chat export
-    without one of its own reads a day line's month and day in."""
+    without one of its own reads a day line's month and day in (`dates.undated_reference`)."""
     out: list[Sentence] = []
     heading = ""
     titled = ""  # a title line's heading, for the indented or bulleted block under it
@@ -168,7 +169,7 @@ def split_passage(
     # Who wrote each line of a chat note, and where their words begin after the label.
     authors = list(attributed(lines)) if chat else [(None, 0)] * len(lines)
     # The day each message was written: a chat export runs over weeks under one file date.
-    ref = parse_date(passage.date or undated)
+    ref = parse_date(passage.date) if passage.date else undated
     written = list(days(lines, ref, day_first)) if chat else [None] * len(lines)
     for at, raw_line in enumerate(lines):
         line = raw_line.strip()

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..amounts import find_money
-from ..dates import find_dates, parse_date
+from ..dates import find_dates, parse_date, undated_reference
 from ..embeddings import Embedder
 from ..findings import SECTIONS
 from ..grounding import is_verbatim, normalise
@@ -277,11 +277,11 @@ def unsupported_entities(
     crm = " ".join(f"{k}: {v}" for k, v in brief.deal.items())
     corpus_norm = normalise(corpus + "\n" + crm)
     known_dates: set[str] = set()
-    # A source without a date (a chat export) reads "Tue 4 May" in the deal's year, as the
-    # reading does: the latest date of any source, or the close date.
-    latest = max((d for d in source_dates.values() if d), default=None) or brief.deal.get("close_date")
+    # A source without a date (a chat export) reads "Tue 4 May" in the deal's year, as the reading does.
+    undated = undated_reference(list(source_dates.values()), brief.deal.get("close_date"))
     for sid, text in sources.items():
-        ref = parse_date(source_dates.get(sid) or (latest if isinstance(latest, str) else None))
+        own = source_dates.get(sid)
+        ref = parse_date(own) if own else undated
         # Either order of a numeric date: the deal's order is the reading's to decide.
         for day_first in (False, True):
             for _, d in find_dates(text, ref, day_first):
