@@ -295,6 +295,36 @@ def test_an_item_states_a_fact_in_any_one_of_its_fields() -> None:
     assert score_case(case, other, {"s": "q"}, {}, [], Matcher(None)).precision["risks"] == (0, 1)
 
 
+def test_what_is_still_unknown_is_found_among_the_open_questions() -> None:
+    """A gold unknown ("which PMS the new hotels run") is what the brief shows as an open
+    question; such a question is useful, not noise. A question about something else is neither."""
+    from briefgen.evals.dataset import Gold, GoldHandoff
+    from briefgen.schema import TextItem
+
+    case = load_cases(CASES, "dev")[0]
+    case.gold = Gold(unknowns=["which PMS the two new hotels will run"], handoff=GoldHandoff(level=Severity.low))
+    case.acceptable = []
+
+    def brief(question: str) -> Brief:
+        ev = [Evidence(source_id="s", quote=question)]
+        return Brief(
+            deal_id=case.id,
+            summary="",
+            open_questions=[TextItem(text=question, evidence=ev)],
+            handoff_risk=HandoffRisk(level=Severity.low, recommendation=""),
+            engine="test",
+        )
+
+    asked = "Nobody knows yet which PMS the two new hotels will run."
+    found = score_case(case, brief(asked), {"s": asked}, {}, [], Matcher(None))
+    assert found.sections["unknowns"] == (1, 1)
+    assert found.precision["open_questions"] == (1, 1)
+    other = "Can the invoices go to the head office?"
+    missed = score_case(case, brief(other), {"s": other}, {}, [], Matcher(None))
+    assert missed.sections["unknowns"] == (0, 1)
+    assert missed.precision["open_questions"] == (0, 1)
+
+
 def test_an_amount_said_in_words_or_a_day_without_its_year_is_supported() -> None:
     """The brief may state "210000 dollars" read from "two hundred and ten thousand dollars", and
     "2027-05-04" read from a dateless chat's "Tue 4 May" in the deal's year; neither is made up.

@@ -363,8 +363,10 @@ def score_case(
             ch_miss.append(f"{g.field} -> {g.current}")
     sc.sections["changes"] = (ch_hits, len(gold.changes))
     sc.misses["changes"] = ch_miss
-    unknown_text = normalise(" ".join(brief.unknowns))
-    uk = [u for u in gold.unknowns if normalise(u) in unknown_text]
+    # What the CSM must still find out is shown as the brief's open questions (and its notes of
+    # what the sources do not say): a gold unknown is found when one of those states it.
+    views = [_item_views(i) for i in brief.open_questions] + [[u] for u in brief.unknowns]
+    uk = [u for u in gold.unknowns if matcher.match(u, [v for vs in views for v in vs], {vs[0] for vs in views})]
     sc.sections["unknowns"] = (len(uk), len(gold.unknowns))
     sc.misses["unknowns"] = [u for u in gold.unknowns if u not in uk]
 
@@ -394,6 +396,7 @@ def score_case(
         *gold.timeline,
         *(c.metric + (f" {c.target}" if c.target else "") for c in gold.success_criteria),
         *(f"{c.field} {c.current}" for c in gold.changes),
+        *gold.unknowns,
         *case.acceptable,
     ]
     for section in PRECISION_SECTIONS:
