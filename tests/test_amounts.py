@@ -236,6 +236,10 @@ def test_numerals_reads_number_words_but_keeps_zero_and_words_that_are_not_numbe
     )
     assert numerals("zero double-bookings, a one-off fee") == "zero double-bookings, a one-off fee"
     assert numerals("under two errors a week") == "under 2 errors a week"
+    # a large number read from words is grouped as a reader expects; one written in digits is not
+    assert numerals("two hundred and ten thousand dollars on PO 4500012345") == (
+        "210,000 dollars on PO 4500012345"
+    )
 
 
 def test_a_price_for_later_years_is_not_a_revision_of_this_year_s() -> None:

@@ -27,4 +27,15 @@ def numerals(text: str) -> str:
         return text
     # threshold 0: a lone small number is a value too ("under two errors a week")
     parts = [p if _ZERO.fullmatch(p) else alpha2digit(p, "en", threshold=0) for p in _ZERO.split(text)]
-    return _PERCENT.sub(r"\1%", "".join(parts))
+    return _PERCENT.sub(r"\1%", _grouped("".join(parts), text))
+
+
+_LONG_NUMBER = re.compile(r"(?<![\d.,])\d{5,}(?![\d.,])")
+
+
+def _grouped(read: str, said: str) -> str:
+    """A large number read from words, its thousands grouped: a CSM reads "210,000 dollars" at a
+    glance, "210000 dollars" digit by digit. Digits already in the sentence stay as written (an
+    order number, a postcode)."""
+    written = set(_LONG_NUMBER.findall(said))
+    return _LONG_NUMBER.sub(lambda m: m.group(0) if m.group(0) in written else f"{int(m.group(0)):,}", read)
