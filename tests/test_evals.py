@@ -302,7 +302,9 @@ def test_what_is_still_unknown_is_found_among_the_open_questions() -> None:
     from briefgen.schema import TextItem
 
     case = load_cases(CASES, "dev")[0]
-    case.gold = Gold(unknowns=["which PMS the two new hotels will run"], handoff=GoldHandoff(level=Severity.low))
+    case.gold = Gold(
+        unknowns=["which PMS the two new hotels will run"], handoff=GoldHandoff(level=Severity.low)
+    )
     case.acceptable = []
 
     def brief(question: str) -> Brief:

@@ -366,7 +366,9 @@ def score_case(
     # What the CSM must still find out is shown as the brief's open questions (and its notes of
     # what the sources do not say): a gold unknown is found when one of those states it.
     views = [_item_views(i) for i in brief.open_questions] + [[u] for u in brief.unknowns]
-    uk = [u for u in gold.unknowns if matcher.match(u, [v for vs in views for v in vs], {vs[0] for vs in views})]
+    uk = [
+        u for u in gold.unknowns if matcher.match(u, [v for vs in views for v in vs], {vs[0] for vs in views})
+    ]
     sc.sections["unknowns"] = (len(uk), len(gold.unknowns))
     sc.misses["unknowns"] = [u for u in gold.unknowns if u not in uk]
 
