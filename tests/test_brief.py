@@ -367,3 +367,31 @@ def test_the_summary_keeps_the_cents_of_a_deal_amount() -> None:
     assert _money(2998.8, "USD") == "$2,998.80"
     assert _money(71400, "USD") == "$71,400"
     assert _money(12500.0, "SEK") == "12,500 SEK"
+
+
+def test_a_question_answered_on_the_call_is_not_an_open_question(store: Store, tmp_path: Path) -> None:
+    """A question the other side answers in the next turn is settled; one nobody answers is
+    what the CSM still has to find out."""
+    answered = "Can the rota export go straight into the payroll system?"
+    still_open = "And do the agency nurses get their own logins, or do they share one?"
+    vtt = (
+        "WEBVTT\n\n"
+        f"00:00:01.000 --> 00:00:05.000\n<v Ines Duarte>{answered}\n\n"
+        "00:00:06.000 --> 00:00:10.000\n<v Tom Reyes>Yes, there is a nightly export to payroll.\n\n"
+        f"00:00:11.000 --> 00:00:15.000\n<v Ines Duarte>{still_open}\n\n"
+    )
+    deal = write_deal(
+        tmp_path,
+        "questions",
+        {
+            "deal.json": json.dumps(
+                {"deal_id": "questions", "account": "Duarte Care", "close_date": "2027-03-10"}
+            ),
+            "call.vtt": vtt,
+        },
+    )
+    ingest_paths(store, [deal])
+    brief, _ = write_brief(store, "questions", "extractive", save=False)
+    asked = [e.quote for item in brief.open_questions for e in item.evidence]
+    assert any(still_open in q for q in asked), asked
+    assert not any(answered in q for q in asked), asked
