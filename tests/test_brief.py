@@ -395,3 +395,40 @@ def test_a_question_answered_on_the_call_is_not_an_open_question(store: Store, t
     asked = [e.quote for item in brief.open_questions for e in item.evidence]
     assert any(still_open in q for q in asked), asked
     assert not any(answered in q for q in asked), asked
+
+
+def test_a_customer_contact_leaving_is_a_risk_and_our_own_rep_moving_on_is_not(
+    store: Store, tmp_path: Path
+) -> None:
+    """However the classifier reads it, a departing customer contact is a risk to the account;
+    the account executive saying they are leaving the deal to a colleague is our own handover."""
+    theirs = "Personal news: I have accepted a role at another company and my last day here is 30 April."
+    ours = "I'm leaving you in very good hands with my colleague Priya, who covers your region."
+    sam, ada = "Sam Rook <sam@vendorco.example>", "Ada Berg <ada@lindqvist.example>"
+    deal = write_deal(
+        tmp_path,
+        "leaving",
+        {
+            "deal.json": json.dumps(
+                {
+                    "deal_id": "leaving",
+                    "account": "Lindqvist Tools",
+                    "close_date": "2027-03-10",
+                    "owner": "Sam Rook <sam@vendorco.example>",
+                }
+            ),
+            "a.eml": _eml(
+                sam,
+                ada,
+                "Mon, 01 Mar 2027",
+                "Order",
+                f"Hi Ada,\n\nThe order form is attached. {ours}\n\nSam\n",
+            ),
+            "b.eml": _eml(ada, sam, "Tue, 02 Mar 2027", "Re: Order", f"Hi Sam,\n\nSigned. {theirs}\n\nAda\n"),
+        },
+    )
+    ingest_paths(store, [deal])
+    brief, _ = write_brief(store, "leaving", "extractive", save=False)
+    risks = [e.quote for item in brief.risks for e in item.evidence]
+    assert any("my last day here is 30 April" in q for q in risks), risks
+    assert not any("leaving you in very good hands" in q for q in risks), risks

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import cues
 from ..findings import Finding, Findings
 from ..headings import heading_section
 from ..item_fields import criterion_fields, milestone_fields
@@ -217,6 +218,12 @@ class ExtractiveEngine(Engine):
                 out.items.append(Finding("risks", (s.order,)))
             else:
                 out.items.append(Finding("risks", (prev.order, s.order), text=f"{prev.text} {s.text}"))
+        departing = _departing_contact(reading)
+        if departing is not None and not any(
+            departing.order in f.ids for f in out.items if f.section == "risks"
+        ):
+            # A key contact leaving is a risk to the account whatever the classifier read it as.
+            out.items.append(Finding("risks", (departing.order,)))
         promised = {s.order for s in [*by_label["commitment"], *by_label["terms"]]}
         out.items += [Finding("commitments", (o,)) for o in sorted(promised)]
         out.items += [Finding("timeline", (s.order,)) for s in by_label["timeline"]]
@@ -337,6 +344,24 @@ def _answered(s: Sentence, after: Sentence | None) -> bool:
         and s.speaker
         and after.speaker != s.speaker
     )
+
+
+_OUR_OWN_LEAVING = re.compile(r"\b(?:I'm|I am|I’m|my last day|I've accepted|I have accepted)\b", re.I)
+
+
+def _departing_contact(reading: Reading) -> Sentence | None:
+    """The first sentence that says a contact is leaving or going on leave (the reading the
+    handoff assessment uses), unless it is one of our own people saying they are leaving: the
+    account executive's own move is our handover, not the customer's loss."""
+    for s in reading.usable:
+        if not cues.CHAMPION_LEAVING.search(s.text):
+            continue
+        if reading.side_of.get(s.speaker or "", Side.unknown) is Side.vendor and _OUR_OWN_LEAVING.search(
+            s.text
+        ):
+            continue
+        return s
+    return None
 
 
 def _still_open(steps: list[Sentence], reading: Reading) -> list[Sentence]:
