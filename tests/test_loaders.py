@@ -179,6 +179,33 @@ def test_eml_without_charset_falls_back(tmp_path: Path) -> None:
     assert "€100" in doc.text
 
 
+def test_eml_saved_from_outlook_with_its_own_header_labels(tmp_path: Path) -> None:
+    """A message copied out of a German or Italian Outlook and saved as .eml has the header
+    block Outlook shows, not transport headers: it is read as an email all the same, with the
+    message quoted under it, and the client's MIME lines are no part of either."""
+    raw = (
+        "Von: Kettler, Sabine <s.kettler@brenntal.example>\n"
+        "Gesendet: Mittwoch, 2. Juni 2027 16:42\n"
+        "An: Tobias Wendt <tobias.wendt@vendor.example>\n"
+        "Betreff: AW: Angebot rev. 2\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: text/plain; charset="utf-8"\n\n'
+        "Dear Tobias,\n\nwe accept the offer rev. 2 with the 36 months term.\n\nSabine\n\n"
+        "Da: Tobias Wendt <tobias.wendt@vendor.example>\n"
+        "Inviato: giovedì 27 maggio 2027 09:10\n"
+        "A: Kettler, Sabine <s.kettler@brenntal.example>\n"
+        "Oggetto: Angebot rev. 2\n\n"
+        "Dear Sabine,\n\nattached is rev. 2 at 24.000,00 EUR a year for 36 months.\n\nTobias\n"
+    )
+    docs = load_file(write(tmp_path, "saved.eml", raw), LIMIT)
+    assert [(d.kind, d.author, d.date) for d in docs] == [
+        ("email", "Sabine Kettler", "2027-06-02"),
+        ("email", "Tobias Wendt", "2027-05-27"),
+    ]
+    assert "36 months term" in docs[0].text and "24.000,00 EUR" in docs[1].text
+    assert not any("MIME-Version" in d.text or "Content-Type" in d.text for d in docs)
+
+
 def test_mbox_yields_one_document_per_message(tmp_path: Path) -> None:
     box = (
         "From a@x.com Mon Oct 12 09:30:00 2026\nFrom: A <a@x.com>\nSubject: one\nMessage-ID: <1@x>\n"

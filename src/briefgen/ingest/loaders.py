@@ -436,8 +436,32 @@ def load_eml(path: Path, data: bytes) -> list[SourceDocument]:
     except Exception as exc:
         raise UnreadableSource(path, f"malformed email ({type(exc).__name__})") from exc
     if not _looks_like_email(msg):
+        docs = _saved_from_outlook(path, data)
+        if docs:
+            return docs
         raise UnreadableSource(path, "no email headers (From/Subject/Date) found")
     return email_documents(msg, path)
+
+
+# The transport headers a mail client writes under its own header block; no part of the message.
+_TRANSPORT_LINE = re.compile(
+    r"^(?:MIME-Version|Content-Type|Content-Transfer-Encoding|Content-Disposition|X-[\w-]+):[^\n]*\n",
+    re.I | re.M,
+)
+
+
+def _saved_from_outlook(path: Path, data: bytes) -> list[SourceDocument]:
+    """A message copied out of Outlook and saved as .eml carries the header block Outlook shows,
+    in the language of the writer's Office ("Von: … Gesendet: … Betreff:", "De : … Objet :"),
+    not the headers mail travels with. Read like the same thread saved as text: the header block
+    on top is a message like every quoted one under it."""
+    text = normalise_newlines(decode_bytes(data, str(path)))
+    head, blank, rest = text.partition("\n\n")
+    text = _TRANSPORT_LINE.sub("", head + "\n") + blank.rstrip("\n") + ("\n\n" if blank else "") + rest
+    top, quoted = unwrap_thread(text)
+    if not quoted or top.strip():
+        return []
+    return _quoted_documents(quoted, path, "", "", _iso_name(path), path.name)
 
 
 def load_mbox(path: Path, data: bytes) -> list[SourceDocument]:
