@@ -354,3 +354,10 @@ def test_an_amount_said_in_words_or_a_day_without_its_year_is_supported() -> Non
     brief.changes[0].previous = "$250,000"
     brief.changes[1].previous = "2027-05-11"
     assert unsupported_entities(brief, sources, dates) == ["amount: $250,000", "date: 2027-05-11"]
+    # the CRM's amount, cents and all, is a source of the summary's figure
+    brief.changes = []
+    brief.deal = {"amount": 98962.56, "currency": "EUR"}
+    brief.summary = "Grupo Tendal, €98,962.56, closed 2027-03-24."
+    assert unsupported_entities(brief, sources, dates) == ["date: 2027-03-24"]
+    brief.summary = "Grupo Tendal, €89,962.56."
+    assert unsupported_entities(brief, sources, dates) == ["amount: €89,962.56"]

@@ -293,6 +293,9 @@ def unsupported_entities(
     # ... and an amount said in words ("two hundred and ten thousand dollars") supports its digits
     amounts |= {m.value for m in find_money(numerals(corpus))}
     amounts |= {Decimal(d) for d in (_digits(str(brief.deal.get("amount", ""))),) if d}
+    # the CRM's amount with its cents, as the summary states it ("€98,962.56")
+    if isinstance(brief.deal.get("amount"), int | float):
+        amounts.add(Decimal(str(brief.deal["amount"])))
     amounts |= {Decimal(_digits(m)) for m in re.findall(r"\d[\d,]{2,}", corpus)}
     out: list[str] = []
     for s in brief.stakeholders:
