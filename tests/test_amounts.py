@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from briefgen.amounts import find_money, key
-from briefgen.revisions import revisions
+from briefgen.revisions import revisions, superseded
 from briefgen.sentences import Sentence
 
 
@@ -191,6 +191,25 @@ def test_a_contract_term_is_read_as_the_terms_state_it() -> None:
     ]
     # the same length in other words is no change
     assert revisions([_s(0, "a 36-month term", "2026-11-01"), signed], terms={0, 3}) == []
+
+
+def test_prices_terms_and_fees_are_read_in_the_languages_european_deals_use() -> None:
+    """ "68 400 € HT/an ..., 12 mois" then "62 400 € HT/an, 36 mois, mise en œuvre 14 500 € HT":
+    a yearly price and a term revised, the one-off fee its own fact; the first line is replaced."""
+    offer = _s(0, "68 400 € HT/an (plateforme 18 000 + 4 x 12 600), 12 mois", "2027-06-01")
+    final = _s(1, "62 400 € HT/an, 36 mois, mise en œuvre 14 500 € HT", "2027-06-20")
+    changes = revisions([offer, final], terms={0, 1})
+    assert [(c.field, c.previous, c.current) for c in changes] == [
+        ("price", "68 400 €", "62 400 €"),
+        ("term", "12 months", "36 months"),
+    ]
+    assert superseded([offer, final], terms={0, 1}) == {0}
+    jahr = _s(0, "Angebot: 28.800,00 EUR jährlich, Laufzeit 12 Monate", "2027-05-01")
+    neu = _s(1, "Angebot rev. 2: 24.000,00 EUR jährlich, Laufzeit 36 Monate", "2027-05-20")
+    assert [(c.field, c.current) for c in revisions([jahr, neu], terms={0, 1})] == [
+        ("price", "24.000,00 EUR"),
+        ("term", "36 months"),
+    ]
 
 
 def test_a_kick_off_a_pilot_and_a_trial_are_moved_like_a_go_live() -> None:

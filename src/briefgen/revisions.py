@@ -20,20 +20,36 @@ from .sentences import Sentence
 # How sure the classifier must be that a sentence states the deal's terms for its amount to count
 # as the deal's price.
 TERMS_CONFIDENCE = 0.5
-# Words that say an amount is the deal's price rather than a fee or a budget.
+# Words that say an amount is the deal's price rather than a fee or a budget, in the languages
+# European deals are written in as well ("68 400 € HT/an", "24.000 EUR jährlich", "Angebot").
 _PRICE_WORDS = re.compile(
-    r"\b(?:price|pricing|priced|annual|annually|per year|a year|per annum|p\.a|quote|proposal|offer)\b|/\s?(?:year|yr)\b",
+    r"\b(?:price|pricing|priced|annual|annually|per year|a year|per annum|p\.a|quote|proposal|offer|"
+    r"prix|tarif|par an|abonnement|preis|angebot|pro jahr|jährlich|precio|oferta|al año|por año|anual|"
+    r"prezzo|offerta|all'anno|annuo|annuale|prijs|offerte|per jaar|jaarlijks|preço|por ano)\b|"
+    r"/\s?(?:year|yr|an|jahr|año|anno|jaar|ano)\b",
     re.I,
 )
-_ONE_OFF = re.compile(r"\b(?:implementation|setup|set-up|onboarding|one-off|one-time)\b", re.I)
+_ONE_OFF = re.compile(
+    r"\b(?:implementation|setup|set-up|onboarding|one-off|one-time|mise en (?:œuvre|oeuvre|place)|"
+    r"einrichtung|einmalig|implantación|implementación|puesta en marcha|implementazione|avviamento|"
+    r"una tantum|eenmalig|implementatie|implantação)\b",
+    re.I,
+)
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
 # A contract's length as its terms state it ("Term: 24 months", "3 yr term", "a 24-month
 # commitment", "three years at $36,000"): a duration of a year or more on a line of the deal's
 # terms that speaks of the contract or its price. Shorter ones are lead times and windows.
 _DURATION = re.compile(
-    r"\b(\d{1,2}|one|two|three|four|five)[- ]?(months?|mos?|mths?|years?|yrs?)\b(?![-‐]?\s?(?:old|ago))", re.I
+    r"\b(\d{1,2}|one|two|three|four|five)[- ]?(months?|mos?|mths?|years?|yrs?|mois|ans|monate?n?|mon|jahre?n?|"
+    r"meses|años|mesi|anni|maanden|jaar|anos)\b(?![-‐]?\s?(?:old|ago))",
+    re.I,
 )
-_CONTRACT = re.compile(r"\b(?:term|contract|commit(?:ment|ted)?|agreement|subscription|locked|fixed)\b", re.I)
+_YEARS = re.compile(r"^(?:y|ans|jahr|año|anni|jaar|anos)", re.I)
+_CONTRACT = re.compile(
+    r"\b(?:term|contract|commit(?:ment|ted)?|agreement|subscription|locked|fixed|contrat|engagement|durée|"
+    r"vertrag|laufzeit|contrato|duración|contratto|durata|looptijd)\b",
+    re.I,
+)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
@@ -49,7 +65,7 @@ def _term(text: str, stated: bool) -> tuple[str, str] | None:
             continue  # "twenty-four month": a number this pattern reads only in part
         word = m.group(1).lower()
         n = int(word) if word.isdigit() else _NUMBER_WORDS[word]
-        years = m.group(2).lower().startswith("y")
+        years = bool(_YEARS.match(m.group(2)))
         months = n * 12 if years else n
         if months >= 12:
             return (f"{n} year{'s' * (n > 1)}" if years else f"{n} months"), str(months)
@@ -191,8 +207,15 @@ def _unit(text: str, money: Money) -> str:
 
 
 # Not a count's unit ("12-month term"): a period said of the amount itself.
-_MONTHLY = re.compile(r"(?<![\d-])\b(?:month|mo|mth|monthly|pm)\b", re.I)
-_YEARLY = re.compile(r"(?<![\d-])\b(?:year|yr|annum|annual|annually|p\.?a)\b", re.I)
+_MONTHLY = re.compile(
+    r"(?<![\d-])\b(?:month|mo|mth|monthly|pm|mois|mensuel|monat|monatlich|mes|mensual|mese|mensile|maand|mês|mensal)\b",
+    re.I,
+)
+_YEARLY = re.compile(
+    r"(?<![\d-])\b(?:year|yr|annum|annual|annually|p\.?a|par an|jahr|jährlich|año|anual|anno|annuo|jaar|"
+    r"jaarlijks|ano)\b|/\s?an\b",
+    re.I,
+)
 
 
 def _period(after: str) -> str:
