@@ -45,6 +45,17 @@ def _month_names() -> dict[str, int]:
     return names
 
 
+def period_words(unit: str) -> tuple[str, ...]:
+    """The words for a "month" or a "year" as a duration ("36 mois", "3 Jahre", "24 meses") in the
+    languages other than English deals are written in, from dateparser's language data; single
+    letters left out."""
+    words: set[str] = set()
+    for code in _OTHER_LANGUAGES:
+        info = importlib.import_module(f"dateparser.data.date_translation_data.{code}").info
+        words |= {f.lower() for f in info.get(unit, []) if f.isalpha() and len(f) > 1}
+    return tuple(sorted(words, key=len, reverse=True))
+
+
 _MONTHS = _month_names()
 # Longest first, so "june" wins over "jun" and "juillet" over "juil".
 _MONTH_RE = "(?:" + "|".join(re.escape(n) for n in sorted(_MONTHS, key=len, reverse=True)) + ")"

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from .amounts import Money, find_money, key
-from .dates import date_spans, is_date_word, parse_date
+from .dates import date_spans, is_date_word, parse_date, period_words
 from .numerals import numerals
 from .reading import text_key
 from .schema import Change, Evidence
@@ -39,12 +39,15 @@ _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
 # A contract's length as its terms state it ("Term: 24 months", "3 yr term", "a 24-month
 # commitment", "three years at $36,000"): a duration of a year or more on a line of the deal's
 # terms that speaks of the contract or its price. Shorter ones are lead times and windows.
+# "Month" and "year" as a duration or a period, in English and (from dateparser's data) the other
+# languages deals are written in; "Mon." is German notes' own short form.
+_MONTH_WORDS = ("months", "month", "mths", "mth", "mos", "mo", "mon", *period_words("month"))
+_YEAR_WORDS = ("years", "year", "yrs", "yr", *period_words("year"))
 _DURATION = re.compile(
-    r"\b(\d{1,2}|one|two|three|four|five)[- ]?(months?|mos?|mths?|years?|yrs?|mois|ans|monate?n?|mon|jahre?n?|"
-    r"meses|años|mesi|anni|maanden|jaar|anos)\b(?![-‐]?\s?(?:old|ago))",
+    rf"\b(\d{{1,2}}|one|two|three|four|five)[- ]?({'|'.join(_MONTH_WORDS + _YEAR_WORDS)})\b"
+    r"(?![-‐]?\s?(?:old|ago))",
     re.I,
 )
-_YEARS = re.compile(r"^(?:y|ans|jahr|año|anni|jaar|anos)", re.I)
 _CONTRACT = re.compile(
     r"\b(?:term|contract|commit(?:ment|ted)?|agreement|subscription|locked|fixed|contrat|engagement|durée|"
     r"vertrag|laufzeit|contrato|duración|contratto|durata|looptijd)\b",
@@ -65,7 +68,7 @@ def _term(text: str, stated: bool) -> tuple[str, str] | None:
             continue  # "twenty-four month": a number this pattern reads only in part
         word = m.group(1).lower()
         n = int(word) if word.isdigit() else _NUMBER_WORDS[word]
-        years = bool(_YEARS.match(m.group(2)))
+        years = m.group(2).lower() in _YEAR_WORDS
         months = n * 12 if years else n
         if months >= 12:
             return (f"{n} year{'s' * (n > 1)}" if years else f"{n} months"), str(months)
@@ -152,7 +155,9 @@ _ARROW = re.compile(r"(?:→|->|=>|⇒)[\s*_]*$")
 _PER = re.compile(
     r"\s?(?:/\s?|per\s+|pro\s+|each\b|ea\b)(?:(?:named|active|concurrent)\s+)?(?P<unit>[a-z][a-z-]*)?", re.I
 )
-_PERIOD = re.compile(r"^(?:month|mo|mth|year|yr|annum|week|wk|day|hour|hr|quarter|qtr|p|a)s?$", re.I)
+_PERIOD = re.compile(
+    rf"^(?:{'|'.join(_MONTH_WORDS + _YEAR_WORDS)}|annum|week|wk|day|hour|hr|quarter|qtr|p|a)s?$", re.I
+)
 _WAIVED = re.compile(
     r"\bwaiv(?:e|ed|es|ing)\b|\bno (?:implementation|setup|set-up|onboarding) (?:fee|charge)", re.I
 )
@@ -208,12 +213,13 @@ def _unit(text: str, money: Money) -> str:
 
 # Not a count's unit ("12-month term"): a period said of the amount itself.
 _MONTHLY = re.compile(
-    r"(?<![\d-])\b(?:month|mo|mth|monthly|pm|mois|mensuel|monat|monatlich|mes|mensual|mese|mensile|maand|mês|mensal)\b",
+    rf"(?<![\d-])\b(?:{'|'.join(_MONTH_WORDS)}|monthly|pm|mensuel|monatlich|mensual|mensile|maandelijks|mensal)\b",
     re.I,
 )
+# ... but "an" only after a slash or "par": "€ 90 an hour" is no yearly price.
 _YEARLY = re.compile(
-    r"(?<![\d-])\b(?:year|yr|annum|annual|annually|p\.?a|par an|jahr|jährlich|año|anual|anno|annuo|jaar|"
-    r"jaarlijks|ano)\b|/\s?an\b",
+    rf"(?<![\d-])\b(?:{'|'.join(w for w in _YEAR_WORDS if w != 'an')}|annum|annual|annually|p\.?a|par an|"
+    r"jährlich|anual|annuo|annuale|jaarlijks)\b|/\s?an\b",
     re.I,
 )
 
