@@ -203,6 +203,9 @@ def test_eml_saved_from_outlook_with_its_own_header_labels(tmp_path: Path) -> No
         ("email", "Tobias Wendt", "2027-05-27"),
     ]
     assert "36 months term" in docs[0].text and "24.000,00 EUR" in docs[1].text
+    # the saved message is titled by its subject; the one under it is the quoted one
+    assert docs[0].title == "AW: Angebot rev. 2"
+    assert docs[1].title.startswith("Angebot rev. 2 (") and "Tobias Wendt" in docs[1].title
     assert not any("MIME-Version" in d.text or "Content-Type" in d.text for d in docs)
 
 

@@ -62,7 +62,7 @@ def load_note(path: Path, data: bytes) -> list[SourceDocument]:
         # every quoted one under it.
         top, quoted = unwrap_thread(text)
         if quoted and not top.strip():
-            docs = _quoted_documents(quoted, path, "", "", _iso_name(path), path.name)
+            docs = _quoted_documents(quoted, path, "", "", _iso_name(path), path.name, saved=True)
             if docs:
                 return docs
     return [SourceDocument("note", _title_from(text, path), text, text, date=_note_date(text, path))]
@@ -330,9 +330,11 @@ def _quoted_documents(
     parent_date: str | None,
     quoted_in: str,
     replier: str | None = None,
+    saved: bool = False,
 ) -> list[SourceDocument]:
     """Each message quoted or forwarded in a body (or saved as a text file) as a source; answers
-    the message above wrote inline into one ("answers inline in [OB]") are that sender's."""
+    the message above wrote inline into one ("answers inline in [OB]") are that sender's.
+    `saved`: the first is the saved message itself, titled by its subject alone."""
     docs = []
     reply_date = parent_date
     for n, q in enumerate(quoted, start=1):
@@ -356,11 +358,13 @@ def _quoted_documents(
             continue
         who = q.author or q.email or "unknown sender"
         lines = _header_fields(q.header)
+        title = q.subject or subject or path.stem
+        if not (saved and n == 1):
+            title += f" ({'forwarded' if q.kind == 'forward' else 'quoted'} message from {who})"
         docs.append(
             SourceDocument(
                 "email",
-                f"{q.subject or subject or path.stem} ({'forwarded' if q.kind == 'forward' else 'quoted'}"
-                f" message from {who})",
+                title,
                 text,
                 f"{q.header}\n\n{q.text}" if q.header else q.text,
                 date=q.date or parent_date,
@@ -461,7 +465,7 @@ def _saved_from_outlook(path: Path, data: bytes) -> list[SourceDocument]:
     top, quoted = unwrap_thread(text)
     if not quoted or top.strip():
         return []
-    return _quoted_documents(quoted, path, "", "", _iso_name(path), path.name)
+    return _quoted_documents(quoted, path, "", "", _iso_name(path), path.name, saved=True)
 
 
 def load_mbox(path: Path, data: bytes) -> list[SourceDocument]:
