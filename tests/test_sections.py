@@ -327,8 +327,8 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
 
 def test_a_close_second_reading_as_promise_or_dated_event_lists_a_line_in_both() -> None:
     """A line read first as a timeline event, a promise a close second, is listed in both, and
-    so is a promise with a dated event a close second; a risk as unsure as that second reading
-    is not added to the risks."""
+    so is a promise with a dated event a close second; an open question as unsure as that second
+    reading is not added to the open questions."""
     from briefgen.engines.extractive import SECOND_CONFIDENCE, _sections
     from briefgen.people import People
     from briefgen.reading import Reading
@@ -349,7 +349,7 @@ def test_a_close_second_reading_as_promise_or_dated_event_lists_a_line_in_both()
     assert both["timeline"] == both["commitment"] == [line]
     both = sections("timeline", first="commitment")
     assert both["timeline"] == both["commitment"] == [line]
-    assert sections("risk")["risk"] == []
+    assert sections("open_question")["open_question"] == []
 
 
 def test_a_later_fuller_line_takes_a_capped_place_before_an_earlier_fragment() -> None:
