@@ -461,7 +461,7 @@ def _saved_from_outlook(path: Path, data: bytes) -> list[SourceDocument]:
     on top is a message like every quoted one under it."""
     text = normalise_newlines(decode_bytes(data, str(path)))
     head, blank, rest = text.partition("\n\n")
-    text = _TRANSPORT_LINE.sub("", head + "\n") + blank.rstrip("\n") + ("\n\n" if blank else "") + rest
+    text = _TRANSPORT_LINE.sub("", head + "\n").rstrip("\n") + blank + rest
     top, quoted = unwrap_thread(text)
     if not quoted or top.strip():
         return []
