@@ -36,13 +36,13 @@ _ONE_OFF = re.compile(
     re.I,
 )
 _TERM = re.compile(r"\b(\d+)[- ]month term\b", re.I)
-# A contract's length as its terms state it ("Term: 24 months", "3 yr term", "a 24-month
-# commitment", "three years at $36,000"): a duration of a year or more on a line of the deal's
-# terms that speaks of the contract or its price. Shorter ones are lead times and windows.
 # "Month" and "year" as a duration or a period, in English and (from dateparser's data) the other
 # languages deals are written in; "Mon." is German notes' own short form.
 _MONTH_WORDS = ("months", "month", "mths", "mth", "mos", "mo", "mon", *period_words("month"))
 _YEAR_WORDS = ("years", "year", "yrs", "yr", *period_words("year"))
+# A contract's length as its terms state it ("Term: 24 months", "3 yr term", "a 24-month
+# commitment", "three years at $36,000"): a duration of a year or more on a line of the deal's
+# terms that speaks of the contract or its price. Shorter ones are lead times and windows.
 _DURATION = re.compile(
     rf"\b(\d{{1,2}}|one|two|three|four|five)[- ]?({'|'.join(_MONTH_WORDS + _YEAR_WORDS)})\b"
     r"(?![-‐]?\s?(?:old|ago))",
