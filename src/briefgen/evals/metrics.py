@@ -319,6 +319,16 @@ def unsupported_entities(
     return sorted(set(out))
 
 
+def _score_facts(
+    sc: CaseScore, section: str, facts: list[str], views: list[list[str]], matcher: Matcher
+) -> None:
+    """Which of `facts` the items (each its views, main text first) state, into `sc`."""
+    candidates = [v for vs in views for v in vs]
+    hit = [f for f in facts if matcher.match(f, candidates, {vs[0] for vs in views})]
+    sc.sections[section] = (len(hit), len(facts))
+    sc.misses[section] = [f for f in facts if f not in hit]
+
+
 def score_case(
     case: EvalCase,
     brief: Brief,
@@ -330,13 +340,9 @@ def score_case(
     gold = case.gold
     sc = CaseScore(case.id, case.split, case.tags, engine=brief.engine)
     for section in TEXT_SECTIONS:
-        facts: list[str] = getattr(gold, section)
-        views = [_item_views(i) for i in getattr(brief, section)]
-        candidates = [v for vs in views for v in vs]
-        main = {vs[0] for vs in views}
-        hit = [f for f in facts if matcher.match(f, candidates, main)]
-        sc.sections[section] = (len(hit), len(facts))
-        sc.misses[section] = [f for f in facts if f not in hit]
+        _score_facts(
+            sc, section, getattr(gold, section), [_item_views(i) for i in getattr(brief, section)], matcher
+        )
     crit_hits, crit_miss = 0, []
     for gc in gold.success_criteria:
         ok = False
@@ -369,11 +375,7 @@ def score_case(
     # What the CSM must still find out is shown as the brief's open questions (and its notes of
     # what the sources do not say): a gold unknown is found when one of those states it.
     views = [_item_views(i) for i in brief.open_questions] + [[u] for u in brief.unknowns]
-    uk = [
-        u for u in gold.unknowns if matcher.match(u, [v for vs in views for v in vs], {vs[0] for vs in views})
-    ]
-    sc.sections["unknowns"] = (len(uk), len(gold.unknowns))
-    sc.misses["unknowns"] = [u for u in gold.unknowns if u not in uk]
+    _score_facts(sc, "unknowns", gold.unknowns, views, matcher)
 
     names = [s.name for s in brief.stakeholders]
     by_name = {s.name: s for s in brief.stakeholders}
