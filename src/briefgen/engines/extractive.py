@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import cues
+from .. import cues, usefulness
 from ..findings import Finding, Findings
 from ..headings import heading_section
 from ..item_fields import criterion_fields, milestone_fields
@@ -24,6 +24,7 @@ from ..schema import Side
 from ..sections import LABELS
 from ..sentences import Sentence
 from ..stakeholders import stakeholders
+from ..usefulness import FULL_LENGTH
 from .base import Engine
 
 # A sentence joins the section the classifier gives it only when it is this sure; below it the
@@ -68,7 +69,11 @@ SECOND_FOR = {"commitment": 0.2, "timeline": 0.2, "risk": 0.2}
 # better ranked of the two stays. Measured on dev: commitments found 60.7 -> 62.1%, timeline
 # 62.8 -> 63.8%, precision 73.7 -> 73.5%.
 REPEAT_SIMILARITY = 0.8
-# Which of a section's sentences fill its cap: the classifier's certainty ranks them, and above
+# Which of a section's sentences fill its cap. Goals, risks, promises, terms and dates are ranked
+# by the usefulness model (`usefulness.py`), fitted to which candidates the dev deals' gold facts
+# state: on dev deals held out of its fit it ranks them better than the rule below (area under
+# the ROC curve, promises 0.70 -> 0.79, risks 0.72 -> 0.80, goals 0.61 -> 0.74, dates 0.72 ->
+# 0.76). The other sections keep the rule: the classifier's certainty ranks them, and above
 # about 0.6 it says little more (on dev, 0.6-0.7 was useful 76% of the time, 0.8+ 62%). Two things
 # it cannot see rank them too: how late in the deal a sentence was said (terms and plans are
 # restated and settled towards the close; on dev a promise in the deal's first fifth was useful
@@ -78,7 +83,6 @@ REPEAT_SIMILARITY = 0.8
 # 0.1 to 0.3 gave the same within half a point.
 LATER_WEIGHT = 0.2
 FULLER_WEIGHT = 0.2
-FULL_LENGTH = 150
 # Sections printed as one: terms are listed with the commitments.
 SHOWN_WITH = {"terms": ("commitment",)}
 ESSENTIAL = ("goal", "success_criterion")
@@ -96,13 +100,18 @@ _HEADING_LABEL = {
 }
 
 
-def _sections(
+def certainty_rank(p: float, later: float, text: str) -> float:
+    """The rank of a section without a usefulness model: the classifier's certainty `p`, how late
+    in the deal (`later`, 0 to 1) and how fully the sentence was said."""
+    return p + LATER_WEIGHT * later + FULLER_WEIGHT * min(len(text), FULL_LENGTH) / FULL_LENGTH
+
+
+def candidates(
     reading: Reading, eligible: Callable[[str, Sentence], bool] = lambda label, s: True
-) -> dict[str, list[Sentence]]:
-    """Sentences by the section the classifier reads them as, the best (`rank`) first up to the
-    section's cap. A sentence that cannot be an item of its section (`eligible`: a price the
-    customer named, a goal our side spoke) is left out before the cap, so it never takes the
-    place of one that can."""
+) -> dict[str, list[tuple[float, Sentence]]]:
+    """Per section, the sentences the classifier reads as belonging to it, with how sure it is.
+    A sentence that cannot be an item of its section (`eligible`: a price the customer named,
+    a goal our side spoke) is not one."""
     scored: dict[str, list[tuple[float, Sentence]]] = {label: [] for label in LABELS}
     best: dict[str, tuple[float, Sentence] | None] = dict.fromkeys(ESSENTIAL)
     for s, probs in zip(reading.usable, reading.sections, strict=True):
@@ -133,20 +142,36 @@ def _sections(
         likeliest = best[label]
         if not scored[label] and likeliest is not None and likeliest[0] >= ESSENTIAL_CONFIDENCE:
             scored[label].append(likeliest)
+    return scored
+
+
+def _sections(
+    reading: Reading, eligible: Callable[[str, Sentence], bool] = lambda label, s: True
+) -> dict[str, list[Sentence]]:
+    """Sentences by the section the classifier reads them as (`candidates`), the best (`rank`)
+    first up to the section's cap, so a sentence that cannot be an item of its section never
+    takes the place of one that can."""
+    scored = candidates(reading, eligible)
     row = reading.rows
     vectors = reading.vectors
+    ranker = usefulness.model()
+    n = len(reading.usable)
 
-    def rank(found: tuple[float, Sentence]) -> float:
+    def rank(label: str, found: tuple[float, Sentence]) -> float:
         p, s = found
-        later = row[s.order] / max(len(reading.usable) - 1, 1)
-        return p + LATER_WEIGHT * later + FULLER_WEIGHT * min(len(s.text), FULL_LENGTH) / FULL_LENGTH
+        later = row[s.order] / max(n - 1, 1)
+        side = reading.side_of.get(s.speaker or "", Side.unknown)
+        useful = ranker.score(label, usefulness.features(s, reading.sections[row[s.order]], later, n, side))
+        if useful is not None:
+            return useful
+        return certainty_rank(p, later, s.text)
 
     out: dict[str, list[Sentence]] = {}
     for label, found in scored.items():
-        cap = _cap(label, len(reading.usable)) if label in SECTION_CAPS else len(found)
+        cap = _cap(label, n) if label in SECTION_CAPS else len(found)
         kept: list[Sentence] = []
         shown = [s for other in SHOWN_WITH.get(label, ()) for s in out.get(other, [])]
-        for _, s in sorted(found, key=rank, reverse=True):
+        for _, s in sorted(found, key=lambda f: rank(label, f), reverse=True):
             if len(kept) >= cap:
                 break
             said = [row[k.order] for k in [*kept, *shown]]
@@ -171,7 +196,8 @@ class ExtractiveEngine(Engine):
     def __init__(self, vendor_domains: tuple[str, ...] = ()) -> None:
         self.vendor_domains = vendor_domains
 
-    def find(self, reading: Reading) -> Findings:
+    def eligible(self, reading: Reading) -> Callable[[str, Sentence], bool]:
+        """Whether a sentence can be an item of a section, whatever the classifier reads it as."""
         side_of = reading.side_of
         cutoff = _handed_over(reading)
         # A price or term a later one replaced is not what was sold: out before the caps, so it
@@ -200,7 +226,11 @@ class ExtractiveEngine(Engine):
                 return _ours(s, side_of)
             return True
 
-        by_label = _sections(reading, eligible)
+        return eligible
+
+    def find(self, reading: Reading) -> Findings:
+        side_of = reading.side_of
+        by_label = _sections(reading, self.eligible(reading))
         out = Findings(engine=self.name)
         out.items += people_findings(reading)
         criteria = [(s, criterion_fields(s, side_of)) for s in by_label["success_criterion"]]
