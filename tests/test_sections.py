@@ -304,8 +304,9 @@ def test_headings_name_sections_by_meaning() -> None:
 
 
 def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
-    """Under "Commitments we made" a terse line the classifier reads as a commitment, but below
-    its usual confidence, is kept; the same line under no heading is not."""
+    """Under "Next steps" a terse line the classifier reads as a next step, but below its usual
+    confidence, is kept; the same line under no heading is not. (In the sections the usefulness
+    model ranks, the model weighs the heading with the rest.)"""
     from briefgen.engines.extractive import MIN_CONFIDENCE, _sections
     from briefgen.people import People
     from briefgen.reading import Reading
@@ -313,23 +314,23 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
     from briefgen.sentences import Sentence
 
     deal = Deal(deal_id="d")
-    unsure = {label: 0.0 for label in LABELS} | {"commitment": 0.22, "none": 0.2, "next_step": 0.18}
-    assert unsure["commitment"] < MIN_CONFIDENCE
+    unsure = {label: 0.0 for label in LABELS} | {"next_step": 0.22, "none": 0.2, "commitment": 0.18}
+    assert unsure["next_step"] < MIN_CONFIDENCE
 
     def kept(heading: str) -> list[str]:
         s = Sentence("n1", "biweekly check-in thru rollout", "note", "2027-01-05", None, heading, 0)
         reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[dict(unsure)])
-        return [x.text for x in _sections(reading)["commitment"]]
+        return [x.text for x in _sections(reading)["next_step"]]
 
-    assert kept("commitments we made") == ["biweekly check-in thru rollout"]
+    assert kept("next steps") == ["biweekly check-in thru rollout"]
     assert kept("") == []
 
 
-def test_a_close_second_reading_as_promise_or_dated_event_lists_a_line_in_both() -> None:
-    """A line read first as a timeline event, a promise a close second, is listed in both, and
-    so is a promise with a dated event a close second; an open question as unsure as that second
-    reading is not added to the open questions."""
-    from briefgen.engines.extractive import SECOND_CONFIDENCE, _sections
+def test_a_close_second_reading_as_promise_or_dated_event_is_a_candidate_for_both() -> None:
+    """A line read first as a timeline event, a promise a close second, is a candidate for both,
+    and so is a promise with a dated event a close second; an open question as unsure as that
+    second reading is not one for the open questions."""
+    from briefgen.engines.extractive import SECOND_CONFIDENCE, candidates
     from briefgen.people import People
     from briefgen.reading import Reading
     from briefgen.schema import Deal
@@ -343,7 +344,7 @@ def test_a_close_second_reading_as_promise_or_dated_event_lists_a_line_in_both()
         assert probs[second] < SECOND_CONFIDENCE
         s = Sentence("n1", line, "note", None, None, "", 0)
         reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[probs])
-        return {k: [x.text for x in v] for k, v in _sections(reading).items()}
+        return {k: [x.text for _, x in v] for k, v in candidates(reading).items()}
 
     both = sections("commitment")
     assert both["timeline"] == both["commitment"] == [line]

@@ -88,3 +88,27 @@ def test_train_command_explains_its_usage(capsys: pytest.CaptureFixture[str]) ->
     assert main([]) == 2
     assert main(["train", "--home"]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_a_ranked_section_takes_candidates_the_classifier_did_not_read_first() -> None:
+    """A sentence read first as nothing, with a fair chance of being a risk, is a risk candidate;
+    one the classifier gives almost no chance is not; an unranked section keeps its floor."""
+    from briefgen.engines.extractive import RANKED_FLOOR, candidates
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+
+    deal = Deal(deal_id="d")
+    texts = ["Their IT lead is new and has not seen the plan.", "Lunch was at noon.", "Send the deck."]
+    sentences = [Sentence("n1", t, "note", None, None, "", i) for i, t in enumerate(texts)]
+    floor = RANKED_FLOOR["risk"]
+    probs = [
+        _probs(none=0.6, risk=floor + 0.05),
+        _probs(none=0.9, risk=floor / 2),
+        _probs(none=0.6, next_step=floor + 0.05),
+    ]
+    reading = Reading(deal, [], sentences, sentences, [], [], People(deal), _sections=probs)
+    found = candidates(reading)
+    assert [s.text for _, s in found["risk"]] == [texts[0]]
+    assert "next_step" not in RANKED_FLOOR
+    assert found["next_step"] == []

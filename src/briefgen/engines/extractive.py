@@ -89,6 +89,15 @@ ESSENTIAL = ("goal", "success_criterion")
 ESSENTIAL_CONFIDENCE = 0.2
 # A heading that names a section ("## Risks") lowers the bar for sentences under it.
 HEADING_CONFIDENCE = 0.2
+# Sections the usefulness model ranks (`usefulness.RANKED`) take as candidates every sentence
+# the classifier gives at least this chance of belonging to them, and list only those the model
+# gives at least USEFUL_FLOOR of stating something a CSM needs. Measured on dev, each deal briefed
+# by a model fitted without it (five folds): coverage 62.6 -> 65.8%, precision 70.6 -> 76.2%;
+# goals found 32.6 -> 43.6%, risks 24.9 -> 27.3%, timeline 69.5 -> 79.6%, commitments 80.3 ->
+# 79.1%. Candidates from 0.1 without the second floor: coverage 66.4%, precision 71.8%; the
+# second floor at 0.3 (risks 0.15): 62.9%, 77.7%.
+RANKED_FLOOR = dict.fromkeys(usefulness.RANKED, 0.05)
+USEFUL_FLOOR = {"goal": 0.2, "risk": 0.1, "commitment": 0.2, "terms": 0.2, "timeline": 0.2}
 _HEADING_LABEL = {
     "goals": "goal",
     "success_criteria": "success_criterion",
@@ -122,8 +131,10 @@ def candidates(
         # classifier, agreeing, is less sure than MIN_CONFIDENCE.
         if heading and probs[heading] >= HEADING_CONFIDENCE:
             label, p = heading, 1.0
+        placed = set()
         if p >= MIN_CONFIDENCE and eligible(label, s):
             scored[label].append((p, s))
+            placed.add(label)
         for name, q in ((label, p), (second, p2)):
             held = best.get(name)
             if name in best and (held is None or q > held[0]) and eligible(name, s):
@@ -136,6 +147,12 @@ def candidates(
             and eligible(second, s)
         ):
             scored[second].append((p2, s))
+            placed.add(second)
+        # In a section the usefulness model ranks, the model decides, not the classifier's
+        # first two readings: a sentence it gives a fair chance of belonging there is a candidate.
+        for name, floor in RANKED_FLOOR.items():
+            if name not in placed and probs[name] >= floor and eligible(name, s):
+                scored[name].append((probs[name], s))
     # A CSM needs the customer's goals and measures most: when none is sure enough, the
     # likeliest sentence still counts if the classifier ranks that section first or second.
     for label in ESSENTIAL:
@@ -149,8 +166,9 @@ def _sections(
     reading: Reading, eligible: Callable[[str, Sentence], bool] = lambda label, s: True
 ) -> dict[str, list[Sentence]]:
     """Sentences by the section the classifier reads them as (`candidates`), the best (`rank`)
-    first up to the section's cap, so a sentence that cannot be an item of its section never
-    takes the place of one that can."""
+    first up to the section's cap and, in a ranked section, down to USEFUL_FLOOR; a sentence
+    that cannot be an item of its section is no candidate, so it never takes the place of one
+    that can."""
     scored = candidates(reading, eligible)
     row = reading.rows
     vectors = reading.vectors
@@ -171,8 +189,9 @@ def _sections(
         cap = _cap(label, n) if label in SECTION_CAPS else len(found)
         kept: list[Sentence] = []
         shown = [s for other in SHOWN_WITH.get(label, ()) for s in out.get(other, [])]
-        for _, s in sorted(found, key=lambda f: rank(label, f), reverse=True):
-            if len(kept) >= cap:
+        best_first = sorted(((rank(label, f), f[1]) for f in found), key=lambda rs: rs[0], reverse=True)
+        for score, s in best_first:
+            if len(kept) >= cap or score < USEFUL_FLOOR.get(label, 0.0):
                 break
             said = [row[k.order] for k in [*kept, *shown]]
             if said and float(np.max(vectors[said] @ vectors[row[s.order]])) >= REPEAT_SIMILARITY:

@@ -41,7 +41,15 @@ TRAINED_ON = "dev"
 
 def _gold(case: EvalCase, model: str) -> list[str]:
     g = case.gold
-    return {"goal": g.goals, "risk": g.risks, "commitment": g.commitments, "timeline": g.timeline}[model]
+    measures = [c.metric + (f" {c.target}" if c.target else "") for c in g.success_criteria]
+    return {
+        "goal": g.goals,
+        "risk": g.risks,
+        "commitment": g.commitments,
+        "timeline": g.timeline,
+        "success_criterion": measures,
+        "open_question": g.unknowns,
+    }[model]
 
 
 def gold_hash(cases: list[EvalCase]) -> str:
