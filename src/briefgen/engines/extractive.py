@@ -69,18 +69,18 @@ SECOND_FOR = {"commitment": 0.2, "timeline": 0.2, "risk": 0.2}
 # better ranked of the two stays. Measured on dev: commitments found 60.7 -> 62.1%, timeline
 # 62.8 -> 63.8%, precision 73.7 -> 73.5%.
 REPEAT_SIMILARITY = 0.8
-# Which of a section's sentences fill its cap. Goals, risks, promises, terms and dates are ranked
-# by the usefulness model (`usefulness.py`), fitted to which candidates the dev deals' gold facts
-# state: on dev deals held out of its fit it ranks them better than the rule below (area under
-# the ROC curve among the candidates of RANKED_FLOOR, promises 0.79 -> 0.87, risks 0.77 -> 0.83,
-# goals 0.75 -> 0.84, dates 0.69 -> 0.73). The other sections keep the rule: the classifier's certainty ranks them, and above
-# about 0.6 it says little more (on dev, 0.6-0.7 was useful 76% of the time, 0.8+ 62%). Two things
-# it cannot see rank them too: how late in the deal a sentence was said (terms and plans are
-# restated and settled towards the close; on dev a promise in the deal's first fifth was useful
-# 38% of the time, in its last fifth 64%) and how fully it states its point, up to FULL_LENGTH
-# characters (a fragment "Annual in advance." 26%, a line of 120+ characters 73%). Measured on
-# dev, each weight 0.2: commitments found 78.7 -> 81.2%, precision 71.9 -> 73.0%; any weight from
-# 0.1 to 0.3 gave the same within half a point.
+# Which of a section's sentences fill its cap. Goals, risks, promises, terms and dates are ranked by
+# the usefulness model (`usefulness.py`), fitted to which candidates the dev deals' gold facts
+# state: on dev deals held out of its fit it ranks them better than the rule below (area under the
+# ROC curve among the candidates of RANKED_FLOOR, promises 0.79 -> 0.87, risks 0.77 -> 0.83, goals
+# 0.75 -> 0.84, dates 0.69 -> 0.73). The other sections keep the rule: the classifier's certainty
+# ranks them, and above about 0.6 it says little more (on dev, 0.6-0.7 was useful 76% of the time,
+# 0.8+ 62%). Two things it cannot see rank them too: how late in the deal a sentence was said (terms
+# and plans are restated and settled towards the close; on dev a promise in the deal's first fifth
+# was useful 38% of the time, in its last fifth 64%) and how fully it states its point, up to
+# FULL_LENGTH characters (a fragment "Annual in advance." 26%, a line of 120+ characters 73%).
+# Measured on dev, each weight 0.2: commitments found 78.7 -> 81.2%, precision 71.9 -> 73.0%; any
+# weight from 0.1 to 0.3 gave the same within half a point.
 LATER_WEIGHT = 0.2
 FULLER_WEIGHT = 0.2
 # Sections printed as one: terms are listed with the commitments.
