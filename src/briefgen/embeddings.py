@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import EmbeddingError
+from .once import Once
 
 Vectors = NDArray[np.float32]
 
@@ -187,17 +188,8 @@ class HashEmbedder:
         return cast(Vectors, out / np.maximum(norms, 1e-12))
 
 
-_default: MiniLMEmbedder | None = None
-_default_lock = threading.Lock()
-
-
-def default_embedder() -> MiniLMEmbedder:
-    """One shared instance per process: the weights are ~90 MB."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = MiniLMEmbedder()
-        return _default
+# One shared instance per process: the weights are ~90 MB.
+default_embedder = Once(MiniLMEmbedder)
 
 
 def embedder_named(name: str) -> Embedder:

@@ -27,6 +27,7 @@ import numpy as np
 
 from .embeddings import Embedder, default_embedder
 from .errors import ConfigError
+from .once import Once
 
 LABELS: tuple[str, ...] = (
     "goal",
@@ -260,16 +261,7 @@ class SectionModel:
         )
 
 
-_model: SectionModel | None = None
-_model_lock = threading.Lock()
-
-
-def model() -> SectionModel:
-    global _model
-    with _model_lock:
-        if _model is None:
-            _model = SectionModel.load()
-        return _model
+model = Once(SectionModel.load)
 
 
 def classify(

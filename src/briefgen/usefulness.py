@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ConfigError
+from .once import Once
 from .schema import Side
 from .sections import LABELS
 from .sentences import Sentence
+
+if TYPE_CHECKING:
+    from .reading import Reading
 
 MODEL_PATH = Path(__file__).parent / "_data" / "usefulness_model.npz"
 # The sections a model ranks; the terms of a deal are listed with its commitments and ranked
@@ -78,6 +82,19 @@ def features(
     ]
 
 
+def position(reading: Reading, s: Sentence) -> float:
+    """How far into the deal `s` was said: 0 the first usable sentence, 1 the last."""
+    return reading.rows[s.order] / max(len(reading.usable) - 1, 1)
+
+
+def candidate_features(reading: Reading, s: Sentence) -> list[float]:
+    """`features` of one of the reading's usable sentences: what the engine ranks by and the
+    trainer fits to, worked out in one place so the two cannot drift apart."""
+    side = reading.side_of.get(s.speaker or "", Side.unknown)
+    probs = reading.sections[reading.rows[s.order]]
+    return features(s, probs, position(reading, s), len(reading.usable), side)
+
+
 @dataclass
 class UsefulnessModel:
     weights: dict[str, np.ndarray]  # per model: (len(FEATURES),)
@@ -125,13 +142,4 @@ class UsefulnessModel:
         )
 
 
-_model: UsefulnessModel | None = None
-_lock = threading.Lock()
-
-
-def model() -> UsefulnessModel:
-    global _model
-    with _lock:
-        if _model is None:
-            _model = UsefulnessModel.load()
-        return _model
+model = Once(UsefulnessModel.load)

@@ -177,12 +177,10 @@ def _sections(
 
     def rank(label: str, found: tuple[float, Sentence]) -> float:
         p, s = found
-        later = row[s.order] / max(n - 1, 1)
-        side = reading.side_of.get(s.speaker or "", Side.unknown)
-        useful = ranker.score(label, usefulness.features(s, reading.sections[row[s.order]], later, n, side))
+        useful = ranker.score(label, usefulness.candidate_features(reading, s))
         if useful is not None:
             return useful
-        return certainty_rank(p, later, s.text)
+        return certainty_rank(p, usefulness.position(reading, s), s.text)
 
     out: dict[str, list[Sentence]] = {}
     for label, found in scored.items():

@@ -28,10 +28,9 @@ from ..engines.extractive import ExtractiveEngine, candidates, certainty_rank
 from ..errors import ConfigError
 from ..generate import load_deal
 from ..ingestion import ingest_paths
-from ..schema import Side
 from ..sections import fit
 from ..store import Store
-from ..usefulness import MODEL_PATH, RANKED, UsefulnessModel, features
+from ..usefulness import MODEL_PATH, RANKED, UsefulnessModel, candidate_features, position
 from .dataset import EvalCase, load_cases
 from .metrics import Matcher
 
@@ -72,8 +71,6 @@ def collect(cases: list[EvalCase], store: Store, matcher: Matcher) -> Rows:
     for number, case in enumerate(cases):
         _, _, reading = load_deal(store, case.id)
         found = candidates(reading, ExtractiveEngine(store.settings.vendor_domains).eligible(reading))
-        n = len(reading.usable)
-        rows = reading.rows
         for label, name in RANKED.items():
             chosen = found.get(label, [])
             if not chosen:
@@ -81,12 +78,10 @@ def collect(cases: list[EvalCase], store: Store, matcher: Matcher) -> Rows:
             useful = matcher.useful([s.text for _, s in chosen], _gold(case, name))
             x, y, group, former = out[name]
             for (p, s), ok in zip(chosen, useful, strict=True):
-                later = rows[s.order] / max(n - 1, 1)
-                side = reading.side_of.get(s.speaker or "", Side.unknown)
-                x.append(features(s, reading.sections[rows[s.order]], later, n, side))
+                x.append(candidate_features(reading, s))
                 y.append(int(ok))
                 group.append(number)
-                former.append(certainty_rank(p, later, s.text))
+                former.append(certainty_rank(p, position(reading, s), s.text))
     return out
 
 
