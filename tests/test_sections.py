@@ -328,8 +328,8 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
 
 def test_a_close_second_reading_as_promise_or_dated_event_is_a_candidate_for_both() -> None:
     """A line read first as a timeline event, a promise a close second, is a candidate for both,
-    and so is a promise with a dated event a close second; an open question as unsure as that
-    second reading is not one for the open questions."""
+    and so is a promise with a dated event a close second; a next step as unsure as that second
+    reading is not one for the next steps (a section the usefulness model does not rank)."""
     from briefgen.engines.extractive import SECOND_CONFIDENCE, candidates
     from briefgen.people import People
     from briefgen.reading import Reading
@@ -350,7 +350,7 @@ def test_a_close_second_reading_as_promise_or_dated_event_is_a_candidate_for_bot
     assert both["timeline"] == both["commitment"] == [line]
     both = sections("timeline", first="commitment")
     assert both["timeline"] == both["commitment"] == [line]
-    assert sections("open_question")["open_question"] == []
+    assert sections("next_step")["next_step"] == []
 
 
 def test_a_later_fuller_line_takes_a_capped_place_before_an_earlier_fragment() -> None:

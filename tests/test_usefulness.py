@@ -9,7 +9,7 @@ from briefgen.evals.usefulness import TRAINED_ON, auc, gold_hash, main
 from briefgen.schema import Side
 from briefgen.sections import LABELS
 from briefgen.sentences import Sentence
-from briefgen.usefulness import FEATURES, MODEL_PATH, UsefulnessModel, features
+from briefgen.usefulness import FEATURES, MODEL_PATH, RANKED, UsefulnessModel, features
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +46,36 @@ def test_a_full_late_promise_ranks_above_an_early_fragment() -> None:
     late = model.score("commitment", features(promise, sure, 0.95, 120, Side.vendor))
     assert early is not None and late is not None
     assert 0 < early < late < 1
+
+
+def test_every_ranked_section_has_a_model_in_the_shipped_file() -> None:
+    model = UsefulnessModel.load()
+    s = Sentence("n1", "Open: who signs off the data migration?", "note", None, None, "", 4)
+    x = features(s, _probs(open_question=0.6), 0.5, 100, Side.customer)
+    for label in RANKED:
+        score = model.score(label, x)
+        assert score is not None and 0 < score < 1, label
+
+
+def test_a_measure_with_its_figures_ranks_above_a_vague_wish() -> None:
+    """Read as a success criterion just as surely, a measure with a baseline, a target and a
+    date is worth a line before a wish that names none."""
+    model = UsefulnessModel.load()
+    vague = Sentence("c1", "They want things to be quicker overall.", "transcript", None, "Ana", "", 10)
+    measure = Sentence(
+        "c1",
+        "Month-end close goes from 9 working days to 5 by the June 2027 close.",
+        "transcript",
+        None,
+        "Ana",
+        "",
+        11,
+    )
+    sure = _probs(success_criterion=0.6)
+    low = model.score("success_criterion", features(vague, sure, 0.3, 120, Side.customer))
+    high = model.score("success_criterion", features(measure, sure, 0.3, 120, Side.customer))
+    assert low is not None and high is not None
+    assert low < high
 
 
 def test_terms_are_ranked_by_the_commitments_model_and_other_sections_not_at_all() -> None:

@@ -37,6 +37,8 @@ RANKED = {
     "commitment": "commitment",
     "terms": "commitment",
     "timeline": "timeline",
+    "success_criterion": "success_criterion",
+    "open_question": "open_question",
 }
 _KINDS = ("email", "note", "transcript")
 _MONEY = re.compile(r"[$€£¥]|\b(?:USD|EUR|GBP|CHF|AUD|CAD|NZD|SGD)\b")
