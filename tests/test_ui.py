@@ -364,7 +364,10 @@ def test_a_large_upload_does_not_block_a_small_one(tmp_path: Path) -> None:
         # both uploads at once
         large.locator("#upload input[type=file]").set_input_files(str(big))
         small.locator("#upload input[type=file]").set_input_files(ACME)
-        expect(large.locator("#upload")).to_contain_text("weekly-syncs.txt", timeout=120_000)
+        # Under load Gradio's progress stream can ask before the upload is tracked and the file
+        # row then shows "Error" beside a finished upload, its name split as "weekly-syncs .txt"
+        # (gradio-app/gradio#9514): the row, not the progress display, says the file arrived.
+        expect(large.locator("#upload")).to_contain_text(re.compile(r"weekly-syncs\s*\.txt"), timeout=120_000)
         expect(small.locator("#upload")).to_contain_text("discovery-call", timeout=60_000)
         large.locator("#ingest-btn").click()
         expect(large.locator("#ingest-report")).to_contain_text("Queued as job", timeout=60_000)
