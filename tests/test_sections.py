@@ -305,9 +305,10 @@ def test_headings_name_sections_by_meaning() -> None:
 
 def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
     """Under "Next steps" a terse line the classifier reads as a next step, but below its usual
-    confidence, is kept; the same line under no heading is not. (In the sections the usefulness
-    model ranks, the model weighs the heading with the rest.)"""
-    from briefgen.engines.extractive import MIN_CONFIDENCE, _sections
+    confidence, is one for certain; the same line under no heading keeps the classifier's
+    doubt. (The usefulness model, where it ranks the section, weighs the heading with the rest;
+    the certainty ranks a section it has no model for.)"""
+    from briefgen.engines.extractive import MIN_CONFIDENCE, candidates
     from briefgen.people import People
     from briefgen.reading import Reading
     from briefgen.schema import Deal
@@ -317,19 +318,19 @@ def test_a_heading_that_agrees_with_an_unsure_classifier_settles_it() -> None:
     unsure = {label: 0.0 for label in LABELS} | {"next_step": 0.22, "none": 0.2, "commitment": 0.18}
     assert unsure["next_step"] < MIN_CONFIDENCE
 
-    def kept(heading: str) -> list[str]:
+    def certainty(heading: str) -> list[float]:
         s = Sentence("n1", "biweekly check-in thru rollout", "note", "2027-01-05", None, heading, 0)
         reading = Reading(deal, [], [s], [s], [], [], People(deal), _sections=[dict(unsure)])
-        return [x.text for x in _sections(reading)["next_step"]]
+        return [p for p, _ in candidates(reading)["next_step"]]
 
-    assert kept("next steps") == ["biweekly check-in thru rollout"]
-    assert kept("") == []
+    assert certainty("next steps") == [1.0]
+    assert certainty("") == [0.22]
 
 
 def test_a_close_second_reading_as_promise_or_dated_event_is_a_candidate_for_both() -> None:
     """A line read first as a timeline event, a promise a close second, is a candidate for both,
-    and so is a promise with a dated event a close second; a next step as unsure as that second
-    reading is not one for the next steps (a section the usefulness model does not rank)."""
+    and so is a promise with a dated event a close second; a person as unsure as that second
+    reading is not one for the people (a section the usefulness model does not rank)."""
     from briefgen.engines.extractive import SECOND_CONFIDENCE, candidates
     from briefgen.people import People
     from briefgen.reading import Reading
@@ -350,7 +351,7 @@ def test_a_close_second_reading_as_promise_or_dated_event_is_a_candidate_for_bot
     assert both["timeline"] == both["commitment"] == [line]
     both = sections("timeline", first="commitment")
     assert both["timeline"] == both["commitment"] == [line]
-    assert sections("next_step")["next_step"] == []
+    assert sections("people")["people"] == []
 
 
 def test_a_later_fuller_line_takes_a_capped_place_before_an_earlier_fragment() -> None:

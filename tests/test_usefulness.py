@@ -84,7 +84,7 @@ def test_terms_are_ranked_by_the_commitments_model_and_other_sections_not_at_all
     x = features(s, _probs(terms=0.8), 0.5, 100, Side.vendor)
     assert len(x) == len(FEATURES)
     assert model.score("terms", x) == model.score("commitment", x)
-    assert model.score("next_step", x) is None
+    assert model.score("people", x) is None
 
 
 def test_round_trip_keeps_the_scores(tmp_path: Path) -> None:
@@ -129,16 +129,41 @@ def test_a_ranked_section_takes_candidates_the_classifier_did_not_read_first() -
     from briefgen.schema import Deal
 
     deal = Deal(deal_id="d")
-    texts = ["Their IT lead is new and has not seen the plan.", "Lunch was at noon.", "Send the deck."]
+    texts = ["Their IT lead is new and has not seen the plan.", "Lunch was at noon.", "Ana Ruiz, CFO."]
     sentences = [Sentence("n1", t, "note", None, None, "", i) for i, t in enumerate(texts)]
     floor = RANKED_FLOOR["risk"]
     probs = [
         _probs(none=0.6, risk=floor + 0.05),
         _probs(none=0.9, risk=floor / 2),
-        _probs(none=0.6, next_step=floor + 0.05),
+        _probs(none=0.6, people=floor + 0.05),
     ]
     reading = Reading(deal, [], sentences, sentences, [], [], People(deal), _sections=probs)
     found = candidates(reading)
     assert [s.text for _, s in found["risk"]] == [texts[0]]
-    assert "next_step" not in RANKED_FLOOR
-    assert found["next_step"] == []
+    assert "people" not in RANKED_FLOOR
+    assert found["people"] == []
+
+
+def test_a_line_another_section_lists_is_not_repeated_as_a_next_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A promise the classifier also reads as a next step is listed once, with the promises; a
+    step no other section lists is a next step."""
+    import briefgen.usefulness as usefulness
+    from briefgen.engines.extractive import _sections
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal
+
+    every = {name: np.zeros(len(FEATURES)) for name in set(RANKED.values())}
+    monkeypatch.setattr(usefulness, "model", lambda: UsefulnessModel(every, dict.fromkeys(every, 4.0)))
+    texts = [
+        "We will run the kickoff workshop with your planners on 12 April.",
+        "Next: you send us the list of admins.",
+    ]
+    sentences = [Sentence("n1", t, "note", None, None, "", i) for i, t in enumerate(texts)]
+    probs = [_probs(commitment=0.6, next_step=0.3), _probs(next_step=0.6)]
+    reading = Reading(
+        Deal(deal_id="d"), [], sentences, sentences, [], [], People(Deal(deal_id="d")), _sections=probs
+    )
+    found = _sections(reading)
+    assert [s.text for s in found["commitment"]] == [texts[0]]
+    assert [s.text for s in found["next_step"]] == [texts[1]]

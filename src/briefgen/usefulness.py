@@ -39,6 +39,7 @@ RANKED = {
     "timeline": "timeline",
     "success_criterion": "success_criterion",
     "open_question": "open_question",
+    "next_step": "next_step",
 }
 _KINDS = ("email", "note", "transcript")
 _MONEY = re.compile(r"[$€£¥]|\b(?:USD|EUR|GBP|CHF|AUD|CAD|NZD|SGD)\b")

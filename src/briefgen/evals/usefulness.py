@@ -41,14 +41,19 @@ TRAINED_ON = "dev"
 def _gold(case: EvalCase, model: str) -> list[str]:
     g = case.gold
     measures = [c.metric + (f" {c.target}" if c.target else "") for c in g.success_criteria]
-    return {
+    by_section = {
         "goal": g.goals,
         "risk": g.risks,
         "commitment": g.commitments,
         "timeline": g.timeline,
         "success_criterion": measures,
         "open_question": g.unknowns,
-    }[model]
+    }
+    if model == "next_step":
+        # The gold has no next steps of its own: a step is worth listing when it states
+        # something the CSM needs from any section (a promise to keep, a date, an unknown).
+        return [*(f for facts in by_section.values() for f in facts), *case.acceptable]
+    return by_section[model]
 
 
 def gold_hash(cases: list[EvalCase]) -> str:
