@@ -596,3 +596,24 @@ def test_a_measure_said_in_two_places_is_one_criterion_with_both_halves() -> Non
     criteria = {f.ids: f.fields for f in found.items if f.section == "success_criteria"}
     assert set(criteria) == {(2, 0), (3,)}
     assert (criteria[(2, 0)]["baseline"], criteria[(2, 0)]["target"]) == ("9 days", "5 days")
+
+
+def test_our_recap_of_the_customers_aim_can_be_a_goal_and_our_own_aim_cannot() -> None:
+    """Goals are the customer's. Our rep saying "your aim is ..." restates one; our rep saying
+    what we aim for does not, nor does a question about it."""
+    from briefgen.engines.extractive import ExtractiveEngine
+    from briefgen.people import People
+    from briefgen.reading import Reading
+    from briefgen.schema import Deal, Side
+    from briefgen.sentences import Sentence
+
+    deal = Deal(deal_id="d")
+    texts = [
+        "So your aim is to get invoice matching from three days down to one by the June close.",
+        "Our aim is to have the connector built before the summer holidays.",
+        "Is your aim still the June close?",
+    ]
+    sentences = [Sentence("e1", t, "email", "2027-01-05", "Vic", "", i) for i, t in enumerate(texts)]
+    reading = Reading(deal, [], sentences, sentences, [], [], People(deal), side_of={"Vic": Side.vendor})
+    eligible = ExtractiveEngine().eligible(reading)
+    assert [eligible("goal", s) for s in sentences] == [True, False, False]
