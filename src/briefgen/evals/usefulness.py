@@ -28,7 +28,7 @@ from ..engines.extractive import ExtractiveEngine, candidates, certainty_rank
 from ..errors import ConfigError
 from ..generate import load_deal
 from ..ingestion import ingest_paths
-from ..sections import fit
+from ..sections import fit, warm
 from ..store import Store
 from ..usefulness import MODEL_PATH, RANKED, UsefulnessModel, candidate_features, position
 from .dataset import EvalCase, load_cases
@@ -75,6 +75,8 @@ def collect(cases: list[EvalCase], store: Store, matcher: Matcher) -> Rows:
     out: Rows = {name: ([], [], [], []) for name in set(RANKED.values())}
     for number, case in enumerate(cases):
         _, _, reading = load_deal(store, case.id)
+        # The sentence vectors were stored at ingest: read back, not embedded again.
+        warm([s.text for s in reading.sentences], store.records)
         found = candidates(reading, ExtractiveEngine(store.settings.vendor_domains).eligible(reading))
         for label, name in RANKED.items():
             chosen = found.get(label, [])
