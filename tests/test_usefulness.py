@@ -9,6 +9,7 @@ from briefgen.evals.usefulness import TRAINED_ON, auc, gold_hash, main
 from briefgen.schema import Side
 from briefgen.sections import LABELS
 from briefgen.sentences import Sentence
+from briefgen.store import Store
 from briefgen.usefulness import FEATURES, MODEL_PATH, RANKED, UsefulnessModel, features
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,32 +171,23 @@ def test_a_line_another_section_lists_is_not_repeated_as_a_next_step(monkeypatch
 
 
 def test_the_trainer_reads_the_sentence_vectors_stored_at_ingest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Fitting reads every dev deal: embedding their sentences again would cost minutes a run."""
-    from dataclasses import replace
-
     import briefgen.sections as sections
-    from briefgen.config import Settings
-    from briefgen.embeddings import default_embedder
     from briefgen.evals.metrics import Matcher
     from briefgen.evals.usefulness import collect
     from briefgen.ingestion import ingest_paths
-    from briefgen.store import Store
 
     case = next(c for c in load_cases(ROOT / "evals" / "cases", TRAINED_ON) if c.id == "pike-sandoval-piano")
-    store = Store(replace(Settings.from_env(tmp_path), home=tmp_path), default_embedder(), index=False)
 
     class Refuses:
         def embed(self, texts: list[str]) -> np.ndarray:
             raise AssertionError(f"embedded {len(texts)} sentences again")
 
-    try:
-        ingest_paths(store, [case.deal_dir], deal_id=case.id)
-        # As in a fresh process: nothing in memory, only what the store keeps.
-        monkeypatch.setattr(sections, "_CACHE", sections._VectorCache())
-        monkeypatch.setattr(sections, "default_embedder", lambda: Refuses())
-        rows = collect([case], store, Matcher(None))
-    finally:
-        store.close()
+    ingest_paths(store, [case.deal_dir], deal_id=case.id)
+    # As in a fresh process: nothing in memory, only what the store keeps.
+    monkeypatch.setattr(sections, "_CACHE", sections._VectorCache())
+    monkeypatch.setattr(sections, "default_embedder", lambda: Refuses())
+    rows = collect([case], store, Matcher(None))
     assert sum(len(labels) for _, labels, _, _ in rows.values()) > 0
