@@ -297,3 +297,66 @@ def test_a_former_price_written_with_its_currency_code_is_the_former_price() -> 
         "2026-11-10",
     )
     assert [(c.previous, c.current) for c in revisions([line], terms={0})] == [("CAD $1,150", "CAD $990")]
+
+
+def test_a_line_that_says_a_former_value_is_a_revision_whatever_its_section() -> None:
+    """A line that sets a value against what it was states a revision even when the classifier
+    does not read it as the deal's terms, and even without a word such as "price"; only its
+    revised values are read from such a line, not every amount or count it names."""
+    seats = _s(0, "make it 12 users (was 9) - the night shift wants their own", "2027-01-12")
+    assert [(c.field, c.previous, c.current) for c in revisions([seats], terms=set())] == [
+        ("seats", "9 users", "12 users")
+    ]
+    monthly = _s(1, "Fleet tier: 1.840 EUR per month (statt 2.050 EUR), 24 Monate", "2027-01-13")
+    assert [(c.field, c.previous, c.current) for c in revisions([monthly], terms={1})] == [
+        ("monthly price", "2.050 EUR", "1.840 EUR")
+    ]
+    aside = _s(2, "Budget was $90,000 last year and they spent $12,000 on consultants.", "2027-01-14")
+    assert revisions([aside], terms=set()) == []
+    fee = _s(3, "Setup now a flat £3,200 (previously £4,000), billed with the first invoice.", "2027-01-15")
+    assert [(c.field, c.previous, c.current) for c in revisions([fee], terms=set())] == [
+        ("implementation fee", "£4,000", "£3,200")
+    ]
+    annual = _s(4, "SEK 310 000 per year (previously SEK 260 000 for one entity)", "2027-01-16")
+    assert [(c.previous, c.current) for c in revisions([annual], terms=set())] == [
+        ("SEK 260 000", "SEK 310 000")
+    ]
+
+
+def test_a_contract_length_after_an_amount_is_not_its_period() -> None:
+    """ "28.800 EUR bei 12 Monaten Laufzeit" is a yearly price on a 12-month term, not a monthly
+    price of 28.800 EUR."""
+    first = _s(0, "Angebot: 40 EUR/Mon pro Nutzer, 12 Monate", "2027-02-01")
+    later = _s(1, "19.200 EUR netto pro Jahr (statt 21.600 EUR bei 12 Monaten Laufzeit)", "2027-02-20")
+    fields = {c.field: (c.previous, c.current) for c in revisions([first, later], terms={0, 1})}
+    assert fields.get("price") == ("21.600 EUR", "19.200 EUR")
+    assert "monthly price" not in fields
+
+
+def test_a_fee_waived_on_the_line_that_names_it_is_a_change_and_that_line_stays() -> None:
+    """ "We'll waive the €4,000 setup fee" states the fee and its waiver at once: a change from
+    €4,000 to waived, and the line is not superseded by its own former amount. A fee that is
+    not waived is no change."""
+    waive = _s(0, "Good news: we'll waive the €4,000 setup fee if you sign this month.", "2027-03-01")
+    assert [(c.field, c.previous, c.current) for c in revisions([waive], terms=set())] == [
+        ("implementation fee", "€4,000", "waived")
+    ]
+    assert superseded([waive], terms={0}) == set()
+    kept = _s(1, "Sorry, we cannot waive the €4,000 setup fee this time.", "2027-03-02")
+    assert revisions([kept], terms=set()) == []
+
+
+def test_a_milestone_moved_from_one_date_to_another_on_one_line_is_a_change() -> None:
+    """ "go-live moved from 3 May to 24 May" states the old date and the new."""
+    moved = _s(
+        0, "Customer asked for the go-live moved from 3 May 2027 to 24 May 2027 (stocktake).", "2027-03-01"
+    )
+    assert [(c.field, c.previous, c.current) for c in revisions([moved], terms=set())] == [
+        ("go-live date", "2027-05-03", "2027-05-24")
+    ]
+    arrow = _s(1, "kick-off from 9 Feb → 16 Feb 2027, their IT lead is away", "2027-01-20")
+    assert [(c.previous, c.current) for c in revisions([arrow], terms=set())] == [
+        ("2027-02-09", "2027-02-16")
+    ]
+    plain = _s(2, "Go-live on 24 May 2027, training from 10 May.", "2027-03-01")
+    assert revisions([plain], terms=set()) == []

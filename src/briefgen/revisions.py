@@ -86,14 +86,20 @@ _CAPITALISED = re.compile(r"^[A-Z][\w'’-]+$")
 NEAR_AFTER, NEAR_BEFORE = 40, 15
 
 
-def _milestones(s: Sentence) -> list[tuple[str, str, date]]:
-    """Each milestone the sentence dates: what it is, which one ("" for the deal's only one), and
-    its date. The date is the one said right after the milestone, else right before it: in
-    "kick-off 07.01, go-live 15.02" the go-live is on the 15th."""
+# "moved from 11 Jan → 25 Jan", "from 6 Sept to 27 Sept": the second date replaces the first.
+_MOVED_FROM = re.compile(r"\bfrom\s*$", re.I)
+_MOVED_TO = re.compile(r"^[\s*_]*(?:→|->|=>|⇒|to)[\s*_]*$", re.I)
+
+
+def _milestones(s: Sentence) -> list[tuple[str, str, date, date | None]]:
+    """Each milestone the sentence dates: what it is, which one ("" for the deal's only one), its
+    date, and the date it was moved from when the line says so. The date is the one said right
+    after the milestone, else right before it: in "kick-off 07.01, go-live 15.02" the go-live is
+    on the 15th."""
     if not _MILESTONE.search(s.text):
         return []  # most sentences: no dates read for them
     spans = [(a, b, v) for a, b, v in date_spans(s.text, parse_date(s.date), s.day_first) if v]
-    out: list[tuple[str, str, date]] = []
+    out: list[tuple[str, str, date, date | None]] = []
     for g in _MILESTONE.finditer(s.text):
         kind = _MILESTONE_NAMES[g.lastindex - 1 if g.lastindex else 0]
         after = [d for d in spans if 0 <= d[0] - g.end() <= NEAR_AFTER]
@@ -103,10 +109,20 @@ def _milestones(s: Sentence) -> list[tuple[str, str, date]]:
         if not (after or before):
             continue
         day = (after[0] if after else before[-1])[2]
+        moved: date | None = None
         if after and s.text.count("|") >= 2:
             # A table row: a later column revises an earlier one ("| P1 go-live | 7 Jun | 5 Jul |").
             day = [d for d in spans if d[0] > g.end()][-1][2]
-        out.append((kind, _which(s.text, g, after[0][0] if after else None), day))
+        elif after:
+            first = after[0]
+            then = next((d for d in spans if d[0] >= first[1]), None)
+            if (
+                then is not None
+                and _MOVED_FROM.search(s.text[g.end() : first[0]])
+                and _MOVED_TO.match(s.text[first[1] : then[0]])
+            ):
+                moved, day = first[2], then[2]
+        out.append((kind, _which(s.text, g, after[0][0] if after else None), day, moved))
     return out
 
 
@@ -145,8 +161,14 @@ _RENEWAL_AFTER = re.compile(
 _RENEWAL_PRICE = "renewal price"
 # A row or a line that is about a later year as a whole ("Year 2   155 users x SGD 24.00 list ...").
 _YEAR_ROW = re.compile(r"^\W*(?:year|yr)\s?(?:2|3|two|three)\b", re.I)
-# ... and these what it was before this line revised it ("was AUD 92,400", "down from $14,400").
-_WAS = re.compile(r"(?:\bfrom|\bwas|\bwere|\binstead of)[\s:(]*$", re.I)
+# ... and these what it was before this line revised it ("was AUD 92,400", "down from $14,400",
+# "revised from the 3.4p", "previously NOK 1 420 000", "statt 7.500,00 EUR"), in the languages
+# European deals are written in as well.
+_FORMER_WORDS = (
+    r"\bfrom(?: the| our| your)?|\bwas|\bwere|\binstead of|\bpreviously|\bformerly|\bstatt|"
+    r"\bau lieu de|\ben (?:lugar|vez) de|\binvece di|\bin plaats van"
+)
+_WAS = re.compile(rf"(?:{_FORMER_WORDS})[\s:(]*$", re.I)
 # "39 €/truck/mo → 36 €/truck/mo": an arrow between two amounts of one kind revises the first.
 _ARROW = re.compile(r"(?:→|->|=>|⇒)[\s*_]*$")
 # An amount said per unit ("£245 per clinic", "$319/clinic/mo", "$39/ea") is a unit price; its
@@ -161,6 +183,7 @@ _PERIOD = re.compile(
 _WAIVED = re.compile(
     r"\bwaiv(?:e|ed|es|ing)\b|\bno (?:implementation|setup|set-up|onboarding) (?:fee|charge)", re.I
 )
+_NOT_WAIVED = re.compile(r"\b(?:not|never|cannot|can't|won't|no longer)\b[^.;]{0,20}\bwaiv", re.I)
 # A count of what the deal is sold by ("220 users", "95 technician licences", "41 clinics"):
 # seats in any deal, and whatever unit the deal's own prices are per.
 _SEAT_UNITS = ("user", "seat", "licence", "license")
@@ -211,9 +234,10 @@ def _unit(text: str, money: Money) -> str:
     return ""
 
 
-# Not a count's unit ("12-month term"): a period said of the amount itself.
+# A period said of the amount itself; not a count's unit ("12-month term"), nor the term said
+# after it ("28.800 EUR bei 12 Monaten Laufzeit").
 _MONTHLY = re.compile(
-    rf"(?<![\d-])\b(?:{'|'.join(_MONTH_WORDS)}|monthly|pm|mensuel|monatlich|mensual|mensile|maandelijks|mensal)\b",
+    rf"(?<![\d-])(?<!\d\s)\b(?:{'|'.join(_MONTH_WORDS)}|monthly|pm|mensuel|monatlich|mensual|mensile|maandelijks|mensal)\b",
     re.I,
 )
 # ... but "an" only after a slash or "par": "€ 90 an hour" is no yearly price.
@@ -294,7 +318,13 @@ def _prices(text: str) -> list[tuple[str, Money, bool, bool]]:
 # A count's former value said beside it: "4 users (was 3)", "60 users, not 45", "from 45 to 60
 # users", "60 users, up from 45".
 _COUNT_WAS_AFTER = re.compile(
-    r"^\s*[(,;]?\s*(?:was|were|not|instead of|up from|down from)\s+(\d{1,3}(?:,\d{3})+|\d{1,6})\b(?![.,]?\d)(?!\s*%)",
+    r"^\s*[(,;]?\s*(?:was|were|not|instead of|previously|formerly|statt|au lieu de|up from|down from)\s+"
+    r"(\d{1,3}(?:,\d{3})+|\d{1,6})\b(?![.,]?\d)(?!\s*%)",
+    re.I,
+)
+# A line that says a value's former one at all: read for revisions whatever its section.
+_REVISED = re.compile(
+    rf"(?:{_FORMER_WORDS}|\bup from|\bdown from|\bnot)\s*(?:the\s+)?\(?\s*(?:[A-Z]{{0,3}}[$€£¥]|[A-Z]{{3}}\s)?\s?\d",
     re.I,
 )
 _COUNT_WAS_BEFORE = re.compile(r"\bfrom\s+(\d{1,3}(?:,\d{3})+|\d{1,6})\s+to\s+$", re.I)
@@ -345,9 +375,32 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
     units = {u for t in stated for m in find_money(t) if (u := _unit(t, m)) and u != "each"}
     for s in sentences:
         text = numerals(s.text)  # "thirty-eight clinics" on the call, "41 clinics" on the order form
-        if s.order in terms:
+        in_terms = s.order in terms
+        # "We waive the $2,500 onboarding fee": the amount is what the fee was, on this very line.
+        waived = bool(_WAIVED.search(text) and _ONE_OFF.search(text) and not _NOT_WAIVED.search(text))
+        # A line that sets a value against what it was ("4 users (was 3)", "€38 a month instead
+        # of €42") states a revision whatever else the classifier reads it as: only its revised
+        # values are read from it, not every amount it names.
+        if in_terms or waived or _REVISED.search(text):
             priced = _prices(text)
-            if priced and (_PRICE_WORDS.search(text) or any(p[0].startswith("price per") for p in priced)):
+            if waived:
+                # The fee waived is the largest one-off amount the line names ("25 hours @ SGD 250
+                # = SGD 6,250, waived"); the others are how it was worked out.
+                fees = [p for p in priced if p[0] == _FEE]
+                whole = max(fees, key=lambda p: p[1].value, default=None)
+                priced = [p for p in priced if p[0] != _FEE] + (
+                    [(_FEE, whole[1], True, whole[3])] if whole else []
+                )
+            # ... set against an amount of one kind: "budget was $90,000, we spent $12,000" is none.
+            revised = {
+                slot
+                for slot, money, former, _ in priced
+                if former and any(o[0] == slot and not o[2] and _of_one_kind(money, o[1]) for o in priced)
+            } | ({_FEE} if waived else set())
+            priced = [p for p in priced if in_terms or p[0] in revised]
+            if priced and (
+                _PRICE_WORDS.search(text) or revised or any(p[0].startswith("price per") for p in priced)
+            ):
                 current: dict[str, Money] = {}
                 # A line's price is the last one said with its period: "96.000 € per year (total
                 # 288.000 €)", "$55/mo ($39,600) + platform $9k/yr = $48,600/yr".
@@ -359,7 +412,12 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
                 for slot, money in current.items():
                     slots[slot].append(Value(money.phrase, key(money), s))
             seats = _seats(text, units)
+            recounted = {
+                slot for i, (slot, _, _) in enumerate(seats) if any(x[0] == slot for x in seats[i + 1 :])
+            }
             for i, (slot, shown, count) in enumerate(seats):
+                if not in_terms and slot not in recounted:
+                    continue
                 # a value before another of its slot on this line is that one's former value
                 former = any(later[0] == slot for later in seats[i + 1 :])
                 slots[slot].append(Value(shown, str(count), s, inline=former))
@@ -370,8 +428,10 @@ def _slots(sentences: list[Sentence], terms: set[int]) -> Slots:
         if term:
             slots["term"].append(Value(term[0], term[1], s))
         if not re.search(r"\b(?:first|the rest)\b", s.text, re.I):
-            for kind, which, day in _milestones(s):
+            for kind, which, day, moved in _milestones(s):
                 name = f"{kind} date ({which})" if which else f"{kind} date"
+                if moved is not None:
+                    slots[name].append(Value(moved.isoformat(), moved.isoformat(), s, inline=True))
                 slots[name].append(Value(day.isoformat(), day.isoformat(), s))
     _merge_plain_seats(slots, counted)
     return {
