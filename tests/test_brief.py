@@ -432,3 +432,38 @@ def test_a_customer_contact_leaving_is_a_risk_and_our_own_rep_moving_on_is_not(
     risks = [e.quote for item in brief.risks for e in item.evidence]
     assert any("my last day here is 30 April" in q for q in risks), risks
     assert not any("leaving you in very good hands" in q for q in risks), risks
+
+
+def test_a_risk_is_quoted_with_the_reason_said_right_after_it(store: Store, tmp_path: Path) -> None:
+    """A risk said as the problem and then its cause is one item quoting both sentences; a risk
+    followed by small talk is quoted alone."""
+    problem = "Go-live on 1 June is not possible for us."
+    cause = "In May we run the annual stocktake across all depots and nobody in IT is free until it is done."
+    alone = "If the SSO integration is not ready by launch, the union will refuse to use shared logins."
+    filler = "Thanks again for all your patience with us."
+    sam, ada = "Sam Rook <sam@vendorco.example>", "Ada Berg <ada@lindqvist.example>"
+    deal = write_deal(
+        tmp_path,
+        "reasons",
+        {
+            "deal.json": json.dumps(
+                {"deal_id": "reasons", "account": "Lindqvist Tools", "close_date": "2027-03-10"}
+            ),
+            "a.eml": _eml(
+                sam, ada, "Mon, 01 Mar 2027", "Plan", "Hi Ada,\n\nHere is the rollout plan.\n\nSam\n"
+            ),
+            "b.eml": _eml(
+                ada,
+                sam,
+                "Tue, 02 Mar 2027",
+                "Re: Plan",
+                f"Hi Sam,\n\n{problem} {cause}\n\n{alone} {filler}\n\nAda\n",
+            ),
+        },
+    )
+    ingest_paths(store, [deal])
+    brief, _ = write_brief(store, "reasons", "extractive", save=False)
+    quoted = [[e.quote for e in item.evidence] for item in brief.risks]
+    assert [problem, cause] in quoted, quoted
+    assert not any(filler in q for item in quoted for q in item), quoted
+    assert any(alone in item for item in quoted), quoted

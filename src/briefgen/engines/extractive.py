@@ -298,12 +298,19 @@ class ExtractiveEngine(Engine):
         out.items += [Finding("success_criteria", ids, fields=f) for ids, f in measured]
         texts = {p.source_id: p.text for p in reading.passages}
         by_order = {s.order: s for s in reading.sentences}
+        joined: set[int] = set()  # a risk quoted as the reason of the one before it
         for s in by_label["risk"]:
+            if s.order in joined:
+                continue
             prev = _antecedent(s, by_order, texts)
-            if prev is None:
-                out.items.append(Finding("risks", (s.order,)))
-            else:
+            then = None if prev else _reason(s, reading, by_order, texts)
+            if prev is not None:
                 out.items.append(Finding("risks", (prev.order, s.order), text=f"{prev.text} {s.text}"))
+            elif then is not None:
+                joined.add(then.order)
+                out.items.append(Finding("risks", (s.order, then.order), text=f"{s.text} {then.text}"))
+            else:
+                out.items.append(Finding("risks", (s.order,)))
         departing = _departing_contact(reading)
         if departing is not None and not any(
             departing.order in f.ids for f in out.items if f.section == "risks"
@@ -475,6 +482,30 @@ def _ahead(s: Sentence, cutoff: str) -> bool:
         return False
     day = str(dated["date"])
     return not (cutoff and _ISO_DAY.match(day) and day < cutoff)
+
+
+# A risk is often said in two sentences, the problem and then why or what follows ("July 1 is
+# impossible for us. July we have the plan migration campaign ..."). The following sentence of the
+# same source is quoted with it when the usefulness model rates it at least this likely a risk of
+# its own. Measured on dev, each deal briefed by a model fitted without it: risks found 91 ->
+# 93 of 333, their precision 72.7 -> 73.9% (356 items instead of 366), coverage 66.36 ->
+# 66.44%, precision 77.79 -> 77.95%; floors of 0.3 and 0.1 no better (in-sample).
+REASON_FLOOR = 0.15
+
+
+def _reason(
+    s: Sentence, reading: Reading, by_order: dict[int, Sentence], texts: dict[str, str]
+) -> Sentence | None:
+    """The sentence right after risk `s` in its source, when it is a likely risk too: quoted with it."""
+    then = by_order.get(s.order + 1)
+    if then is None or then.source_id != s.source_id or then.order not in reading.rows:
+        return None
+    if f"{s.text} {then.text}" not in texts.get(s.source_id, ""):
+        return None  # not adjacent as written (a quoted block, a table cell between)
+    if reading.sections[reading.rows[then.order]]["risk"] < RANKED_FLOOR["risk"]:
+        return None
+    useful = usefulness.model().score("risk", usefulness.candidate_features(reading, then))
+    return then if useful is not None and useful >= REASON_FLOOR else None
 
 
 def _antecedent(s: Sentence, by_order: dict[int, Sentence], texts: dict[str, str]) -> Sentence | None:
