@@ -34,6 +34,34 @@ _DUE_END = re.compile(
 )
 
 
+# A year's end as a due date: "by end of 2027", "at the end of next year", "by year end",
+# "until end of the financial year 2027". The year is read from the sentence's own date when
+# it says "this" or "next" year, or none at all.
+_DUE_YEAR = re.compile(
+    r"\b(?:by|before|until|till|at|for|to)\s+(?:the\s+)?"
+    r"(?:end of (?:the\s+)?(?:(?P<rel>this|next|the)\s+)?(?:(?:calendar|financial|fiscal)\s+)?(?:year\s*)?(?:(?P<y1>20\d\d)(?![–/-]\d))?"
+    r"|(?P<rel2>this|next)?\s*year[- ]end(?:\s+(?P<y2>20\d\d))?)",
+    re.I,
+)
+
+
+def _year_end(text: str, said: str | None) -> str | None:
+    """ "end of 2027" for a year's end the text names as a due date, else None. A financial
+    year's end is kept as written: it need not be December's."""
+    for m in _DUE_YEAR.finditer(text):
+        phrase = m.group(0).lower()
+        year = m["y1"] or m["y2"]
+        if year is None:
+            ref = parse_date(said)
+            if ref is None or "year" not in phrase:
+                continue  # "by the end of the month"
+            year = str(ref.year + ((m["rel"] or m["rel2"] or "").lower() == "next"))
+        if re.search(r"financial|fiscal", phrase):
+            return f"end of financial year {year}"
+        return f"end of {year}"
+    return None
+
+
 def criterion_fields(s: Sentence, side_of: dict[str, Side]) -> dict[str, Any]:
     """Metric, baseline, target and due date of a measure, and whether the customer set it."""
     text = numerals(s.text)
@@ -58,17 +86,18 @@ def criterion_fields(s: Sentence, side_of: dict[str, Side]) -> dict[str, Any]:
             )
         if re.search(r"\bzero\b", text, re.I) and target is None:
             target = "zero"
-    due = None
+    found = find_dates(text, parse_date(s.date), s.day_first)
+    due = _year_end(text, s.date)
     dm = _DUE_END.search(text)
-    if dm:
+    if due:
+        # ... said as its day too: "until end of the year (31.12.2027)"
+        due = next((p for p, v in found if v is not None and (v.month, v.day) == (12, 31)), due)
+    elif dm:
         due = "end of " + dm.group(1)
+    elif bd := BY_DATE_RE.search(text):
+        due = bd.group(1)
     else:
-        bd = BY_DATE_RE.search(text)
-        if bd:
-            due = bd.group(1)
-        else:
-            found = find_dates(text, parse_date(s.date), s.day_first)
-            due = found[0][0] if found else None
+        due = found[0][0] if found else None
     if due:
         parsed = parse_date(due) if re.search(r"\d{4}", due) else None
         due = (

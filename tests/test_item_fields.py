@@ -1,0 +1,34 @@
+"""Fields read from the sentence an item rests on."""
+
+from __future__ import annotations
+
+import pytest
+
+from briefgen.item_fields import criterion_fields
+from briefgen.sentences import Sentence
+
+
+def _s(text: str, said: str = "2026-11-02") -> Sentence:
+    return Sentence("src", text, "email", said, None, "", 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("Goal: under 3% returns by end of 2027.", "end of 2027"),
+        ("We want scrap under two percent until end of next year.", "end of 2027"),
+        ("The plant manager wants 97% schedule adherence by year end.", "end of 2026"),
+        ("Claims handled within 5 days by the end of the financial year 2028.", "end of financial year 2028"),
+        # The year's end said as its day too is that day.
+        ("Cycle time under 8 days until end of the year (31.12.2027).", "2027-12-31"),
+        # The end of a month is no year's end.
+        ("Backlog under 300 tickets by the end of the month.", "end of the month"),
+    ],
+)
+def test_a_measure_due_at_a_year_s_end_has_that_due_date(text: str, due: str | None) -> None:
+    assert criterion_fields(_s(text), {})["due"] == due
+
+
+def test_a_school_year_named_by_two_years_does_not_end_with_the_first() -> None:
+    due = criterion_fields(_s("Absences down to 9% by the end of the 2027-28 school year."), {})["due"]
+    assert due != "end of 2027"
