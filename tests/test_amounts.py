@@ -360,3 +360,5 @@ def test_a_milestone_moved_from_one_date_to_another_on_one_line_is_a_change() ->
     ]
     plain = _s(2, "Go-live on 24 May 2027, training from 10 May.", "2027-03-01")
     assert revisions([plain], terms=set()) == []
+    span = _s(3, "Pilot from 1 March 2027 to 30 April 2027 in the two northern depots.", "2027-02-01")
+    assert revisions([span], terms=set()) == []

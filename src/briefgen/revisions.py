@@ -86,9 +86,17 @@ _CAPITALISED = re.compile(r"^[A-Z][\w'’-]+$")
 NEAR_AFTER, NEAR_BEFORE = 40, 15
 
 
-# "moved from 11 Jan → 25 Jan", "from 6 Sept to 27 Sept": the second date replaces the first.
+# "from 11 Jan → 25 Jan", "moved from 6 Sept to 27 Sept": the second date replaces the first. A
+# plain "from ... to ..." is a span ("pilot from 1 March to 30 April"), a move only when the
+# line says it moved.
 _MOVED_FROM = re.compile(r"\bfrom\s*$", re.I)
-_MOVED_TO = re.compile(r"^[\s*_]*(?:→|->|=>|⇒|to)[\s*_]*$", re.I)
+_MOVED_ARROW = re.compile(r"^[\s*_]*(?:→|->|=>|⇒)[\s*_]*$")
+_MOVED_TO = re.compile(r"^[\s*_]*to[\s*_]*$", re.I)
+_MOVED = re.compile(
+    r"\b(?:mov(?:e|ed|es|ing)|push(?:ed|es|ing)?|shift(?:ed|s|ing)?|postpon(?:e|ed|es|ing)|"
+    r"delay(?:ed|s|ing)?|slipp?(?:ed|s|ing)?|brought forward|bring(?:ing)? forward|resched\w*|chang(?:e|ed|es|ing))\b",
+    re.I,
+)
 
 
 def _milestones(s: Sentence) -> list[tuple[str, str, date, date | None]]:
@@ -116,10 +124,11 @@ def _milestones(s: Sentence) -> list[tuple[str, str, date, date | None]]:
         elif after:
             first = after[0]
             then = next((d for d in spans if d[0] >= first[1]), None)
+            lead, between = s.text[g.end() : first[0]], s.text[first[1] : then[0]] if then else ""
             if (
                 then is not None
-                and _MOVED_FROM.search(s.text[g.end() : first[0]])
-                and _MOVED_TO.match(s.text[first[1] : then[0]])
+                and _MOVED_FROM.search(lead)
+                and (_MOVED_ARROW.match(between) or (_MOVED_TO.match(between) and _MOVED.search(s.text)))
             ):
                 moved, day = first[2], then[2]
         out.append((kind, _which(s.text, g, after[0][0] if after else None), day, moved))
