@@ -51,6 +51,15 @@ def test_out_dash_is_stdout_and_the_extension_picks_the_format(tmp_path: Path) -
         assert (tmp_path / name).read_text().startswith(starts), name
     forced = run(home, "brief", "brightside-bakery", "-f", "md", "-o", str(tmp_path / "x.json"))
     assert forced.returncode == 0 and (tmp_path / "x.json").read_text().startswith("# Handoff brief")
+    # An extension briefgen does not write is refused before a version is stored, unless the
+    # format is given.
+    pdf = run(home, "brief", "brightside-bakery", "-o", str(tmp_path / "b.pdf"))
+    assert pdf.returncode == 2 and ".pdf" in pdf.stderr and "--format" in pdf.stderr, pdf.stderr
+    assert not (tmp_path / "b.pdf").exists()
+    after = run(home, "brief", "brightside-bakery", "-o", str(tmp_path / "again.md"))
+    before = int(re.search(r"\(version (\d+)\)", forced.stderr)[1])  # type: ignore[index]
+    assert f"(version {before + 1})" in after.stderr, after.stderr
+    assert run(home, "brief", "brightside-bakery", "-f", "md", "-o", str(tmp_path / "b.pdf")).returncode == 0
 
 
 def test_json_listings(tmp_path: Path) -> None:

@@ -204,8 +204,15 @@ def _format_for(out: Path | None, fmt: Format | None) -> str:
     """An explicit --format wins; else the output file's extension; else Markdown."""
     if fmt is not None:
         return fmt.value
-    if out is not None and str(out) != "-":
-        return _SUFFIX_FORMATS.get(out.suffix.lower(), "md")
+    if out is not None and str(out) != "-" and out.suffix:
+        known = _SUFFIX_FORMATS.get(out.suffix.lower())
+        if known is None:
+            # A brief written as Markdown into "brief.pdf" is a file no reader opens.
+            raise ConfigError(
+                f"--out {out}: briefgen writes {', '.join(sorted(set(_SUFFIX_FORMATS)))} files, not "
+                f"{out.suffix}; pick one of those extensions or give --format"
+            )
+        return known
     return "md"
 
 
@@ -254,9 +261,10 @@ def brief(
         llm_model=model or settings.llm_model,
         llm_api_key=api_key or settings.llm_api_key,
     )
+    shown_as = _format_for(out, fmt)  # before the brief is written: a bad --out stores no version
     store = _store(settings)
     result, record = write_brief(store, deal_id, engine.value)
-    text = render(result, _format_for(out, fmt))
+    text = render(result, shown_as)
     if out is None or str(out) == "-":
         typer.echo(printable(text), nl=False)
     else:
