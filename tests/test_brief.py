@@ -164,6 +164,21 @@ def write_deal(root: Path, name: str, files: dict[str, str]) -> Path:
     return d
 
 
+SAM, ADA = "Sam Rook <sam@vendorco.example>", "Ada Berg <ada@lindqvist.example>"
+
+
+def _mail_deal_brief(
+    store: Store, root: Path, deal_id: str, mails: list[tuple[str, str, str, str, str]], **crm: str
+) -> Brief:
+    """The extractive brief of a deal with Lindqvist Tools whose sources are `mails` (each the
+    arguments of `_eml`), written to a.eml, b.eml, ... beside its deal.json."""
+    fields = {"deal_id": deal_id, "account": "Lindqvist Tools", "close_date": "2027-03-10", **crm}
+    files = {"deal.json": json.dumps(fields)}
+    files |= {f"{chr(ord('a') + i)}.eml": _eml(*mail) for i, mail in enumerate(mails)}
+    ingest_paths(store, [write_deal(root, deal_id, files)])
+    return write_brief(store, deal_id, "extractive", save=False)[0]
+
+
 def test_injection_and_secrets_never_reach_the_brief(store: Store, tmp_path: Path) -> None:
     deal = write_deal(
         tmp_path,
@@ -277,24 +292,15 @@ def test_next_steps_are_the_ones_still_open_when_the_deal_closed(store: Store, t
     step said after it is the CSM's to follow up."""
     pre = "I will send you the revised quote and the order form by Friday."
     post = "Next step: you share the admin list and we schedule the kickoff workshop."
-    sam, ada = "Sam Rook <sam@vendorco.example>", "Ada Berg <ada@lindqvist.example>"
-    deal = write_deal(
+    brief = _mail_deal_brief(
+        store,
         tmp_path,
         "steps",
-        {
-            "deal.json": json.dumps(
-                {"deal_id": "steps", "account": "Lindqvist Tools", "close_date": "2027-03-10"}
-            ),
-            "a.eml": _eml(
-                sam, ada, "Mon, 01 Mar 2027", "Quote", f"Hi Ada,\n\nThanks for the call. {pre}\n\nSam\n"
-            ),
-            "b.eml": _eml(
-                sam, ada, "Fri, 12 Mar 2027", "Welcome", f"Hi Ada,\n\nThanks for signing. {post}\n\nSam\n"
-            ),
-        },
+        [
+            (SAM, ADA, "Mon, 01 Mar 2027", "Quote", f"Hi Ada,\n\nThanks for the call. {pre}\n\nSam\n"),
+            (SAM, ADA, "Fri, 12 Mar 2027", "Welcome", f"Hi Ada,\n\nThanks for signing. {post}\n\nSam\n"),
+        ],
     )
-    ingest_paths(store, [deal])
-    brief, _ = write_brief(store, "steps", "extractive", save=False)
     steps = [e.quote for item in brief.next_steps for e in item.evidence]
     assert any(post in q for q in steps), steps
     assert not any(pre in q for q in steps), steps
@@ -404,31 +410,22 @@ def test_a_customer_contact_leaving_is_a_risk_and_our_own_rep_moving_on_is_not(
     the account executive saying they are leaving the deal to a colleague is our own handover."""
     theirs = "Personal news: I have accepted a role at another company and my last day here is 30 April."
     ours = "I'm leaving you in very good hands with my colleague Priya, who covers your region."
-    sam, ada = "Sam Rook <sam@vendorco.example>", "Ada Berg <ada@lindqvist.example>"
-    deal = write_deal(
+    brief = _mail_deal_brief(
+        store,
         tmp_path,
         "leaving",
-        {
-            "deal.json": json.dumps(
-                {
-                    "deal_id": "leaving",
-                    "account": "Lindqvist Tools",
-                    "close_date": "2027-03-10",
-                    "owner": "Sam Rook <sam@vendorco.example>",
-                }
-            ),
-            "a.eml": _eml(
-                sam,
-                ada,
+        [
+            (
+                SAM,
+                ADA,
                 "Mon, 01 Mar 2027",
                 "Order",
                 f"Hi Ada,\n\nThe order form is attached. {ours}\n\nSam\n",
             ),
-            "b.eml": _eml(ada, sam, "Tue, 02 Mar 2027", "Re: Order", f"Hi Sam,\n\nSigned. {theirs}\n\nAda\n"),
-        },
+            (ADA, SAM, "Tue, 02 Mar 2027", "Re: Order", f"Hi Sam,\n\nSigned. {theirs}\n\nAda\n"),
+        ],
+        owner=SAM,
     )
-    ingest_paths(store, [deal])
-    brief, _ = write_brief(store, "leaving", "extractive", save=False)
     risks = [e.quote for item in brief.risks for e in item.evidence]
     assert any("my last day here is 30 April" in q for q in risks), risks
     assert not any("leaving you in very good hands" in q for q in risks), risks
@@ -441,28 +438,21 @@ def test_a_risk_is_quoted_with_the_reason_said_right_after_it(store: Store, tmp_
     cause = "In May we run the annual stocktake across all depots and nobody in IT is free until it is done."
     alone = "If the SSO integration is not ready by launch, the union will refuse to use shared logins."
     filler = "Thanks again for all your patience with us."
-    sam, ada = "Sam Rook <sam@vendorco.example>", "Ada Berg <ada@lindqvist.example>"
-    deal = write_deal(
+    brief = _mail_deal_brief(
+        store,
         tmp_path,
         "reasons",
-        {
-            "deal.json": json.dumps(
-                {"deal_id": "reasons", "account": "Lindqvist Tools", "close_date": "2027-03-10"}
-            ),
-            "a.eml": _eml(
-                sam, ada, "Mon, 01 Mar 2027", "Plan", "Hi Ada,\n\nHere is the rollout plan.\n\nSam\n"
-            ),
-            "b.eml": _eml(
-                ada,
-                sam,
+        [
+            (SAM, ADA, "Mon, 01 Mar 2027", "Plan", "Hi Ada,\n\nHere is the rollout plan.\n\nSam\n"),
+            (
+                ADA,
+                SAM,
                 "Tue, 02 Mar 2027",
                 "Re: Plan",
                 f"Hi Sam,\n\n{problem} {cause}\n\n{alone} {filler}\n\nAda\n",
             ),
-        },
+        ],
     )
-    ingest_paths(store, [deal])
-    brief, _ = write_brief(store, "reasons", "extractive", save=False)
     quoted = [[e.quote for e in item.evidence] for item in brief.risks]
     assert [problem, cause] in quoted, quoted
     assert not any(filler in q for item in quoted for q in item), quoted
