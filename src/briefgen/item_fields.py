@@ -86,17 +86,17 @@ def criterion_fields(s: Sentence, side_of: dict[str, Side]) -> dict[str, Any]:
             )
         if re.search(r"\bzero\b", text, re.I) and target is None:
             target = "zero"
-    found = find_dates(text, parse_date(s.date), s.day_first)
     due = _year_end(text, s.date)
-    dm = _DUE_END.search(text)
     if due:
         # ... said as its day too: "until end of the year (31.12.2027)"
+        found = find_dates(text, parse_date(s.date), s.day_first)
         due = next((p for p, v in found if v is not None and (v.month, v.day) == (12, 31)), due)
-    elif dm:
+    elif dm := _DUE_END.search(text):
         due = "end of " + dm.group(1)
     elif bd := BY_DATE_RE.search(text):
         due = bd.group(1)
     else:
+        found = find_dates(text, parse_date(s.date), s.day_first)
         due = found[0][0] if found else None
     if due:
         parsed = parse_date(due) if re.search(r"\d{4}", due) else None
