@@ -32,3 +32,19 @@ def test_a_measure_due_at_a_year_s_end_has_that_due_date(text: str, due: str | N
 def test_a_school_year_named_by_two_years_does_not_end_with_the_first() -> None:
     due = criterion_fields(_s("Absences down to 9% by the end of the 2027-28 school year."), {})["due"]
     assert due != "end of 2027"
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Keep monthly churn under 8% through the first year.", "under 8%"),
+        ("They need at least 95% of agents active by 30 June 2027.", "at least 95%"),
+        ("First response within 4 hours for every P1 ticket.", "within 4 hours"),
+        ("Fewer than 3 escalations per month after go-live.", "fewer than 3 escalations per month"),
+        # A range's end is its target as it stands: the bound is the range's.
+        ("Cut invoice errors from 8% to 2% by June 30, 2027.", "2%"),
+        ("Bring the backlog down to under 300 tickets by March.", "under 300 tickets"),
+    ],
+)
+def test_a_target_keeps_the_bound_it_is_said_with(text: str, target: str) -> None:
+    assert criterion_fields(_s(text), {})["target"] == target

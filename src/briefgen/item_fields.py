@@ -17,7 +17,11 @@ from .sentences import Sentence
 
 _NUM = r"(?:~|about |around |roughly )?[$€]?\s?\d[\d,.]*(?:\s?(?:[kKmM]\b|million|%|percent))?"
 # The unit is whatever word follows the number ("5 errors", "12 hours"), then an optional rate.
-_UNIT = r"(?: (?!(?:by|in|per|and|or|to|from|at|on)\b)[a-z]{2,20}s?)?(?: (?:per|a|each) [a-z]{3,10})?"
+_UNIT = (
+    r"(?: (?!(?:by|in|per|and|or|to|from|at|on|for|of|through|throughout|during|until|till|before|"
+    r"after|within|across|over|the|this|that|with|as|than|is|are|was|were|be)\b)[a-z]{2,20}s?)?"
+    r"(?: (?:per|a|each) [a-z]{3,10})?"
+)
 _VALUE = rf"(?:{_NUM}{_UNIT}|zero(?: [a-z]+){{0,2}})"
 _FROM_TO = re.compile(rf"\bfrom ({_VALUE}) to ({_VALUE})", re.I)
 _BASELINE = re.compile(
@@ -25,9 +29,9 @@ _BASELINE = re.compile(
     rf"(?:about |around )?({_VALUE})|\bcurrently\s+({_VALUE})|\b({_VALUE}) (?:today|currently|now)\b)",
     re.I,
 )
-_TARGET = re.compile(
-    rf"\b(?:under|below|less than|at most|within|to|of|reach|hit|wants?|want|get to)\s+({_VALUE})", re.I
-)
+# A bound ("under", "at least") is part of the target: "8%" alone reads as a level to reach.
+_BOUND = r"under|below|less than|fewer than|no more than|at most|within|at least|above|more than"
+_TARGET = re.compile(rf"\b(?:({_BOUND})|to|of|reach|hit|wants?|want|get to)\s+({_VALUE})", re.I)
 _BY_PCT = re.compile(r"\bby (\d[\d.]*\s?%)", re.I)
 _DUE_END = re.compile(
     r"\b(?:by|before)\s+(?:the\s+)?end of\s+((?:the\s+)?(?:[A-Z][a-z]+|Q[1-4])(?:\s+20\d\d)?)", re.I
@@ -74,9 +78,9 @@ def criterion_fields(s: Sentence, side_of: dict[str, Side]) -> dict[str, Any]:
         if bm:
             baseline = next(g for g in bm.groups() if g).strip()
         for tm in _TARGET.finditer(text):
-            value = tm.group(1).strip()
+            value = tm.group(2).strip()
             if value != baseline and re.search(r"\d|zero", value):
-                target = value
+                target = f"{tm.group(1).lower()} {value}" if tm.group(1) else value
         pm = _BY_PCT.search(text)
         if pm and target is None:
             target = (
