@@ -248,6 +248,38 @@ def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_ite
     assert "Ana wants one queue for every exception across the depots" in got
 
 
+def test_a_note_wrapped_by_an_editor_goes_on_before_an_amount_or_a_number() -> None:
+    """Notes typed in an editor that wraps at a fixed width break wherever the next word does
+    not fit, "$120k" and "35" included; a note counts as wrapped only when its lines also break
+    mid-sentence elsewhere."""
+    from briefgen.engines.base import Passage
+    from briefgen.sentences import split_passage
+
+    note = (
+        "Call with the ops team, notes typed up after the call by Lee on Friday.\n"
+        "Their controller said the budget for year one is capped at roughly\n"
+        "$120k and procurement needs the signed order form before the board\n"
+        "meets, which is the second week of March according to Dana.\n"
+        "Dana wants the dispatch team off spreadsheets by the summer peak and\n"
+        "35 dispatchers trained before the first depot goes live in May.\n"
+    )
+    got = [s.text for s in split_passage(Passage("n1", note, "note", "2026-11-02"))]
+    assert (
+        "Their controller said the budget for year one is capped at roughly\n$120k and procurement "
+        "needs the signed order form before the board\nmeets, which is the second week of March "
+        "according to Dana."
+    ) in got
+    assert len(got) == 3 and all(t in note for t in got)
+    # Lines of about one length that each end a thought stay apart.
+    shorthand = (
+        "Controller confirmed the year one budget is capped at roughly 120k\n"
+        "Procurement needs the signed order form before the board meets\n"
+        "Dana wants the dispatch team off spreadsheets by the summer peak\n"
+        "35 dispatchers to be trained before the first depot goes live\n"
+    )
+    assert len(split_passage(Passage("n2", shorthand, "note", "2026-11-02"))) == 4
+
+
 def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
     """ "approx.", "i.e.", "excl." and an initial are full stops inside a sentence: a price
     cut at them loses its amount, and a quote of half a line reads as a fragment."""

@@ -75,15 +75,33 @@ def _abbreviated(text: str) -> bool:
     return bool(_ABBREVIATION.search(text) or _INITIAL.search(text))
 
 
-def _wrap_width(lines: list[str]) -> int:
-    """The width a mail client wrapped this text at, or 0 when it was not wrapped: at least
-    half of its long lines end within a few characters of one width and none runs past it. (A
-    note's lines of about one length by chance are not enough: the rule reads mail only.)"""
-    long = sorted(len(x.rstrip()) for x in lines if len(x.rstrip()) >= WRAP_MIN)
+def _wrap_width(lines: list[str], mail: bool = True) -> int:
+    """The width a mail client or an editor wrapped this text at, or 0 when it was not
+    wrapped: at least half of its long lines end within a few characters of one width and none
+    runs past it. A note's lines of about one length by chance are not enough: a note counts as
+    wrapped only when a third of those lines, and two at least, also break mid-sentence: the
+    next line goes on in lower case, or the line ends on a word no clause ends with."""
+    ends = [x.rstrip() for x in lines]
+    long = sorted(len(x) for x in ends if len(x) >= WRAP_MIN)
     if len(long) < 3 or long[-1] > WRAP_MAX:
         return 0
-    near = [n for n in long if n >= long[-1] - WRAP_SLACK]
-    return long[-1] if len(near) >= 3 and len(near) >= len(long) / 2 else 0
+    width = long[-1]
+    # An editor's wrap is judged with the wider margin a line may fall short of it by.
+    slack = WRAP_SLACK if mail else WRAP_SLACK * 2
+    near = [at for at, x in enumerate(ends) if len(x) >= width - slack]
+    if len(near) < 3 or len(near) < len(long) / 2:
+        return 0
+    if not mail:
+        broken = sum(
+            1
+            for at in near
+            if at + 1 < len(ends)
+            and not ends[at].endswith((".", "!", "?"))
+            and (ends[at + 1].strip()[:1].islower() or _OPEN_END.search(ends[at]))
+        )
+        if broken < max(2, len(near) / 3):
+            return 0
+    return width
 
 
 def _continues(line: str, nxt: str, width: int = 0, hanging: bool = False) -> bool:
@@ -111,7 +129,7 @@ def _lines(text: str, joinable: bool, mail: bool = False) -> Iterator[str]:
     """The source's lines, a wrapped paragraph given as one line that keeps its own line
     breaks, so that what is quoted stays verbatim."""
     raw = text.split("\n")
-    width = _wrap_width(raw) if joinable and mail else 0
+    width = _wrap_width(raw, mail) if joinable else 0
     i = 0
     while i < len(raw):
         start = i
