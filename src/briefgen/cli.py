@@ -248,7 +248,7 @@ def brief(
     deadline: DeadlineOpt = None,
     allow_fallback: AllowFallbackOpt = False,
 ) -> None:
-    """Write a handoff brief for a deal (every call stores a new version)."""
+    """Write a handoff brief for a deal (every call stores a new version; `show` prints a stored one)."""
     from dataclasses import replace
 
     from .generate import write_brief
@@ -393,6 +393,56 @@ def deals(as_json: JsonOpt = False) -> None:
                 f"{r['deal_id']:<28} {account:<28} {r['sources']:>7} {r['briefs']:>6}  {r['updated_at']}"
             )
         )
+
+
+@app.command(epilog=_examples("briefgen versions acme-logistics", "briefgen versions acme-logistics --json"))
+def versions(deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")], as_json: JsonOpt = False) -> None:
+    """List the stored versions of a deal's brief: who wrote and reviewed each, and when."""
+    from .versions import describe, review_of, stored_versions
+
+    found = stored_versions(_settings(), deal_id)
+    if as_json:
+        _print_json([{"id": v.id, "engine": v.engine, **review_of(v).model_dump()} for v in found])
+        return
+    if not found:
+        typer.echo(f"no brief yet: run `briefgen brief {deal_id}`")
+        return
+    for v in found:
+        typer.echo(printable(describe(v)))
+
+
+@app.command(
+    epilog=_examples(
+        "briefgen show acme-logistics                     # the latest accepted version, else the latest",
+        "briefgen show acme-logistics --version 2 -o acme-v2.html",
+    )
+)
+def show(
+    deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")],
+    version: Annotated[
+        int | None,
+        typer.Option("--version", min=1, metavar="N", help="Which version (see `briefgen versions`)."),
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="Default: from the --out extension, else md."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE", help="Write to this file ('-': standard output)."),
+    ] = None,
+) -> None:
+    """Print a stored brief with its review, as it was written: no engine runs, no version is added."""
+    from .render import render
+    from .versions import stored_brief
+
+    shown_as = _format_for(out, fmt)
+    text = render(stored_brief(_settings(), deal_id, version), shown_as)
+    if out is None or str(out) == "-":
+        typer.echo(printable(text), nl=False)
+    else:
+        _write(out, text)
+        typer.echo(f"wrote {out}", err=True)
 
 
 @app.command(

@@ -4,8 +4,10 @@ engines can run and where the local model is. Reading it never creates the data 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Settings
@@ -14,6 +16,9 @@ from .database import redacted
 from .engines import available, resolve
 from .errors import StoreError
 
+if TYPE_CHECKING:
+    from .records import Records
+
 
 def folder_bytes(folder: Path) -> int:
     if not folder.is_dir():
@@ -21,22 +26,31 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def deal_rows(settings: Settings) -> list[dict[str, Any]]:
-    """The store's deals, or none when the data home does not exist (it is not created here)."""
+@contextmanager
+def stored_records(settings: Settings) -> Iterator[Records | None]:
+    """The record database opened for reading, or None when the data home holds none yet
+    (it is not created here)."""
     if not settings.database_url:
         if settings.home.exists() and not settings.home.is_dir():
             raise StoreError(
                 f"cannot open the record database {settings.home / DB_NAME}: {settings.home} is not a folder"
             )
         if not (settings.home / DB_NAME).exists():
-            return []
+            yield None
+            return
     from .records import Records
 
     records = Records.open(settings.home, settings.database_url, read_only=True)
     try:
-        return records.list_deals()
+        yield records
     finally:
         records.close()
+
+
+def deal_rows(settings: Settings) -> list[dict[str, Any]]:
+    """The store's deals, or none when the data home does not exist."""
+    with stored_records(settings) as records:
+        return records.list_deals() if records else []
 
 
 def describe(settings: Settings) -> dict[str, Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .errors import ConfigError
+from .config import Settings
+from .errors import ConfigError, NotFound
+from .info import stored_records
 from .records import BriefInfo, BriefRecord, Records
 from .schema import Brief, Review
 
@@ -45,7 +47,29 @@ def find_version(records: Records, deal_id: str, version: int | None) -> BriefIn
     for v in versions:
         if v.version == version:
             return v
-    raise ConfigError(f"deal '{deal_id}' has no version {version} (it has {len(versions)})")
+    raise NotFound(f"deal '{deal_id}' has no version {version} (it has {len(versions)})")
+
+
+def stored_versions(settings: Settings, deal_id: str) -> list[BriefInfo]:
+    """Every stored version of a deal's brief, oldest first, read without writing anything."""
+    with stored_records(settings) as records:
+        if records is None:
+            raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+        records.get_deal(deal_id)
+        return records.brief_versions(deal_id)
+
+
+def stored_brief(settings: Settings, deal_id: str, version: int | None = None) -> Brief:
+    """One stored version as people see it (the default one when `version` is None), with its
+    review state; nothing is written and no engine runs."""
+    with stored_records(settings) as records:
+        if records is None:
+            raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+        records.get_deal(deal_id)
+        info = find_version(records, deal_id, version)
+        if info is None:
+            raise NotFound(f"deal '{deal_id}' has no brief yet: write one with `briefgen brief {deal_id}`")
+        return with_review(records.get_brief(info.id))
 
 
 def review(
