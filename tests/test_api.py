@@ -278,6 +278,30 @@ def test_uploads_briefs_auth_and_limits(server: Server) -> None:
     assert httpx.get(f"{server.url}/docs").status_code == 200
 
 
+def test_deleting_a_deal_over_the_api(server: Server) -> None:
+    note = EXAMPLES / "brightside-bakery" / "call-notes-2026-09-29.txt"
+    files = [("files", (note.name, note.read_bytes()))]
+    assert httpx.post(
+        f"{server.url}/v1/deals/gone/documents", files=files, headers=AUTH, timeout=60
+    ).is_success
+    assert (
+        httpx.post(f"{server.url}/v1/deals/gone/briefs?wait=true", headers=AUTH, timeout=60).status_code
+        == 201
+    )
+    assert httpx.delete(f"{server.url}/v1/deals/gone").status_code == 401
+    r = httpx.delete(f"{server.url}/v1/deals/gone", headers=AUTH, timeout=60)
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in ("deal_id", "sources", "briefs", "uploads")} == {
+        "deal_id": "gone",
+        "sources": 1,
+        "briefs": 1,
+        "uploads": 1,
+    }
+    assert httpx.get(f"{server.url}/v1/deals/gone/briefs", headers=AUTH).status_code == 404
+    assert not (server.home / "uploads" / "gone").exists()
+    assert httpx.delete(f"{server.url}/v1/deals/gone", headers=AUTH).status_code == 404
+
+
 def test_documents_after_close_regenerate_the_brief(server: Server) -> None:
     r = generic_post(server, {"event_id": "e-10", "deal_id": "late-docs", "stage": "won"})
     first = wait_job(server, r.json()["results"][0]["job_id"])

@@ -538,6 +538,22 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             ],
         }
 
+    @api.delete("/v1/deals/{deal_id}", dependencies=[Depends(bearer)])
+    async def remove_deal(deal_id: str) -> Any:
+        # A worker deletes it: the worker holds the vector index the deal's passages are in.
+        c = core()
+
+        def queue_delete() -> Job:
+            c.store.records.get_deal(deal_id)
+            return c.queue.enqueue("delete", deal_id)
+
+        job = await run_in_threadpool(queue_delete)
+        done = await wait_async(c.queue, job.id, settings.wait)
+        if done is None:
+            status = (await run_in_threadpool(c.queue.get, job.id)).status
+            return JSONResponse({"deal_id": deal_id, "job_id": job.id, "status": status}, status_code=202)
+        return {**(outcome(done).result or {}), "job_id": job.id}
+
     @api.get("/v1/jobs/{job_id}", dependencies=[Depends(bearer)])
     def get_job(job_id: RowId) -> dict[str, Any]:
         queue = core().queue

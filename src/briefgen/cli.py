@@ -395,6 +395,41 @@ def deals(as_json: JsonOpt = False) -> None:
         )
 
 
+@app.command(epilog=_examples("briefgen delete acme-logistics", "briefgen delete acme-logistics --yes"))
+def delete(
+    deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (needed when not on a terminal).")
+    ] = False,
+) -> None:
+    """Delete a deal and everything stored for it: sources, brief versions, indexed passages."""
+    from .deletion import delete_deal
+
+    store = _store()
+    sources = len(store.records.sources(deal_id)) if _deal_exists(store, deal_id) else 0
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError(f"deleting '{deal_id}' cannot be undone: pass --yes to confirm")
+        versions = len(store.records.brief_versions(deal_id))
+        typer.confirm(
+            f"Delete deal '{deal_id}' with {sources} source(s) and {versions} brief version(s)?", abort=True
+        )
+    gone = delete_deal(store, deal_id)
+    typer.echo(
+        f"deleted {gone.deal_id}: {gone.sources} source(s), {gone.briefs} brief version(s), "
+        f"{gone.chunks} indexed passage(s), {gone.uploads} uploaded file(s)"
+        + (f"; {gone.jobs_failed} queued job(s) failed" if gone.jobs_failed else "")
+    )
+
+
+def _deal_exists(store: Store, deal_id: str) -> bool:
+    try:
+        store.records.get_deal(deal_id)
+    except NotFound:
+        return False
+    return True
+
+
 @app.command(epilog=_examples("briefgen versions acme-logistics", "briefgen versions acme-logistics --json"))
 def versions(deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")], as_json: JsonOpt = False) -> None:
     """List the stored versions of a deal's brief: who wrote and reviewed each, and when."""

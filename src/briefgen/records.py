@@ -186,6 +186,29 @@ class Records:
 
     # --- sources ---------------------------------------------------------------
 
+    def delete_deal(self, deal_id: str, sentence_keys: list[str]) -> tuple[int, int, int]:
+        """Remove a deal, its sources and brief versions, its close triggers and the cached
+        vectors of its sentences (`sentence_keys`), in one transaction; its pending jobs are
+        failed, not dropped, so their history stays. Returns (sources, briefs, jobs failed)."""
+        with self.db.write() as conn:
+            if conn.execute(select(t.deals.c.deal_id).where(t.deals.c.deal_id == deal_id)).first() is None:
+                raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+            sources = conn.execute(t.sources.delete().where(t.sources.c.deal_id == deal_id)).rowcount
+            briefs = conn.execute(t.briefs.delete().where(t.briefs.c.deal_id == deal_id)).rowcount
+            conn.execute(t.triggers.delete().where(t.triggers.c.deal_id == deal_id))
+            jobs = conn.execute(
+                t.jobs.update()
+                .where(t.jobs.c.deal_id == deal_id, t.jobs.c.status == "pending")
+                .values(
+                    status="failed", error="the deal was deleted", error_type="NotFound", updated_at=now()
+                )
+            ).rowcount
+            for start in range(0, len(sentence_keys), 500):
+                part = sentence_keys[start : start + 500]
+                conn.execute(t.sentence_vectors.delete().where(t.sentence_vectors.c.hash.in_(part)))
+            conn.execute(t.deals.delete().where(t.deals.c.deal_id == deal_id))
+        return sources, briefs, jobs
+
     def get_source(self, source_id: str) -> SourceRecord | None:
         with self.db.read() as conn:
             row = conn.execute(select(t.sources).where(t.sources.c.source_id == source_id)).mappings().first()

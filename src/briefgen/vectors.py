@@ -116,6 +116,16 @@ class VectorStore:
         except Exception as exc:
             raise StoreError(f"vector store delete failed for {source_id}: {exc}") from exc
 
+    def delete_deal(self, deal_id: str) -> int:
+        """Remove every chunk of a deal; returns how many there were."""
+        try:
+            found = self.collection.get(where={"deal_id": deal_id}, include=[])["ids"]
+            if found:
+                self.collection.delete(ids=found)
+        except Exception as exc:
+            raise StoreError(f"vector store delete failed for deal {deal_id}: {exc}") from exc
+        return len(found)
+
     def count(self, deal_id: str | None = None, source_id: str | None = None) -> int:
         where: dict[str, Any] | None = None
         if deal_id and source_id:

@@ -13,10 +13,12 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
 
+from .deletion import delete_deal
 from .editing import save_version
 from .errors import BriefgenError, ConfigError, LeaseLost, NotFound
 from .generate import write_brief
@@ -30,8 +32,9 @@ from .uploads import LARGE, SMALL, run_upload
 log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 5
 IDLE_POLL_SECONDS = 0.5
-# What a brief worker takes: briefs, deliveries and the form's edited versions.
-WORK_KINDS = (*BRIEF_KINDS, "save")
+# What a brief worker takes: briefs, deliveries, the form's edited versions and deletions (the
+# worker holds the vector index, so a deal's passages are removed where they are kept).
+WORK_KINDS = (*BRIEF_KINDS, "save", "delete")
 UPLOAD_KINDS = (SMALL, LARGE)
 # Upload lanes beside the general ones: small uploads have a lane that large ones never take.
 SMALL_LANE = (SMALL,)
@@ -73,6 +76,9 @@ class Worker:
                     self._deliver(job)
                 elif job.kind == "save":
                     self._save(job)
+                elif job.kind == "delete":
+                    gone = delete_deal(self.store, job.deal_id)
+                    self.queue.finish(job.id, owner=self.owner, result=asdict(gone))
                 elif job.kind in UPLOAD_KINDS:
                     run_upload(self.store, self.queue, job, self.owner)
                 else:

@@ -1,5 +1,6 @@
-"""Reading stored briefs from the command line: `briefgen versions` lists a deal's versions and
-their review, `briefgen show` prints one as it was stored, writing nothing."""
+"""Stored deals from the command line: `briefgen versions` lists a deal's versions and their
+review, `briefgen show` prints one as it was stored, writing nothing; `briefgen delete` removes a
+deal once confirmed."""
 
 from __future__ import annotations
 
@@ -70,3 +71,20 @@ def test_show_names_what_is_missing(tmp_path: Path) -> None:
     assert other.returncode == 4 and "no deal 'no-such-deal'" in other.stderr
     pdf = run(home, "show", DEAL, "-o", str(tmp_path / "b.pdf"))
     assert pdf.returncode == 2 and not (tmp_path / "b.pdf").exists()
+
+
+def test_delete_asks_first_and_removes_only_that_deal(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run(home, "ingest", str(EXAMPLES / DEAL), str(EXAMPLES / "acme-logistics")).returncode == 0
+    assert run(home, "brief", DEAL, "-o", str(tmp_path / "b.md")).returncode == 0
+    # Not on a terminal and not confirmed: refused, nothing removed.
+    refused = run(home, "delete", DEAL)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert run(home, "versions", DEAL).returncode == 0
+    done = run(home, "delete", DEAL, "--yes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"deleted {DEAL}: 2 source(s), 1 brief version(s), ")
+    listed = [d["deal_id"] for d in json.loads(run(home, "deals", "--json").stdout)]
+    assert listed == ["acme-logistics"]
+    again = run(home, "delete", DEAL, "--yes")
+    assert again.returncode == 4 and f"no deal '{DEAL}'" in again.stderr
