@@ -86,6 +86,14 @@ DeadlineOpt = Annotated[
         "($BRIEFGEN_DEADLINE, 300).",
     ),
 ]
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option("--format", "-f", help="Default: from the --out extension, else md."),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", metavar="FILE", help="Write to this file ('-': standard output)."),
+]
 AllowFallbackOpt = Annotated[
     bool,
     typer.Option(
@@ -226,14 +234,8 @@ def _format_for(out: Path | None, fmt: Format | None) -> str:
 )
 def brief(
     deal_id: Annotated[str, typer.Argument(metavar="DEAL_ID")],
-    fmt: Annotated[
-        Format | None,
-        typer.Option("--format", "-f", help="Default: from the --out extension, else md."),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", metavar="FILE", help="Write to this file ('-': standard output)."),
-    ] = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
     engine: EngineOpt = EngineName.auto,
     base_url: Annotated[
         str | None,
@@ -264,13 +266,7 @@ def brief(
     shown_as = _format_for(out, fmt)  # before the brief is written: a bad --out stores no version
     store = _store(settings)
     result, record = write_brief(store, deal_id, engine.value)
-    text = render(result, shown_as)
-    if out is None or str(out) == "-":
-        typer.echo(printable(text), nl=False)
-    else:
-        _write(out, text)
-        version = f" (version {record.version})" if record else ""
-        typer.echo(f"wrote {out}{version}", err=True)
+    _emit(render(result, shown_as), out, f" (version {record.version})" if record else "")
     if result.provenance.fallback_reason:
         typer.echo(
             f"warning: written by the extractive engine because {result.provenance.fallback_reason}",
@@ -458,26 +454,15 @@ def show(
         int | None,
         typer.Option("--version", min=1, metavar="N", help="Which version (see `briefgen versions`)."),
     ] = None,
-    fmt: Annotated[
-        Format | None,
-        typer.Option("--format", "-f", help="Default: from the --out extension, else md."),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", metavar="FILE", help="Write to this file ('-': standard output)."),
-    ] = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """Print a stored brief with its review, as it was written: no engine runs, no version is added."""
     from .render import render
     from .versions import stored_brief
 
     shown_as = _format_for(out, fmt)
-    text = render(stored_brief(_settings(), deal_id, version), shown_as)
-    if out is None or str(out) == "-":
-        typer.echo(printable(text), nl=False)
-    else:
-        _write(out, text)
-        typer.echo(f"wrote {out}", err=True)
+    _emit(render(stored_brief(_settings(), deal_id, version), shown_as), out)
 
 
 @app.command(
@@ -837,6 +822,15 @@ def engines(as_json: JsonOpt = False) -> None:
     for name, ok in can.items():
         typer.echo(f"{name:<12} {'available' if ok else 'not configured'}")
     typer.echo(f"auto         -> {resolve('auto', settings)}")
+
+
+def _emit(text: str, out: Path | None, what: str = "") -> None:
+    """A rendered brief to standard output (no --out, or '-'), else to the file."""
+    if out is None or str(out) == "-":
+        typer.echo(printable(text), nl=False)
+    else:
+        _write(out, text)
+        typer.echo(f"wrote {out}{what}", err=True)
 
 
 def _write(path: Path, text: str) -> None:
