@@ -44,13 +44,17 @@ class _Notes:
 
 _MD_SYNTAX = re.compile(r"([\\`\[\]|])")
 _SCHEME = re.compile(r"\b(javascript|vbscript|data|file):", re.I)
+# Only what could open a tag, a comment or an entity is escaped: "18% -> 10%" and "< 5%" are
+# left as written, for the reader of the Markdown in a terminal.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
 def _md_escape(text: str) -> str:
     """Source text as inert Markdown: one line, no raw HTML, no links or code spans it did not
     mean, no `javascript:` scheme for a renderer to follow."""
     text = " ".join(text.split())
-    text = html.escape(text, quote=False)
+    text = _TAG_OPEN.sub("&lt;", _ENTITY.sub("&amp;", text))
     text = _MD_SYNTAX.sub(r"\\\1", text)
     return _SCHEME.sub(r"\1&#58;", text)
 
@@ -192,8 +196,16 @@ def to_html(brief: Brief) -> str:
     notes = _Notes(brief)
     e = html.escape
 
+    cited: set[int] = set()
+
     def fn(item: Item) -> str:
-        return "".join(f'<sup><a href="#n{n}" id="r{n}">[{n}]</a></sup>' for n in notes.refs(item))
+        # A note cited again links to it too; only its first citation is where "↩" returns.
+        refs = []
+        for n in notes.refs(item):
+            anchor = "" if n in cited else f' id="r{n}"'
+            cited.add(n)
+            refs.append(f'<sup><a href="#n{n}"{anchor}>[{n}]</a></sup>')
+        return "".join(refs)
 
     body: list[str] = []
     title = e(brief.account or brief.deal_id)

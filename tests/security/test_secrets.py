@@ -109,3 +109,29 @@ def test_markdown_output_is_inert() -> None:
     assert "<script" not in md and "<img" not in md
     assert "](javascript:" not in md and "javascript:" not in md.lower()
     assert "\n# not a heading" not in md  # source newlines do not start Markdown blocks
+
+
+def test_markdown_stays_inert_when_a_renderer_reads_it_and_arrows_stay_as_written() -> None:
+    """Rendered by a CommonMark renderer that passes raw HTML through, the brief's Markdown
+    holds no tag, comment or entity the sources wrote; what cannot open one is left alone."""
+    from markdown_it import MarkdownIt
+
+    from briefgen.schema import Brief, Goal, HandoffRisk, Severity
+
+    texts = [
+        "<script>alert(1)</script><img src=x onerror=alert(1)>",
+        "<!-- hide --> &lt;b&gt; <javascript:alert(1)>",
+        "no-show rate 18% -> 10%, errors < 5% & AT&T",
+    ]
+    brief = Brief(
+        deal_id="d",
+        summary="s",
+        goals=[Goal(text=t) for t in texts],
+        handoff_risk=HandoffRisk(level=Severity.low, recommendation="-"),
+        engine="extractive",
+    )
+    md = render(brief, "md")
+    shown = MarkdownIt("commonmark", {"html": True}).render(md)
+    assert "<script" not in shown and "<img" not in shown and "<!--" not in shown
+    assert "<b>" not in shown and 'href="javascript' not in shown
+    assert "18% -> 10%, errors < 5% & AT&T" in md
