@@ -15,6 +15,10 @@ def _money(amount: object, currency: object) -> str | None:
     return f"{symbol}{shown}" if symbol else f"{shown} {cur}".strip()
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def write_summary(brief: Brief) -> str:
     deal = brief.deal
     parts: list[str] = []
@@ -38,7 +42,9 @@ def write_summary(brief: Brief) -> str:
             f"Day-to-day owner: {owner[0].name}" + (f" ({owner[0].title})" if owner[0].title else "") + "."
         )
     if brief.goals:
-        parts.append(f"Main goal: {brief.goals[0].text}")
+        # A goal is quoted as said, often a note line with no full stop of its own.
+        goal = brief.goals[0].text.rstrip()
+        parts.append(f"Main goal: {goal}" + ("" if goal.endswith((".", "!", "?")) else "."))
     if brief.changes:
         parts.append(
             "Changed during the deal: "
@@ -47,7 +53,8 @@ def write_summary(brief: Brief) -> str:
         )
     high = [r for r in brief.risks if r.severity.value == "high"]
     parts.append(
-        f"{len(brief.risks)} risks ({len(high)} high), {len(brief.commitments)} commitments to honour."
+        f"{_count(len(brief.risks), 'risk')} ({len(high)} high), "
+        f"{_count(len(brief.commitments), 'commitment')} to honour."
     )
     parts.append(f"Handoff risk: {brief.handoff_risk.level.value}.")
     return " ".join(parts)
