@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import threading
 import time
@@ -158,3 +159,15 @@ def test_cli_csv_rows_fail_alone(tmp_path: Path) -> None:
     no_column.write_text("id\n1\n")
     r = _cli(env, "--csv", str(no_column))
     assert r.returncode == 2 and "needs a 'deal_id' column" in r.stderr
+
+
+def test_cli_batch_from_a_folder_with_unreadable_files_or_none_at_all(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "home")
+    folder = tmp_path / "deals"
+    shutil.copytree(EXAMPLES / "brightside-bakery", folder / "brightside-bakery")
+    (folder / "brightside-bakery" / "scan.txt").write_bytes(b"\x00\x01binary\x00")
+    r = _cli(env, "--from-dir", str(folder), "--out", str(tmp_path / "o"))
+    assert r.returncode == 3, r.stderr
+    assert "scan.txt: looks like binary data" in r.stderr and "1 done" in r.stdout
+    missing = _cli(env, "--from-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert missing.returncode == 1 and "no such file or folder" in missing.stderr

@@ -166,3 +166,14 @@ def test_serve_on_a_busy_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
         r = run(tmp_path / "home", "serve", "--port", str(port), "--no-ui", timeout=120)
     assert r.returncode == 1, r.stderr
     assert f"error: cannot listen on 127.0.0.1:{port}" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_out_file_that_cannot_be_written_stores_no_version(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run(home, "ingest", str(EXAMPLES / "brightside-bakery")).returncode == 0
+    folder = run(home, "brief", "brightside-bakery", "-o", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder" in folder.stderr
+    nowhere = run(home, "brief", "brightside-bakery", "-o", str(tmp_path / "typo" / "b.md"))
+    assert nowhere.returncode == 2 and "does not exist" in nowhere.stderr
+    assert not (tmp_path / "typo").exists()
+    assert json.loads(run(home, "deals", "--json").stdout)[0]["briefs"] == 0

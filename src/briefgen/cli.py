@@ -209,7 +209,16 @@ def ingest(
 
 
 def _format_for(out: Path | None, fmt: Format | None) -> str:
-    """An explicit --format wins; else the output file's extension; else Markdown."""
+    """An explicit --format wins; else the output file's extension; else Markdown. A file that
+    cannot be written is refused here, before any brief is written or stored."""
+    if out is not None and str(out) != "-":
+        if out.is_dir():
+            raise ConfigError(f"--out {out} is a folder: name a file in it")
+        folder = out.parent
+        if not folder.is_dir():
+            raise ConfigError(f"--out {out}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+            raise ConfigError(f"--out {out}: not writable")
     if fmt is not None:
         return fmt.value
     if out is not None and str(out) != "-" and out.suffix:
@@ -312,7 +321,7 @@ def batch(
     deadline: DeadlineOpt = None,
     allow_fallback: AllowFallbackOpt = False,
 ) -> None:
-    """Write briefs for many deals: exit 1 if any deal failed, 5 if any fell back."""
+    """Write briefs for many deals: exit 1 if any deal failed, 5 if any fell back, 3 if files were skipped."""
     from .batch import deals_from_csv, deals_since, run_batch
     from .dates import parse_date
     from .progress import progress
@@ -325,8 +334,11 @@ def batch(
         since_date = parse_date(since)
         if since_date is None:
             raise ConfigError(f"--since must be a date like 2026-11-01, got '{since}'")
+    skipped_inputs = 0
     if from_dir is not None:
-        ids += _ingest(store, [from_dir]).deals
+        report = _ingest(store, [from_dir])
+        ids += report.deals
+        skipped_inputs = len(report.skipped)
     if csv_file is not None:
         selected = deals_from_csv(store, csv_file)
         ids += selected.ids
@@ -337,6 +349,8 @@ def batch(
         if from_dir is None and csv_file is None and since is None:
             raise ConfigError("no deals to brief: name deal ids, or use --from-dir, --csv or --since")
         typer.echo("nothing to brief: no deal matched")
+        if skipped_inputs:
+            raise typer.Exit(EXIT_FAILED)  # the folder named could not be read
         return
     with progress("briefs", len(dict.fromkeys(ids)), "deals") as bar:
         result = run_batch(
@@ -364,6 +378,8 @@ def batch(
         raise typer.Exit(EXIT_FAILED)
     if result.fallbacks and not allow_fallback:
         raise typer.Exit(EXIT_FALLBACK)
+    if skipped_inputs:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
