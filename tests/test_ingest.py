@@ -198,3 +198,18 @@ def test_a_store_without_an_index_reads_whole_deals_and_says_when_it_cannot(stor
     assert gather(bare, "acme-logistics").mode == "full"
     with pytest.raises(ConfigError, match="keeps no index"):
         gather(bare, "acme-logistics", budget_chars=100)
+
+
+def test_a_deal_counts_as_updated_when_one_of_its_files_changes(store: Store, tmp_path: Path) -> None:
+    import time
+
+    deal = tmp_path / "brightside-bakery"
+    shutil.copytree(EXAMPLES / "brightside-bakery", deal)
+    ingest_paths(store, [deal])
+    [before] = store.records.list_deals()
+    time.sleep(1.1)  # stamps are to the second
+    note = next(p for p in deal.iterdir() if p.suffix == ".txt")
+    note.write_text(note.read_text() + "\nThey also asked for a second training day.\n")
+    assert ingest_paths(store, [deal]).updated == 1
+    [after] = store.records.list_deals()
+    assert after["updated_at"] > before["updated_at"]

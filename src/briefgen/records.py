@@ -156,8 +156,15 @@ class Records:
         d, s, b = t.deals, t.sources, t.briefs
         n_sources = select(func.count()).where(s.c.deal_id == d.c.deal_id).scalar_subquery()
         latest = select(func.max(b.c.version)).where(b.c.deal_id == d.c.deal_id).scalar_subquery()
+        # A deal changes when its CRM fields do and when a source of it is added or replaced.
+        touched = select(func.max(s.c.updated_at)).where(s.c.deal_id == d.c.deal_id).scalar_subquery()
         query = select(
-            d.c.deal_id, d.c.data, d.c.updated_at, n_sources.label("sources"), latest.label("briefs")
+            d.c.deal_id,
+            d.c.data,
+            d.c.updated_at,
+            n_sources.label("sources"),
+            latest.label("briefs"),
+            touched.label("source_updated_at"),
         ).order_by(d.c.deal_id)
         with self.db.read() as conn:
             rows = conn.execute(query).all()
@@ -171,7 +178,7 @@ class Records:
                     "stage": data.get("stage"),
                     "sources": int(r.sources),
                     "briefs": int(r.briefs or 0),
-                    "updated_at": r.updated_at,
+                    "updated_at": max(r.updated_at, r.source_updated_at or ""),
                 }
             )
         return out
@@ -183,8 +190,6 @@ class Records:
         )
         with self.db.read() as conn:
             return [(r[0], r[1]) for r in conn.execute(query).all()]
-
-    # --- sources ---------------------------------------------------------------
 
     def delete_deal(self, deal_id: str, sentence_keys: list[str]) -> tuple[int, int, int]:
         """Remove a deal, its sources and brief versions, its close triggers and the cached
@@ -208,6 +213,8 @@ class Records:
                 conn.execute(t.sentence_vectors.delete().where(t.sentence_vectors.c.hash.in_(part)))
             conn.execute(t.deals.delete().where(t.deals.c.deal_id == deal_id))
         return sources, briefs, jobs
+
+    # --- sources ---------------------------------------------------------------
 
     def get_source(self, source_id: str) -> SourceRecord | None:
         with self.db.read() as conn:
