@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from briefgen.deletion import delete_deal
+from briefgen.engines.base import Passage
 from briefgen.errors import NotFound
 from briefgen.generate import write_brief
 from briefgen.ingestion import ingest_paths
 from briefgen.jobs import JobQueue
 from briefgen.sections import text_key
+from briefgen.sentences import split_passage
 from briefgen.store import Store
 
 from .conftest import EXAMPLES
@@ -30,9 +32,15 @@ def test_a_deleted_deal_leaves_nothing_behind_and_its_neighbour_stays(store: Sto
     pending = queue.enqueue("brief", "acme-logistics")
     other_job = queue.enqueue("brief", "brightside-bakery")
     sources = store.records.sources("acme-logistics")
-    # Lines that are whole sentences have their vectors cached under the line's key.
-    keys = [text_key(line.strip()) for r in sources for line in r.text.split("\n") if line.strip()]
-    cached = store.records.get_sentence_vectors(keys)
+    # The deal's sentences have cached vectors (ingest stores those this process had not seen).
+    said = [
+        s.text
+        for r in sources
+        for s in split_passage(Passage(r.source_id, r.text, r.kind, r.title, r.date, r.author, meta=r.meta))
+    ]
+    store.records.put_sentence_vectors({text_key(t): b"\0" * 4 for t in said})
+    store.records.put_sentence_vectors({text_key("A sentence of another deal."): b"\0" * 4})
+    cached = store.records.get_sentence_vectors([text_key(t) for t in said])
     assert len(cached) >= 5
     chunks_before = store.vectors.count("brightside-bakery")
 
@@ -50,6 +58,7 @@ def test_a_deleted_deal_leaves_nothing_behind_and_its_neighbour_stays(store: Sto
     assert queue.get(other_job.id).status == "pending"
     # The cached vectors of the deal's sentences went with it.
     assert store.records.get_sentence_vectors(list(cached)) == {}
+    assert store.records.get_sentence_vectors([text_key("A sentence of another deal.")])
     # The other deal is as it was.
     assert store.vectors.count("brightside-bakery") == chunks_before
     assert len(store.records.brief_versions("brightside-bakery")) == 1
