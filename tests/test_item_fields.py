@@ -48,3 +48,33 @@ def test_a_school_year_named_by_two_years_does_not_end_with_the_first() -> None:
 )
 def test_a_target_keeps_the_bound_it_is_said_with(text: str, target: str) -> None:
     assert criterion_fields(_s(text), {})["target"] == target
+
+
+@pytest.mark.parametrize(
+    ("text", "metric", "baseline", "target"),
+    [
+        (
+            "Greg wants disputes down from about 7% of invoices today to under 2% by June.",
+            "Greg wants disputes down",
+            "about 7%",
+            "under 2%",
+        ),
+        (
+            "Cut unplanned stoppages from 14 per month to 5 per month.",
+            "Cut unplanned stoppages",
+            "14 per month",
+            "5 per month",
+        ),
+        (
+            "Move onboarding from 9 days per hire on average to 5 days.",
+            "Move onboarding",
+            "9 days per hire",
+            "5 days",
+        ),
+    ],
+)
+def test_a_range_s_first_figure_may_say_what_it_counts(
+    text: str, metric: str, baseline: str, target: str
+) -> None:
+    got = criterion_fields(_s(text), {})
+    assert (got["metric"], got["baseline"], got["target"]) == (metric, baseline, target)

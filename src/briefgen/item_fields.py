@@ -23,14 +23,18 @@ _UNIT = (
     r"(?: (?:per|a|each) [a-z]{3,10})?"
 )
 _VALUE = rf"(?:{_NUM}{_UNIT}|zero(?: [a-z]+){{0,2}})"
-_FROM_TO = re.compile(rf"\bfrom ({_VALUE}) to ({_VALUE})", re.I)
+# A bound ("under", "at least") is part of the target: "8%" alone reads as a level to reach.
+_BOUND = r"under|below|less than|fewer than|no more than|at most|within|at least|above|more than"
+# "from 14 per month to 5", "from about 7% of invoices today to under 2%": up to four words
+# may say what the first figure counts before the second.
+_FROM_TO = re.compile(
+    rf"\bfrom ({_VALUE})(?:\s+(?!to\b)[\w-]+){{0,4}}?\s+to\s+(?:({_BOUND})\s+)?({_VALUE})", re.I
+)
 _BASELINE = re.compile(
     rf"(?:\b(?:is|are|currently|today is|of)\s+({_VALUE})\s+today\b|\btoday(?:,| is| we have)?\s+"
     rf"(?:about |around )?({_VALUE})|\bcurrently\s+({_VALUE})|\b({_VALUE}) (?:today|currently|now)\b)",
     re.I,
 )
-# A bound ("under", "at least") is part of the target: "8%" alone reads as a level to reach.
-_BOUND = r"under|below|less than|fewer than|no more than|at most|within|at least|above|more than"
 _TARGET = re.compile(rf"\b(?:({_BOUND})|to|of|reach|hit|wants?|want|get to)\s+({_VALUE})", re.I)
 _BY_PCT = re.compile(r"\bby (\d[\d.]*\s?%)", re.I)
 _DUE_END = re.compile(
@@ -72,7 +76,9 @@ def criterion_fields(s: Sentence, side_of: dict[str, Side]) -> dict[str, Any]:
     baseline = target = None
     m = _FROM_TO.search(text)
     if m:
-        baseline, target = m.group(1).strip(), m.group(2).strip()
+        baseline, target = m.group(1).strip(), m.group(3).strip()
+        if m.group(2):
+            target = f"{m.group(2).lower()} {target}"
     else:
         bm = _BASELINE.search(text)
         if bm:
@@ -138,7 +144,9 @@ def _metric_phrase(text: str) -> str:
         "",
         text,
     )
-    m = re.search(r"\s(?:is|are|from|under|below|by|to)\s+[~$€\d]", t)
+    m = re.search(
+        r"\s(?:is|are|from|under|below|by|to)\s+(?:about |around |roughly |approximately )?[~$€\d]", t
+    )
     phrase = t[: m.start()] if m and m.start() > 10 else t
     phrase = phrase.strip(" ,;:.")
     if len(phrase) > 90:
