@@ -78,3 +78,21 @@ def test_a_range_s_first_figure_may_say_what_it_counts(
 ) -> None:
     got = criterion_fields(_s(text), {})
     assert (got["metric"], got["baseline"], got["target"]) == (metric, baseline, target)
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Kickoff call on November 20 with the whole team.", "2026-11-20"),
+        ("Go-live is Thursday the sixth of May.", "2027-05-06"),
+        ("Training on 20.11. at the Leipzig site.", "2026-11-20"),
+        # A month and a year name no day: the phrase stays as written.
+        ("Go-live planned for January 2027.", "January 2027"),
+        ("We kick off early in January.", "in January"),
+    ],
+)
+def test_a_milestone_s_day_is_a_date_and_a_month_stays_a_month(text: str, date: str) -> None:
+    from briefgen.item_fields import milestone_fields
+
+    got = milestone_fields(Sentence("src", text, "email", "2026-11-02", None, "", 0, day_first=True))
+    assert got is not None and got["date"] == date

@@ -247,6 +247,9 @@ def milestone_fields(s: Sentence) -> dict[str, Any] | None:
     if not dates:
         return None
     phrase, value = dates[0]
-    # A month alone ("January") is not a day: keep the phrase rather than invent the 1st.
-    iso = value.isoformat() if value and re.search(r"\d", phrase.replace("20", "", 1)) else None
+    # A month alone ("January 2027") is not a day: keep the phrase rather than invent the 1st.
+    # A day said with its month ("November 20", "the sixth of May") is given as a date, its year
+    # read from when it was said.
+    month_only = re.fullmatch(r"\D*\b\d{4}\b\D*", phrase) is not None
+    iso = value.isoformat() if value and not month_only else None
     return {"date": iso or phrase, "kind": _milestone_kind(s.text), "sort": iso or (s.date or "9999")}
