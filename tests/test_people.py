@@ -780,3 +780,15 @@ def test_a_transcript_speaker_labelled_with_a_company_speaks_for_that_side_and_i
     said = {s.text: (s.speaker, reading.side_of.get(s.speaker or "")) for s in reading.sentences}
     assert said["We will import five years of history for you."] == ("Jon Eide (Moldwise)", Side.vendor)
     assert said["Our IT team needs SSO on day one."] == ("Olu Bakare (Harrow Mills)", Side.customer)
+
+
+def test_a_title_said_as_ours_or_theirs_is_the_title_alone() -> None:
+    mail = _mail(
+        "m1",
+        "Greg Hollis (our CFO) signs off on anything over 50k. Nadia Osei, their project lead, runs it.",
+        "Ada Berg",
+        "ada@harrowmills.example",
+    )
+    people = _read(_harrow(), mail)
+    assert people["Greg Hollis"].title == "CFO"
+    assert people["Greg Hollis"].side is Side.customer

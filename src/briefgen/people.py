@@ -455,7 +455,7 @@ class People:
         elif person.name.isupper() and not name.isupper() and fold(person.name) == fold(name):
             # A transcript's "OWEN PRICE" is shown as the mail signs him, "Owen Price".
             person.name = name
-        person.title = person.title or (title.strip() if title else None)
+        person.title = person.title or (_as_title(title) if title else None)
         person.organization = person.organization or (org.strip() if org else None)
         person.email = person.email or email
         if quote and quote not in person.quotes:
@@ -782,7 +782,7 @@ class People:
     ) -> Person | None:
         """Someone named with their title in a sentence: the title is theirs, the sentence their
         quote; someone new is the account's unless `known_org` is False."""
-        title = title.strip()
+        title = _as_title(title)
         if title.lower().startswith("head of"):
             title = title[0].upper() + title[1:]
         existing = self.find(name)
@@ -897,6 +897,14 @@ def _signed_name(signature: list[str], email: str) -> tuple[str, int] | None:
 
 # One word naming what someone does ("estimator", "bookkeeper", "technician"): an agent noun.
 _AGENT_NOUN = re.compile(r"^[a-z]{4,20}(?:or|er|ist|ian|ant|ent|man|woman)$")
+
+
+# Who a title was said by ("our CFO", "their project lead") is a side, not part of the title.
+_SAID_BY = re.compile(r"^(?:our|their|your|my|his|her|the)\s+", re.I)
+
+
+def _as_title(title: str) -> str:
+    return _SAID_BY.sub("", title.strip()) or title.strip()
 
 
 def _named_by_trade(name: str, title: str) -> bool:
