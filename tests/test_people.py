@@ -792,3 +792,24 @@ def test_a_title_said_as_ours_or_theirs_is_the_title_alone() -> None:
     people = _read(_harrow(), mail)
     assert people["Greg Hollis"].title == "CFO"
     assert people["Greg Hollis"].side is Side.customer
+
+
+def test_someone_who_gives_their_own_title_has_it() -> None:
+    call = Passage(
+        "t1",
+        "Nadia Osei: Hi all, I'm Director of Operations here, so the rollout sits with me.\n"
+        "Omar Haddad: And I'm the lead on the integration side.\n",
+        "transcript",
+        "call",
+        meta={"speakers": ["Nadia Osei", "Omar Haddad"]},
+    )
+    mail = _mail(
+        "m1",
+        "Hello Jon,\n\nI am the new IT manager at Harrow Mills and will own SSO.",
+        "Ola Berg",
+        "ola@harrowmills.example",
+    )
+    people = _read(_harrow(), call, mail)
+    assert people["Nadia Osei"].title == "Director of Operations"
+    assert people["Ola Berg"].title == "IT manager"
+    assert not people["Omar Haddad"].title  # "the lead on ..." is what he does, not a title

@@ -39,6 +39,14 @@ _TITLE_WORDS = re.compile(
     r"representative|associate|scientist|developer|designer|dispatcher|agent|supervisor|dir|mgr|coord)\b",
     re.I,
 )
+# Someone giving their own title: "I'm Director of Operations", "I am the IT manager at Harrow".
+_SELF_TITLE = re.compile(
+    r"\bI(?:'m|’m| am) (?:the |your |a |an )?(?:new |interim |acting )?"
+    r"(?P<title>(?:[A-Za-z&/-]+ ){0,3}?(?:chief \w+ officer|vice president|director|head|manager|lead|"
+    r"officer|vp|cfo|ceo|coo|cto|cio|ciso|controller|supervisor|coordinator|administrator)"
+    r"(?: (?:of|for) (?:the )?[A-Za-z&]+(?-i:(?: [A-Z&][\w&]*){0,2}))?)\b(?! (?:on|with|to|for|in)\b)",
+    re.I,
+)
 # What a list of people says of someone's part in the deal when it gives no job title.
 _DEAL_ROLE_WORDS = re.compile(
     r"\b(?:sponsor|champion|decides|decision[- ]maker|signs|signer|signatory|approves|approver|"
@@ -527,6 +535,14 @@ class People:
                 p = self.add(speaker, email=email, quote=(sid, said) if said else None)
                 if p:
                     p.spoke_in.add(sid)
+                    for ln in text.split("\n"):
+                        if ln.startswith(f"{speaker}:") and (tm := _SELF_TITLE.search(ln)):
+                            p.title = p.title or _as_title(tm["title"])
+                            break
+        if passage.kind == "email" and passage.author and (tm := _SELF_TITLE.search(text)):
+            writer = self.find(passage.author)
+            if writer is not None:
+                writer.title = writer.title or _as_title(tm["title"])
         if passage.kind in ("transcript", "email"):
             self._brought(passage)
         for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
