@@ -552,3 +552,17 @@ def test_an_html_alternative_labelled_plain_text_is_read_once_without_tags(tmp_p
     [doc] = load_file(write(tmp_path, "terms.eml", raw), LIMIT)
     assert doc.text.count("Term: 24 months") == 1
     assert "<p" not in doc.text and "MsoNormal" not in doc.text
+
+
+def test_a_line_break_in_html_is_one_line_break_and_a_signature_stays_a_block() -> None:
+    """Outlook writes a signature as one paragraph of <br>-separated lines; read as paragraphs,
+    the name, title and company fell apart and the sender was never given a title."""
+    from briefgen.ingest.text import html_to_text
+
+    body = (
+        "<p>Hi Joanna,</p><p>Confirming the add-on.</p>"
+        "<p>Tom Reyes<br>Account Executive | Quillstack</p><table><tr><td>x<br>y</td><td>z</td></tr></table>"
+    )
+    assert html_to_text(body) == (
+        "Hi Joanna,\n\nConfirming the add-on.\n\nTom Reyes\nAccount Executive | Quillstack\n\nx y | z"
+    )

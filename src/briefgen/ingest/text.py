@@ -153,7 +153,8 @@ def html_to_text(markup: str) -> str:
                 skipped.discard(el)
             elif tag in ("td", "th"):
                 inside[0] = max(0, inside[0] - 1)
-            elif tag in _BLOCK and not skipped:
+            elif tag in _BLOCK and tag != "br" and not skipped:
+                # A <br> breaks a line (a signature's name, title, company); a block ends one.
                 parts.append(" " if inside[0] and tag not in ("tr", "table") else "\n")
             if el.tail and not skipped:
                 # The line break a source puts between two cells of a row is not the row's end.
