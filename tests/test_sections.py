@@ -649,3 +649,31 @@ def test_our_recap_of_the_customers_aim_can_be_a_goal_and_our_own_aim_cannot() -
     reading = Reading(deal, [], sentences, sentences, [], [], People(deal), side_of={"Vic": Side.vendor})
     eligible = ExtractiveEngine().eligible(reading)
     assert [eligible("goal", s) for s in sentences] == [True, False, False]
+
+
+def test_a_note_s_labelled_line_is_its_next_item_not_the_rest_of_the_last() -> None:
+    """Shorthand notes start items in lower case with a label ("todo:", "open q:"); such a line
+    after a long one is the next item. In a mail wrapped at a width it may be the rest of a
+    sentence ("here's what we can / do: $4,200 ...")."""
+    from briefgen.engines.base import Passage
+    from briefgen.sentences import split_passage
+
+    note = (
+        "Leah: success = 90% of patients using digital intake within 60 days of go-live\n"
+        "todo: CSM intro call w/ Leah wk of 11/2\n"
+        "pilot clinic = Elm St, pilot starts 11/16/26\n"
+    )
+    got = [s.text for s in split_passage(Passage("n1", note, "note", "2026-10-27"))]
+    assert got == [
+        "Leah: success = 90% of patients using digital intake within 60 days of go-live",
+        "todo: CSM intro call w/ Leah wk of 11/2",
+        "pilot clinic = Elm St, pilot starts 11/16/26",
+    ]
+    mail = (
+        "Totally understand. I went to bat with my manager and here's what we can\n"
+        "do: $4,200 for the first year if it's signed by November 30, which is the\n"
+        "best I can offer this quarter, and it includes onboarding for your whole team\n"
+        "and the import of your current donor list at no extra charge to you at all.\n"
+    )
+    got = [s.text for s in split_passage(Passage("e1", mail, "email", "2026-11-02"))]
+    assert any(t.startswith("I went to bat") and "do: $4,200" in t for t in got)

@@ -42,6 +42,8 @@ _OPEN_END = re.compile(
     r"was|were|be|we|our|their|your|my|this|these|will|would|can|could|should|not|than|so))$",
     re.I,
 )
+# A line that starts with its own label: "todo: call Leah", "open q: BAA?", "pilot clinic = Elm St".
+_LABELLED = re.compile(r"^[A-Za-z][\w#/&.-]*(?: [\w#/&.-]+){0,2} ?[:=] \S")
 # Mail clients wrap prose at 66–80 characters; a note's own line is usually shorter.
 WRAP_MIN = 40
 WRAP_MAX = 80
@@ -110,6 +112,10 @@ def _continues(line: str, nxt: str, width: int = 0, hanging: bool = False) -> bo
     with ("… will be dated" / "1 July 2027"); so does a list item's line with the next indented
     under it (`hanging`)."""
     if not nxt or _BULLET.match(nxt) or _HEADING.match(nxt) or _HEADER_LINE.match(nxt):
+        return False
+    if not width and not hanging and _LABELLED.match(nxt):
+        # "todo: CSM intro call", "open q: ...": the next item of lines not wrapped at a width
+        # (where "... here's what we can / do: $4,200" is one sentence).
         return False
     if _HEADER_LINE.match(line):
         return False  # "Attendees: …" is a line of its own however long
