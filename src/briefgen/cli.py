@@ -418,11 +418,12 @@ def delete(
     from .deletion import delete_deal
 
     store = _store()
-    sources = len(store.records.sources(deal_id)) if _deal_exists(store, deal_id) else 0
-    if not yes:
+    # A deal not in the store is not asked about: deleting it says so (or clears what an
+    # interrupted deletion left in the index).
+    if not yes and _deal_exists(store, deal_id):
         if not sys.stdin.isatty():
             raise ConfigError(f"deleting '{deal_id}' cannot be undone: pass --yes to confirm")
-        versions = len(store.records.brief_versions(deal_id))
+        sources, versions = len(store.records.sources(deal_id)), len(store.records.brief_versions(deal_id))
         typer.confirm(
             f"Delete deal '{deal_id}' with {sources} source(s) and {versions} brief version(s)?", abort=True
         )
