@@ -188,7 +188,9 @@ def _ingest(store: Store, paths: list[Path], deal: str | None = None) -> IngestR
     )
 )
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files, deal folders, or folders of deal folders.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH", help="Files, deal folders, or folders of deal folders.")
+    ],
     deal: Annotated[
         str | None, typer.Option("--deal", metavar="DEAL_ID", help="Put every file into this deal.")
     ] = None,
