@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from briefgen import tables
-from briefgen.errors import ConfigError, LeaseLost, StoreError
+from briefgen.errors import ConfigError, LeaseLost, NotFound, StoreError
 from briefgen.jobs import JobQueue, worker_id
 from briefgen.records import Records, SourceRecord
 from briefgen.schema import Brief, Deal, HandoffRisk, Severity
@@ -398,3 +398,24 @@ def test_a_connection_dropped_at_commit_fails_the_event_and_records_nothing(post
     # What the CRM's retry then finds: nothing of the first delivery, so it is queued.
     _, action = queue.trigger("generic", "ev-1", "acme", "won", deal=Deal(deal_id="acme"))
     assert action == "queued" and queue.counts() == {"pending": 1}
+
+
+def test_deleting_a_deal_removes_its_rows_and_fails_its_queued_jobs(records: Records) -> None:
+    queue = JobQueue(records)
+    for deal in ("a", "b"):
+        records.upsert_deal(Deal(deal_id=deal, account=deal.upper()))
+        records.put_source(_source(deal, f"{deal}-1", "h1"))
+        records.add_brief(brief(deal), "hash")
+    records.put_sentence_vectors({"ka": b"\0" * 4, "kb": b"\0" * 4})
+    mine, theirs = queue.enqueue("brief", "a"), queue.enqueue("brief", "b")
+
+    assert records.delete_deal("a", ["ka"]) == (1, 1, 1)
+
+    assert [d["deal_id"] for d in records.list_deals()] == ["b"]
+    assert records.sources("a") == [] and records.brief_versions("a") == []
+    assert set(records.get_sentence_vectors(["ka", "kb"])) == {"kb"}
+    assert queue.get(mine.id).status == "failed" and queue.get(mine.id).error_type == "NotFound"
+    assert queue.get(theirs.id).status == "pending"
+    assert len(records.sources("b")) == 1 and len(records.brief_versions("b")) == 1
+    with pytest.raises(NotFound):
+        records.delete_deal("a", [])
