@@ -456,8 +456,12 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
 
     @api.post("/v1/deals/{deal_id}/documents", dependencies=[Depends(bearer)])
     async def upload(deal_id: str, files: Annotated[list[UploadFile], File()]) -> Any:
-        c = core()
         job = await run_in_threadpool(lambda: store_upload(deal_id, files))
+        return await job_answer(deal_id, job)
+
+    async def job_answer(deal_id: str, job: Job) -> Any:
+        """The finished job's result, or 202 with its id and status once BRIEFGEN_WAIT has passed."""
+        c = core()
         done = await wait_async(c.queue, job.id, settings.wait)
         if done is None:
             status = (await run_in_threadpool(c.queue.get, job.id)).status
@@ -547,12 +551,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = False) -> FastA
             c.store.records.get_deal(deal_id)
             return c.queue.enqueue("delete", deal_id)
 
-        job = await run_in_threadpool(queue_delete)
-        done = await wait_async(c.queue, job.id, settings.wait)
-        if done is None:
-            status = (await run_in_threadpool(c.queue.get, job.id)).status
-            return JSONResponse({"deal_id": deal_id, "job_id": job.id, "status": status}, status_code=202)
-        return {**(outcome(done).result or {}), "job_id": job.id}
+        return await job_answer(deal_id, await run_in_threadpool(queue_delete))
 
     @api.get("/v1/jobs/{job_id}", dependencies=[Depends(bearer)])
     def get_job(job_id: RowId) -> dict[str, Any]:
