@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from briefgen.deletion import delete_deal
-from briefgen.engines.base import Passage
 from briefgen.errors import NotFound
+from briefgen.evidence import passage_of
 from briefgen.generate import write_brief
 from briefgen.ingestion import ingest_paths
 from briefgen.jobs import JobQueue
@@ -33,11 +33,7 @@ def test_a_deleted_deal_leaves_nothing_behind_and_its_neighbour_stays(store: Sto
     other_job = queue.enqueue("brief", "brightside-bakery")
     sources = store.records.sources("acme-logistics")
     # The deal's sentences have cached vectors (ingest stores those this process had not seen).
-    said = [
-        s.text
-        for r in sources
-        for s in split_passage(Passage(r.source_id, r.text, r.kind, r.title, r.date, r.author, meta=r.meta))
-    ]
+    said = [s.text for r in sources for s in split_passage(passage_of(r))]
     store.records.put_sentence_vectors({text_key(t): b"\0" * 4 for t in said})
     store.records.put_sentence_vectors({text_key("A sentence of another deal."): b"\0" * 4})
     cached = store.records.get_sentence_vectors([text_key(t) for t in said])

@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 
-from .engines.base import Passage
 from .errors import NotFound
+from .evidence import passage_of
 from .sections import text_key
 from .sentences import split_passage
 from .store import Store
@@ -28,11 +28,7 @@ def delete_deal(store: Store, deal_id: str) -> Deleted:
     """Remove the deal, or raise NotFound and remove nothing. The record goes first, in one
     transaction: if the vector index then fails, what stays behind are passages no deal owns,
     and deleting again removes them."""
-    keys = [
-        text_key(s.text)
-        for r in store.records.sources(deal_id)
-        for s in split_passage(Passage(r.source_id, r.text, r.kind, r.title, r.date, r.author, meta=r.meta))
-    ]
+    keys = [text_key(s.text) for r in store.records.sources(deal_id) for s in split_passage(passage_of(r))]
     try:
         sources, briefs, jobs = store.records.delete_deal(deal_id, sorted(set(keys)))
     except NotFound:

@@ -11,9 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import ConfigError
+from .evidence import passage_of
 from .generate import finish, load_deal
 from .grounding import Verifier
-from .passage import Passage
 from .records import BriefRecord
 from .schema import (
     Brief,
@@ -133,8 +133,7 @@ def deal_sentences(store: Store, deal_id: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for rec in store.records.sources(deal_id):
-        passage = Passage(rec.source_id, rec.text, rec.kind, rec.title, rec.date, rec.author, meta=rec.meta)
-        for s in split_passage(passage):
+        for s in split_passage(passage_of(rec)):
             value = f"{rec.source_id}{_SEP}{s.text}"
             if value in seen:
                 continue

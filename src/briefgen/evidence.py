@@ -37,7 +37,9 @@ class Gathered:
     mode: str  # "full" | "retrieval"
 
 
-def _passage(rec: SourceRecord, text: str | None = None, start: int = 0) -> Passage:
+def passage_of(rec: SourceRecord, text: str | None = None, start: int = 0) -> Passage:
+    """A stored source as engines and the sentence splitter read it (`text`: a part of it, at
+    `start`)."""
     return Passage(
         source_id=rec.source_id,
         partial=text is not None,
@@ -56,7 +58,7 @@ def gather(store: Store, deal_id: str, budget_chars: int | None = None, per_sect
     budget = store.settings.evidence_budget_chars if budget_chars is None else budget_chars
     total = sum(len(s.text) for s in sources)
     if total <= budget:
-        return Gathered([_passage(s) for s in sources], sources, "full")
+        return Gathered([passage_of(s) for s in sources], sources, "full")
     if not store.index:
         raise ConfigError(f"deal {deal_id!r} exceeds the evidence budget and this store keeps no index")
     by_id = {s.source_id: s for s in sources}
@@ -70,6 +72,6 @@ def gather(store: Store, deal_id: str, budget_chars: int | None = None, per_sect
                 continue
             if chunk.id in chosen or used + len(chunk.text) > budget:
                 continue
-            chosen[chunk.id] = _passage(rec, chunk.text, int(chunk.metadata.get("start", 0) or 0))
+            chosen[chunk.id] = passage_of(rec, chunk.text, int(chunk.metadata.get("start", 0) or 0))
             used += len(chunk.text)
     return Gathered(list(chosen.values()), sources, "retrieval")
