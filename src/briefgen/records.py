@@ -24,6 +24,10 @@ from .errors import Conflict, NotFound
 from .schema import Brief, Deal
 
 
+def no_such_deal(deal_id: str) -> NotFound:
+    return NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -149,7 +153,7 @@ class Records:
         with self.db.read() as conn:
             row = conn.execute(select(t.deals.c.data).where(t.deals.c.deal_id == deal_id)).first()
         if row is None:
-            raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+            raise no_such_deal(deal_id)
         return Deal.model_validate_json(row.data)
 
     def list_deals(self) -> list[dict[str, Any]]:
@@ -197,7 +201,7 @@ class Records:
         failed, not dropped, so their history stays. Returns (sources, briefs, jobs failed)."""
         with self.db.write() as conn:
             if conn.execute(select(t.deals.c.deal_id).where(t.deals.c.deal_id == deal_id)).first() is None:
-                raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+                raise no_such_deal(deal_id)
             sources = conn.execute(t.sources.delete().where(t.sources.c.deal_id == deal_id)).rowcount
             briefs = conn.execute(t.briefs.delete().where(t.briefs.c.deal_id == deal_id)).rowcount
             conn.execute(t.triggers.delete().where(t.triggers.c.deal_id == deal_id))

@@ -3,12 +3,14 @@ back, when and why, and the review carried into every rendering of a stored vers
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from .config import Settings
 from .errors import ConfigError, NotFound
 from .info import stored_records
-from .records import BriefInfo, BriefRecord, Records
+from .records import BriefInfo, BriefRecord, Records, no_such_deal
 from .schema import Brief, Review
 
 
@@ -50,22 +52,26 @@ def find_version(records: Records, deal_id: str, version: int | None) -> BriefIn
     raise NotFound(f"deal '{deal_id}' has no version {version} (it has {len(versions)})")
 
 
-def stored_versions(settings: Settings, deal_id: str) -> list[BriefInfo]:
-    """Every stored version of a deal's brief, oldest first, read without writing anything."""
+@contextmanager
+def _deal_records(settings: Settings, deal_id: str) -> Iterator[Records]:
+    """The record database opened for reading, once the deal is known to be in it."""
     with stored_records(settings) as records:
         if records is None:
-            raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
+            raise no_such_deal(deal_id)
         records.get_deal(deal_id)
+        yield records
+
+
+def stored_versions(settings: Settings, deal_id: str) -> list[BriefInfo]:
+    """Every stored version of a deal's brief, oldest first, read without writing anything."""
+    with _deal_records(settings, deal_id) as records:
         return records.brief_versions(deal_id)
 
 
 def stored_brief(settings: Settings, deal_id: str, version: int | None = None) -> Brief:
     """One stored version as people see it (the default one when `version` is None), with its
     review state; nothing is written and no engine runs."""
-    with stored_records(settings) as records:
-        if records is None:
-            raise NotFound(f"no deal '{deal_id}' in the store (see `briefgen deals`)")
-        records.get_deal(deal_id)
+    with _deal_records(settings, deal_id) as records:
         info = find_version(records, deal_id, version)
         if info is None:
             raise NotFound(f"deal '{deal_id}' has no brief yet: write one with `briefgen brief {deal_id}`")
