@@ -526,19 +526,16 @@ class People:
                     if internal:
                         p.called_ours_by.add(_OUR_REP)
         if passage.kind == "transcript":
+            lines = text.split("\n")
             for speaker in passage.meta.get("speakers", []):
-                said = next((ln for ln in text.split("\n") if ln.startswith(f"{speaker}:")), None)
-                if said:
-                    # Merged turns make long lines: quote the speaker's first sentence only.
-                    said = _first_sentence(said)
+                turns = [ln for ln in lines if ln.startswith(f"{speaker}:")]
+                # Merged turns make long lines: quote the speaker's first sentence only.
+                said = _first_sentence(turns[0]) if turns else None
+                given = next((tm["title"] for ln in turns if (tm := _SELF_TITLE.search(ln))), None)
                 email = passage.meta.get("speaker_emails", {}).get(speaker)
-                p = self.add(speaker, email=email, quote=(sid, said) if said else None)
+                p = self.add(speaker, title=given, email=email, quote=(sid, said) if said else None)
                 if p:
                     p.spoke_in.add(sid)
-                    for ln in text.split("\n"):
-                        if ln.startswith(f"{speaker}:") and (tm := _SELF_TITLE.search(ln)):
-                            p.title = p.title or _as_title(tm["title"])
-                            break
         if passage.kind == "email" and passage.author and (tm := _SELF_TITLE.search(text)):
             writer = self.find(passage.author)
             if writer is not None:
