@@ -213,17 +213,17 @@ def ingest(
 def _format_for(out: Path | None, fmt: Format | None) -> str:
     """An explicit --format wins; else the output file's extension; else Markdown. A file that
     cannot be written is refused here, before any brief is written or stored."""
-    if out is not None and str(out) != "-":
-        if out.is_dir():
-            raise ConfigError(f"--out {out} is a folder: name a file in it")
-        folder = out.parent
-        if not folder.is_dir():
-            raise ConfigError(f"--out {out}: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-            raise ConfigError(f"--out {out}: not writable")
+    if out is None or str(out) == "-":
+        return fmt.value if fmt is not None else "md"
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder: name a file in it")
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ConfigError(f"--out {out}: not writable")
     if fmt is not None:
         return fmt.value
-    if out is not None and str(out) != "-" and out.suffix:
+    if out.suffix:
         known = _SUFFIX_FORMATS.get(out.suffix.lower())
         if known is None:
             # A brief written as Markdown into "brief.pdf" is a file no reader opens.
