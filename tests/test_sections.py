@@ -177,9 +177,15 @@ def test_context_changes_what_a_vague_line_means() -> None:
     assert np.allclose(alone[0][:390], together[1][:390])  # its own embedding and shape unchanged
 
 
-def test_wrapped_mail_lines_are_one_sentence_and_stay_verbatim() -> None:
+def _sentences(text: str, kind: str) -> list[str]:
+    """The sentences the splitter reads in `text` as a source of `kind` ("note", "email")."""
     from briefgen.engines.base import Passage
     from briefgen.sentences import split_passage
+
+    return [s.text for s in split_passage(Passage("s1", text, kind, "t"))]
+
+
+def test_wrapped_mail_lines_are_one_sentence_and_stay_verbatim() -> None:
 
     body = (
         "Hi Tomasz,\n\n"
@@ -189,7 +195,7 @@ def test_wrapped_mail_lines_are_one_sentence_and_stay_verbatim() -> None:
         "- kickoff: 4 May\n"
         "- training for the depot team\n"
     )
-    got = [s.text for s in split_passage(Passage("s1", body, "email", "t"))]
+    got = _sentences(body, "email")
     assert got[0] == (
         "Rotterdam moves to wave 2 because the customs broker integration is not\n"
         "ready, and their finance lead will only sign off once it is tested in the\n"
@@ -203,8 +209,6 @@ def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_ite
     """A mail wrapped at a fixed width breaks wherever the next word does not fit: before a
     date ("… will be dated" / "3 May 2027") or a capitalised word. A list item's hanging indent
     is the same item. A short line with no full stop is still a line of its own."""
-    from briefgen.engines.base import Passage
-    from briefgen.sentences import split_passage
 
     body = (
         "Hi Ruth, the signed form is attached and countersigned on our side. Your invoice\n"
@@ -219,7 +223,7 @@ def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_ite
         "2. Training\n"
         "Thanks\n"
     )
-    got = [s.text for s in split_passage(Passage("s1", body, "email", "t"))]
+    got = _sentences(body, "email")
     assert (
         "Your invoice\nwill be dated 3 May 2027 and will quote the PO, payable within 30 days net, and\n"
         "the onboarding call is booked for the week after with your whole finance team\n"
@@ -238,13 +242,13 @@ def test_a_wrapped_line_goes_on_before_a_number_or_a_name_and_under_its_list_ite
         "Olu owns the rollout day to day, Ana signs off on each wave\n"
         "Budget approved at 40k\n"
     )
-    got = [s.text for s in split_passage(Passage("n1", note, "note", "n"))]
+    got = _sentences(note, "note")
     assert got == [
         "Ana wants one queue for every exception across the depots",
         "Olu owns the rollout day to day, Ana signs off on each wave",
         "Budget approved at 40k",
     ]
-    got = [s.text for s in split_passage(Passage("e9", note, "email", "n"))]
+    got = _sentences(note, "email")
     assert "Ana wants one queue for every exception across the depots" in got
 
 
@@ -252,8 +256,6 @@ def test_a_note_wrapped_by_an_editor_goes_on_before_an_amount_or_a_number() -> N
     """Notes typed in an editor that wraps at a fixed width break wherever the next word does
     not fit, "$120k" and "35" included; a note counts as wrapped only when its lines also break
     mid-sentence elsewhere."""
-    from briefgen.engines.base import Passage
-    from briefgen.sentences import split_passage
 
     note = (
         "Call with the ops team, notes typed up after the call by Lee on Friday.\n"
@@ -263,7 +265,7 @@ def test_a_note_wrapped_by_an_editor_goes_on_before_an_amount_or_a_number() -> N
         "Dana wants the dispatch team off spreadsheets by the summer peak and\n"
         "35 dispatchers trained before the first depot goes live in May.\n"
     )
-    got = [s.text for s in split_passage(Passage("n1", note, "note", "2026-11-02"))]
+    got = _sentences(note, "note")
     assert (
         "Their controller said the budget for year one is capped at roughly\n$120k and procurement "
         "needs the signed order form before the board\nmeets, which is the second week of March "
@@ -277,21 +279,19 @@ def test_a_note_wrapped_by_an_editor_goes_on_before_an_amount_or_a_number() -> N
         "Dana wants the dispatch team off spreadsheets by the summer peak\n"
         "35 dispatchers to be trained before the first depot goes live\n"
     )
-    assert len(split_passage(Passage("n2", shorthand, "note", "2026-11-02"))) == 4
+    assert len(_sentences(shorthand, "note")) == 4
 
 
 def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
     """ "approx.", "i.e.", "excl." and an initial are full stops inside a sentence: a price
     cut at them loses its amount, and a quote of half a line reads as a fragment."""
-    from briefgen.passage import Passage
-    from briefgen.sentences import split_passage
 
     body = (
         "Licences: CAD 18 per user per month (approx.\n"
         "240 users), i.e. CAD 51,840 a year excl. GST. Sign-off by Dr. Lena Moss and\n"
         "J. Whitfield in procurement. Kick-off follows the same week.\n"
     )
-    got = [s.text for s in split_passage(Passage("s1", body, "email", "t"))]
+    got = _sentences(body, "email")
     assert got == [
         "Licences: CAD 18 per user per month (approx.\n240 users), i.e. CAD 51,840 a year excl. GST.",
         "Sign-off by Dr. Lena Moss and\nJ. Whitfield in procurement.",
@@ -655,15 +655,13 @@ def test_a_note_s_labelled_line_is_its_next_item_not_the_rest_of_the_last() -> N
     """Shorthand notes start items in lower case with a label ("todo:", "open q:"); such a line
     after a long one is the next item. In a mail wrapped at a width it may be the rest of a
     sentence ("here's what we can / do: $4,200 ...")."""
-    from briefgen.engines.base import Passage
-    from briefgen.sentences import split_passage
 
     note = (
         "Leah: success = 90% of patients using digital intake within 60 days of go-live\n"
         "todo: CSM intro call w/ Leah wk of 11/2\n"
         "pilot clinic = Elm St, pilot starts 11/16/26\n"
     )
-    got = [s.text for s in split_passage(Passage("n1", note, "note", "2026-10-27"))]
+    got = _sentences(note, "note")
     assert got == [
         "Leah: success = 90% of patients using digital intake within 60 days of go-live",
         "todo: CSM intro call w/ Leah wk of 11/2",
@@ -675,5 +673,5 @@ def test_a_note_s_labelled_line_is_its_next_item_not_the_rest_of_the_last() -> N
         "best I can offer this quarter, and it includes onboarding for your whole team\n"
         "and the import of your current donor list at no extra charge to you at all.\n"
     )
-    got = [s.text for s in split_passage(Passage("e1", mail, "email", "2026-11-02"))]
+    got = _sentences(mail, "email")
     assert any(t.startswith("I went to bat") and "do: $4,200" in t for t in got)
